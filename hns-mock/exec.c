@@ -1,0 +1,176 @@
+/*
+ * exec.c - hnsm_call: the one request pipeline behind every entry point.
+ *
+ * parse -> lock the instance -> open a transaction -> validate and apply
+ * (objects.h) -> commit -> render the result, or roll back and build the
+ * ErrorRecord. Reads run in a read transaction, so a query sees one
+ * consistent state even while another process writes the store.
+ */
+#include "objects.h"
+
+#include "hresult.h"
+#include "jsonx.h"
+#include "query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Object kinds whose operations exist; the rest answer E_NOTIMPL until the
+ * load balancer, SDN route and guest network service models land. */
+static bool kind_implemented(hnsm_kind kind)
+{
+    return kind == HNSM_NETWORK || kind == HNSM_ENDPOINT || kind == HNSM_NAMESPACE;
+}
+
+typedef HRESULT (*exists_fn)(hnsm_instance *, const char *);
+typedef HRESULT (*modify_fn)(hnsm_instance *, const char *, const cJSON *);
+typedef HRESULT (*delete_fn)(hnsm_instance *, const char *);
+typedef HRESULT (*render_fn)(hnsm_instance *, const char *, const hnsm_render *, cJSON **);
+
+static const struct kind_ops {
+    exists_fn exists;
+    modify_fn modify;
+    delete_fn del;
+    render_fn render;
+} kind_table[HNSM_KIND_COUNT] = {
+    [HNSM_NETWORK] = {hnsm__network_exists, hnsm__network_modify, hnsm__network_delete,
+                      hnsm__network_render},
+    [HNSM_ENDPOINT] = {hnsm__endpoint_exists, hnsm__endpoint_modify, hnsm__endpoint_delete,
+                       hnsm__endpoint_render},
+    [HNSM_NAMESPACE] = {hnsm__namespace_exists, hnsm__namespace_modify, hnsm__namespace_delete,
+                        hnsm__namespace_render},
+};
+
+/* Canonicalises an optional GUID argument; NULL and GUID_NULL give "". */
+static HRESULT guid_argument(const char *text, char out[HNSM_GUID_TEXT])
+{
+    out[0] = '\0';
+    if (!text || !*text)
+        return S_OK;
+    GUID g;
+    if (!hnsm__guid_parse(text, &g))
+        return hnsm__detail(HNSM_HCN_E_GUID_CONVERSION_FAILURE, "\"%s\" is not a GUID", text);
+    if (!hnsm__guid_is_null(&g))
+        hnsm__guid_format(&g, out);
+    return S_OK;
+}
+
+/* Runs op inside the right transaction; *result gets the output document. */
+static HRESULT run(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *id,
+                   const char *parent, const char *json, cJSON **result, char created[HNSM_GUID_TEXT])
+{
+    const struct kind_ops *ops = &kind_table[kind];
+    cJSON *doc = NULL;
+    hnsm_query query = {0};
+    HRESULT hr = S_OK;
+    bool write = op == HNSM_OP_CREATE || op == HNSM_OP_MODIFY || op == HNSM_OP_DELETE;
+
+    /* Parse before taking the store: bad input never costs a transaction. */
+    if (op == HNSM_OP_CREATE || op == HNSM_OP_MODIFY) {
+        if (!json)
+            return hnsm__detail(HNSM_E_INVALIDARG, "the settings document is missing");
+        if (FAILED(hr = jx_parse_object(json, strlen(json), &doc)))
+            return hr;
+    } else if (op == HNSM_OP_ENUMERATE || op == HNSM_OP_QUERY || op == HNSM_OP_QUERY_STATS ||
+               op == HNSM_OP_QUERY_ADDRESSES) {
+        if (FAILED(hr = hnsm__query_parse(inst, json, &query)))
+            return hr;
+    }
+    if (op != HNSM_OP_CREATE && op != HNSM_OP_ENUMERATE && !*id) {
+        hr = hnsm__detail(HNSM_E_INVALIDARG, "no object id given");
+        goto out;
+    }
+    if (FAILED(hr = write ? hnsm__begin_write(inst) : hnsm__begin_read(inst)))
+        goto out;
+    switch (op) {
+    case HNSM_OP_ENUMERATE:
+        hr = hnsm__enumerate(inst, kind, &query, result);
+        break;
+    case HNSM_OP_CREATE:
+        if (kind == HNSM_NETWORK)
+            hr = hnsm__network_create(inst, *id ? id : NULL, doc, created);
+        else if (kind == HNSM_ENDPOINT)
+            hr = hnsm__endpoint_create(inst, *parent ? parent : NULL, *id ? id : NULL, doc,
+                                       created);
+        else
+            hr = hnsm__namespace_create(inst, *id ? id : NULL, doc, created);
+        break;
+    case HNSM_OP_OPEN:
+        hr = ops->exists(inst, id);
+        break;
+    case HNSM_OP_MODIFY:
+        hr = ops->modify(inst, id, doc);
+        break;
+    case HNSM_OP_QUERY:
+        hr = ops->render(inst, id, &query.render, result);
+        break;
+    case HNSM_OP_DELETE:
+        hr = ops->del(inst, id);
+        break;
+    case HNSM_OP_QUERY_STATS:
+    case HNSM_OP_QUERY_ADDRESSES:
+        if (kind != HNSM_ENDPOINT)
+            hr = hnsm__detail(HNSM_E_INVALIDARG, "stats and addresses are endpoint queries");
+        else if (op == HNSM_OP_QUERY_STATS)
+            hr = hnsm__endpoint_stats(inst, id, result);
+        else
+            hr = hnsm__endpoint_addresses(inst, id, result);
+        break;
+    default:
+        hr = hnsm__detail(HNSM_E_INVALIDARG, "unknown operation");
+        break;
+    }
+    if (SUCCEEDED(hr))
+        hr = hnsm__commit(inst);
+    else
+        hnsm__rollback(inst);
+    if (FAILED(hr)) {
+        cJSON_Delete(*result);
+        *result = NULL;
+    }
+out:
+    cJSON_Delete(doc);
+    hnsm__query_free(&query);
+    return hr;
+}
+
+HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *id,
+                  const char *parent, const char *json, char **result, char **error_record)
+{
+    if (result)
+        *result = NULL;
+    if (error_record)
+        *error_record = NULL;
+    hnsm__detail_clear();
+    HRESULT hr;
+    char canonical_id[HNSM_GUID_TEXT], canonical_parent[HNSM_GUID_TEXT],
+        created[HNSM_GUID_TEXT] = "";
+    cJSON *output = NULL;
+    if (!inst) {
+        hr = hnsm__detail(HNSM_E_INVALIDARG, "no HNS instance");
+    } else if ((int)kind < 0 || kind >= HNSM_KIND_COUNT || (int)op < 0 || op >= HNSM_OP_COUNT) {
+        hr = hnsm__detail(HNSM_E_INVALIDARG, "unknown object kind or operation");
+    } else if (!kind_implemented(kind)) {
+        hr = hnsm__detail(HNSM_E_NOTIMPL, "this object kind is not modelled yet");
+    } else if (SUCCEEDED(hr = guid_argument(id, canonical_id)) &&
+               SUCCEEDED(hr = guid_argument(parent, canonical_parent))) {
+        pthread_mutex_lock(&inst->lock);
+        hr = run(inst, kind, op, canonical_id, canonical_parent, json, &output, created);
+        pthread_mutex_unlock(&inst->lock);
+    }
+    if (SUCCEEDED(hr)) {
+        if (result && output)
+            *result = jx_print(output);
+        else if (result && created[0]) {
+            char rendered[HNSM_GUID_TEXT];
+            hnsm__render_guid(inst, created, rendered);
+            *result = strdup(rendered);
+        }
+        if (result && (output || created[0]) && !*result)
+            hr = HNSM_E_OUTOFMEMORY;
+    }
+    cJSON_Delete(output);
+    if (FAILED(hr) && error_record)
+        *error_record = hnsm__error_record(hr);
+    return hr;
+}

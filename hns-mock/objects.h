@@ -1,0 +1,108 @@
+/*
+ * objects.h - the HNS object model: operations on networks, endpoints and
+ * namespaces, and their rendering.
+ *
+ * These functions run inside a transaction opened by exec.c and return an
+ * HRESULT with detail recorded on failure. Documents arrive parsed (cJSON);
+ * ids are canonical upper-case GUID strings. A create receives the requested
+ * id (NULL for GUID_NULL) and writes the id it used to out_id.
+ */
+#ifndef HNSM_OBJECTS_H
+#define HNSM_OBJECTS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "instance.h"
+#include "jsonx.h"
+#include "policy.h"
+
+/* Rendering options taken from a HostComputeQuery. */
+typedef struct hnsm_render {
+    bool v1;        /* v1 (HNSCall-shaped) output instead of schema 2.x */
+    bool detailed;  /* Flags: Detailed */
+} hnsm_render;
+
+/* Endpoint State values (hcn-api.md 5.3). */
+enum {
+    HNSM_EP_UNINITIALIZED = 0,
+    HNSM_EP_CREATED = 1,
+    HNSM_EP_ATTACHED = 2,
+    HNSM_EP_ATTACHED_SHARING = 3,
+    HNSM_EP_DETACHED = 4,
+    HNSM_EP_DEGRADED = 5,
+    HNSM_EP_DESTROYED = 6,
+};
+
+/* Endpoint Flags bits. */
+#define HNSM_EP_FLAG_REMOTE 1u
+
+/* Networks (network.c) */
+HRESULT hnsm__network_create(hnsm_instance *inst, const char *id, const cJSON *doc,
+                             char out_id[HNSM_GUID_TEXT]);
+HRESULT hnsm__network_modify(hnsm_instance *inst, const char *id, const cJSON *request);
+HRESULT hnsm__network_delete(hnsm_instance *inst, const char *id);
+HRESULT hnsm__network_exists(hnsm_instance *inst, const char *id);
+/* Loads the stored canonical document (caller deletes); HCN_E_NETWORK_NOT_FOUND. */
+HRESULT hnsm__network_load(hnsm_instance *inst, const char *id, cJSON **doc);
+HRESULT hnsm__network_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
+                             cJSON **out);
+/* The SetPolicy ids of a network's policies (a new array; caller deletes). */
+cJSON *hnsm__network_set_policy_ids(const cJSON *network_doc);
+
+/* Endpoints (endpoint.c) */
+HRESULT hnsm__endpoint_create(hnsm_instance *inst, const char *network_id, const char *id,
+                              const cJSON *doc, char out_id[HNSM_GUID_TEXT]);
+HRESULT hnsm__endpoint_modify(hnsm_instance *inst, const char *id, const cJSON *request);
+HRESULT hnsm__endpoint_delete(hnsm_instance *inst, const char *id);
+HRESULT hnsm__endpoint_exists(hnsm_instance *inst, const char *id);
+HRESULT hnsm__endpoint_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
+                              cJSON **out);
+HRESULT hnsm__endpoint_stats(hnsm_instance *inst, const char *id, cJSON **out);
+HRESULT hnsm__endpoint_addresses(hnsm_instance *inst, const char *id, cJSON **out);
+/* Moves an endpoint into (namespace_id) or out of (NULL) a namespace. */
+HRESULT hnsm__endpoint_set_namespace(hnsm_instance *inst, const char *id,
+                                     const char *namespace_id, int state);
+
+/* Namespaces (namespace.c) */
+HRESULT hnsm__namespace_create(hnsm_instance *inst, const char *id, const cJSON *doc,
+                               char out_id[HNSM_GUID_TEXT]);
+HRESULT hnsm__namespace_modify(hnsm_instance *inst, const char *id, const cJSON *request);
+HRESULT hnsm__namespace_delete(hnsm_instance *inst, const char *id);
+HRESULT hnsm__namespace_exists(hnsm_instance *inst, const char *id);
+HRESULT hnsm__namespace_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
+                               cJSON **out);
+
+/* ModifySettingRequest (modify.c) */
+enum { HNSM_REQ_ADD = 0, HNSM_REQ_REMOVE = 1, HNSM_REQ_UPDATE = 2, HNSM_REQ_REFRESH = 3,
+       HNSM_REQ_RESET = 4 };
+/* Reads RequestType, ResourceType (against resource_types) and Settings. */
+HRESULT hnsm__modify_request(const cJSON *request, const jx_enum_entry *resource_types,
+                             int *request_type, int *resource_type, const cJSON **settings);
+/* Applies an Add/Remove/Update/Refresh of canonical policies to list (in
+ * place), following the POLICY_* choices. */
+HRESULT hnsm__apply_policy_request(hnsm_instance *inst, cJSON *list, int request_type,
+                                   const cJSON *canonical_policies);
+
+/* Shared helpers */
+/* The HRESULT for a known field whose JSON type is wrong (choice
+ * BAD_FIELD_TYPE_HRESULT_INVALIDARG). */
+HRESULT hnsm__type_error(const hnsm_instance *inst);
+/* Loads doc text into cJSON, E_FAIL with detail when the stored text is corrupt. */
+HRESULT hnsm__parse_stored(const char *text, cJSON **out);
+/* Private bookkeeping keys in stored documents start with '_'; removes them. */
+void hnsm__strip_private(cJSON *doc);
+/* Decides the id of a new object: the requested one, else (choice
+ * JSON_ID_WHEN_GUID_NULL) a GUID in doc's "ID", else a new one. Fails with
+ * the duplicate-id HRESULT when exists() says it is taken. */
+HRESULT hnsm__choose_id(hnsm_instance *inst, const char *requested, const cJSON *doc,
+                        HRESULT (*exists)(hnsm_instance *, const char *),
+                        char out_id[HNSM_GUID_TEXT]);
+/* Formats a GUID for output per the GUID_UPPER_CASE choice. */
+void hnsm__render_guid(const hnsm_instance *inst, const char *id, char out[HNSM_GUID_TEXT]);
+/* The document's "Version" value for this profile: (major << 32) | minor. */
+double hnsm__object_version(const hnsm_instance *inst);
+/* Adds SchemaVersion {Major, Minor} of the profile to obj. */
+void hnsm__add_schema_version(const hnsm_instance *inst, cJSON *obj);
+
+#endif

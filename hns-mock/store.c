@@ -1,0 +1,333 @@
+/*
+ * store.c - the SQLite store: schema, pragmas, statements, transactions, meta.
+ *
+ * A file store runs in WAL mode with synchronous=NORMAL: a committed call
+ * survives the process being killed (the log is in the OS before COMMIT
+ * returns), and readers in other processes never block the writer. The busy
+ * timeout lets several processes share one store file. Private stores live
+ * in memory and vanish with the instance.
+ */
+#include "instance.h"
+
+#include "hresult.h"
+#include "jsonx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char store_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    /* Networks: doc is the canonical v2 document without its ID. */
+    "CREATE TABLE IF NOT EXISTS networks("
+    "  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,"
+    "  flags INTEGER NOT NULL, origin INTEGER NOT NULL, mac_next INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS networks_by_name ON networks(name);"
+    "CREATE INDEX IF NOT EXISTS networks_by_seq ON networks(seq);"
+    /* Endpoints: namespace and state change without touching doc. */
+    "CREATE TABLE IF NOT EXISTS endpoints("
+    "  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, network_id TEXT NOT NULL,"
+    "  namespace_id TEXT, flags INTEGER NOT NULL, state INTEGER NOT NULL, mac TEXT,"
+    "  origin INTEGER NOT NULL, port_id TEXT NOT NULL, vm_port TEXT, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS endpoints_by_name ON endpoints(name);"
+    "CREATE INDEX IF NOT EXISTS endpoints_by_network ON endpoints(network_id, seq);"
+    "CREATE INDEX IF NOT EXISTS endpoints_by_namespace ON endpoints(namespace_id);"
+    "CREATE INDEX IF NOT EXISTS endpoints_by_seq ON endpoints(seq);"
+    "CREATE INDEX IF NOT EXISTS endpoints_by_mac ON endpoints(network_id, mac);"
+    /* IPAM: every address an endpoint holds, ordered by the 16-byte address. */
+    "CREATE TABLE IF NOT EXISTS endpoint_ips("
+    "  network_id TEXT NOT NULL, ip BLOB NOT NULL, endpoint_id TEXT NOT NULL, remote INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS endpoint_ips_by_ip ON endpoint_ips(network_id, ip);"
+    "CREATE INDEX IF NOT EXISTS endpoint_ips_by_endpoint ON endpoint_ips(endpoint_id);"
+    "CREATE TABLE IF NOT EXISTS ipam_cursor("
+    "  network_id TEXT NOT NULL, subnet TEXT NOT NULL, next BLOB NOT NULL,"
+    "  PRIMARY KEY(network_id, subnet)) WITHOUT ROWID;"
+    /* Host port mappings of endpoints (PortMapping policies), for conflicts. */
+    "CREATE TABLE IF NOT EXISTS port_mappings("
+    "  network_id TEXT NOT NULL, protocol INTEGER NOT NULL, external_port INTEGER NOT NULL,"
+    "  vip TEXT NOT NULL, endpoint_id TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS port_mappings_by_port ON port_mappings(network_id, protocol, external_port);"
+    "CREATE INDEX IF NOT EXISTS port_mappings_by_endpoint ON port_mappings(endpoint_id);"
+    /* Namespaces: the endpoint resources are derived from endpoints.namespace_id;
+       containers are kept in doc. */
+    "CREATE TABLE IF NOT EXISTS namespaces("
+    "  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, compartment INTEGER NOT NULL,"
+    "  type INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS namespaces_by_seq ON namespaces(seq);";
+
+sqlite3_stmt *hnsm__stmt(hnsm_instance *inst, const char *sql)
+{
+    for (store_stmt *s = inst->stmts; s; s = s->next) {
+        if (s->sql == sql) {
+            sqlite3_reset(s->stmt);
+            sqlite3_clear_bindings(s->stmt);
+            return s->stmt;
+        }
+    }
+    store_stmt *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    if (sqlite3_prepare_v3(inst->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL) !=
+        SQLITE_OK) {
+        fprintf(stderr, "hnsmock: cannot prepare [%s]: %s\n", sql, sqlite3_errmsg(inst->db));
+        free(s);
+        return NULL;
+    }
+    s->sql = sql;
+    s->next = inst->stmts;
+    inst->stmts = s;
+    return s->stmt;
+}
+
+sqlite3_stmt *hnsm__stmt_text(hnsm_instance *inst, const char *sql)
+{
+    for (store_stmt *s = inst->text_stmts; s; s = s->next) {
+        if (strcmp(s->sql, sql) == 0) {
+            sqlite3_reset(s->stmt);
+            sqlite3_clear_bindings(s->stmt);
+            return s->stmt;
+        }
+    }
+    store_stmt *s = calloc(1, sizeof *s);
+    char *copy = strdup(sql);
+    if (!s || !copy ||
+        sqlite3_prepare_v3(inst->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL) !=
+            SQLITE_OK) {
+        free(s);
+        free(copy);
+        return NULL;
+    }
+    s->sql = copy;
+    s->next = inst->text_stmts;
+    inst->text_stmts = s;
+    return s->stmt;
+}
+
+HRESULT hnsm__sql_error(hnsm_instance *inst, int rc)
+{
+    if (rc == SQLITE_NOMEM)
+        return hnsm__detail(HNSM_E_OUTOFMEMORY, "store: out of memory");
+    return hnsm__detail(HNSM_E_FAIL, "store: %s", sqlite3_errmsg(inst->db));
+}
+
+HRESULT hnsm__step_done(hnsm_instance *inst, sqlite3_stmt *st)
+{
+    if (!st)
+        return hnsm__detail(HNSM_E_FAIL, "store: statement unavailable");
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? S_OK : hnsm__sql_error(inst, rc);
+}
+
+static HRESULT exec_sql(hnsm_instance *inst, const char *sql)
+{
+    int rc = sqlite3_exec(inst->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? S_OK : hnsm__sql_error(inst, rc);
+}
+
+HRESULT hnsm__begin_write(hnsm_instance *inst)
+{
+    HRESULT hr = exec_sql(inst, "BEGIN IMMEDIATE");
+    inst->in_write = SUCCEEDED(hr);
+    return hr;
+}
+
+HRESULT hnsm__begin_read(hnsm_instance *inst) { return exec_sql(inst, "BEGIN"); }
+
+HRESULT hnsm__commit(hnsm_instance *inst)
+{
+    HRESULT hr = exec_sql(inst, "COMMIT");
+    if (FAILED(hr))
+        hnsm__rollback(inst);
+    inst->in_write = false;
+    return hr;
+}
+
+void hnsm__rollback(hnsm_instance *inst)
+{
+    if (!sqlite3_get_autocommit(inst->db))
+        sqlite3_exec(inst->db, "ROLLBACK", NULL, NULL, NULL);
+    inst->in_write = false;
+}
+
+HRESULT hnsm__meta_get_int(hnsm_instance *inst, const char *key, int64_t *value)
+{
+    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return HNSM_E_FAIL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? S_OK : hnsm__sql_error(inst, rc);
+}
+
+HRESULT hnsm__meta_set_int(hnsm_instance *inst, const char *key, int64_t value)
+{
+    sqlite3_stmt *st = hnsm__stmt(inst, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+    if (!st)
+        return HNSM_E_FAIL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+    return hnsm__step_done(inst, st);
+}
+
+HRESULT hnsm__meta_get_text(hnsm_instance *inst, const char *key, char *buf, size_t size)
+{
+    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return HNSM_E_FAIL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        snprintf(buf, size, "%s", text ? text : "");
+    }
+    sqlite3_reset(st);
+    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? S_OK : hnsm__sql_error(inst, rc);
+}
+
+HRESULT hnsm__meta_set_text(hnsm_instance *inst, const char *key, const char *value)
+{
+    sqlite3_stmt *st = hnsm__stmt(inst, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+    if (!st)
+        return HNSM_E_FAIL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    return hnsm__step_done(inst, st);
+}
+
+/* Increments meta counter key and returns its previous value. */
+static HRESULT next_counter(hnsm_instance *inst, const char *key, int64_t *out)
+{
+    int64_t v = 0;
+    HRESULT hr = hnsm__meta_get_int(inst, key, &v);
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_set_int(inst, key, v + 1);
+    *out = v;
+    return hr;
+}
+
+HRESULT hnsm__new_guid(hnsm_instance *inst, char out[HNSM_GUID_TEXT])
+{
+    int64_t n;
+    HRESULT hr = next_counter(inst, "random_counter", &n);
+    if (FAILED(hr))
+        return hr;
+    GUID g;
+    hnsm__guid_generate(inst->seed, (uint64_t)n, &g);
+    hnsm__guid_format(&g, out);
+    return S_OK;
+}
+
+HRESULT hnsm__new_random(hnsm_instance *inst, uint64_t *out)
+{
+    int64_t n;
+    HRESULT hr = next_counter(inst, "random_counter", &n);
+    if (SUCCEEDED(hr))
+        *out = hnsm__mix64(inst->seed ^ 0x5EED5EED5EED5EEDull, (uint64_t)n);
+    return hr;
+}
+
+HRESULT hnsm__next_seq(hnsm_instance *inst, int64_t *out)
+{
+    return next_counter(inst, "creation_seq", out);
+}
+
+HRESULT hnsm__host(hnsm_instance *inst, char adapter[64], char ip_prefix[64])
+{
+    snprintf(adapter, 64, "Ethernet");
+    snprintf(ip_prefix, 64, "10.0.0.4/24");
+    HRESULT hr = hnsm__meta_get_text(inst, "host_adapter", adapter, 64);
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_get_text(inst, "host_ip", ip_prefix, 64);
+    return hr;
+}
+
+/* Reads or initialises seed and profile in meta. */
+static int store_init_meta(hnsm_instance *inst, const hnsm_config *config)
+{
+    int64_t schema = 0, seed = 0, has_seed = 0;
+    char profile[32] = "";
+    if (FAILED(hnsm__begin_write(inst)))
+        return HNSM_ESTORE;
+    HRESULT hr = hnsm__meta_get_int(inst, "schema", &schema);
+    if (SUCCEEDED(hr) && schema != 0 && schema != HNSM_STORE_SCHEMA) {
+        hnsm__rollback(inst);
+        return HNSM_ESCHEMA;
+    }
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_set_int(inst, "schema", HNSM_STORE_SCHEMA);
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_get_int(inst, "has_seed", &has_seed);
+    if (SUCCEEDED(hr) && !has_seed) {
+        seed = config && config->seed_set ? (int64_t)config->seed : 0;
+        hr = hnsm__meta_set_int(inst, "seed", seed);
+        if (SUCCEEDED(hr))
+            hr = hnsm__meta_set_int(inst, "has_seed", 1);
+    }
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_get_int(inst, "seed", &seed);
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_get_text(inst, "profile", profile, sizeof profile);
+    const char *wanted = config && config->profile ? config->profile : (profile[0] ? profile : NULL);
+    if (SUCCEEDED(hr) && !hnsm__profile_lookup(wanted, &inst->profile)) {
+        hnsm__rollback(inst);
+        return HNSM_EINVAL;
+    }
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_set_text(inst, "profile", inst->profile.name);
+    if (FAILED(hr) || FAILED(hnsm__commit(inst))) {
+        hnsm__rollback(inst);
+        return HNSM_ESTORE;
+    }
+    inst->seed = (uint64_t)seed;
+    return 0;
+}
+
+int hnsm__store_open(hnsm_instance *inst, const hnsm_config *config)
+{
+    const char *path = inst->path ? inst->path : ":memory:";
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &inst->db, flags, NULL) != SQLITE_OK) {
+        fprintf(stderr, "hnsmock: cannot open store %s: %s\n", path,
+                inst->db ? sqlite3_errmsg(inst->db) : "out of memory");
+        sqlite3_close(inst->db);
+        inst->db = NULL;
+        return HNSM_ESTORE;
+    }
+    sqlite3_busy_timeout(inst->db, 10000);
+    const char *pragmas = inst->path ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                     : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;";
+    if (sqlite3_exec(inst->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(inst->db, store_schema, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "hnsmock: cannot prepare store %s: %s\n", path, sqlite3_errmsg(inst->db));
+        return HNSM_ESTORE;
+    }
+    return store_init_meta(inst, config);
+}
+
+void hnsm__store_close(hnsm_instance *inst)
+{
+    store_stmt *s = inst->stmts;
+    while (s) {
+        store_stmt *next = s->next;
+        sqlite3_finalize(s->stmt);
+        free(s);
+        s = next;
+    }
+    inst->stmts = NULL;
+    s = inst->text_stmts;
+    while (s) {
+        store_stmt *next = s->next;
+        sqlite3_finalize(s->stmt);
+        free((char *)s->sql);
+        free(s);
+        s = next;
+    }
+    inst->text_stmts = NULL;
+    if (inst->db)
+        sqlite3_close(inst->db);
+    inst->db = NULL;
+}

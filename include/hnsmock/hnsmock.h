@@ -1,0 +1,140 @@
+/*
+ * hnsmock/hnsmock.h - controlling the HNS model: instances, profiles, seeds,
+ * choices, and a UTF-8 entry point to every operation.
+ *
+ * An instance is one simulated HNS service: a SQLite store (a file, or private
+ * memory), an HNS version profile, and a seed from which every GUID and MAC
+ * it invents is derived. The HCN API (computenetwork.h) and HNSCall act on the
+ * process's current instance: the one given to hnsm_use(), or else a default
+ * instance opened on first use from the environment (HNSIM_STORE, HNSIM_PROFILE,
+ * HNSIM_SEED).
+ *
+ * Functions returning int give 0 or a negative HNSM_E* code; hnsm_strerror()
+ * names it. Operations on HNS objects return an HRESULT, as on Windows.
+ * The caller owns an instance and closes it with hnsm_close().
+ */
+#ifndef HNSMOCK_HNSMOCK_H
+#define HNSMOCK_HNSMOCK_H
+
+#include <hnsmock/wintypes.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hnsm_instance hnsm_instance;
+
+/* Error codes of the control API (never HRESULTs). */
+#define HNSM_EINVAL (-1)   /* a bad argument: unknown profile, NULL pointer */
+#define HNSM_ESTORE (-2)   /* the SQLite store could not be opened or used */
+#define HNSM_ENOMEM (-3)   /* out of memory */
+#define HNSM_ESCHEMA (-4)  /* the store was written by an incompatible hnsim */
+#define HNSM_ENOENT (-5)   /* no such choice or object */
+
+/* How to open an instance. Zero-initialise, then set what you need. */
+typedef struct hnsm_config {
+    const char *store;   /* SQLite file path; NULL, "" or ":memory:" = private memory */
+    const char *profile; /* "ws2019", "ws2022", "ws2025" or "MAJOR.MINOR"; NULL = "ws2022".
+                            For an existing store file, NULL keeps the stored profile. */
+    uint64_t seed;       /* seeds ids and MACs of a new store; ignored for an existing one */
+    int seed_set;        /* nonzero when seed was given (a new store otherwise uses 0) */
+} hnsm_config;
+
+/* Opens (creating if needed) an instance. On success *out owns it. */
+int hnsm_open(const hnsm_config *config, hnsm_instance **out);
+
+/* Closes inst and releases its store; NULL is accepted. If inst is the
+ * current instance, the HCN API falls back to the environment default. */
+void hnsm_close(hnsm_instance *inst);
+
+/* Makes inst the instance the HCN API and HNSCall of this process use
+ * (NULL = the environment default). The caller keeps ownership. */
+void hnsm_use(hnsm_instance *inst);
+
+/* The current instance, opening the environment default if needed; NULL
+ * (with the reason on stderr) when that default cannot be opened. */
+hnsm_instance *hnsm_current(void);
+
+/* Opens the default instance described by HNSIM_STORE, HNSIM_PROFILE and
+ * HNSIM_SEED into *out (the caller owns it). */
+int hnsm_open_from_env(hnsm_instance **out);
+
+/* A message for an HNSM_E* code. */
+const char *hnsm_strerror(int err);
+
+/* The profile's name ("ws2022" or "13.3") and HNS version. */
+const char *hnsm_profile_name(const hnsm_instance *inst);
+void hnsm_version(const hnsm_instance *inst, unsigned *major, unsigned *minor);
+
+/* Changes the version profile of inst (and of its store). */
+int hnsm_set_profile(hnsm_instance *inst, const char *profile);
+
+/* Fidelity choices (see hns-mock/choices.def): read and flip by name. */
+int hnsm_get_choice(const hnsm_instance *inst, const char *name, int *value);
+int hnsm_set_choice(hnsm_instance *inst, const char *name, int value);
+/* Iterates choices: index 0.. until it returns HNSM_ENOENT. */
+int hnsm_choice_info(int index, const char **name, int *default_value, const char **reference,
+                     const char **description);
+
+/* The host the instance models: the adapter HNS binds L2Bridge/Overlay
+ * networks to. Defaults: "Ethernet", 10.0.0.4/24. */
+int hnsm_set_host(hnsm_instance *inst, const char *adapter_name, const char *ip_prefix);
+
+/* Kinds of HNS object and operations, for hnsm_call. */
+typedef enum hnsm_kind {
+    HNSM_NETWORK = 0,
+    HNSM_ENDPOINT,
+    HNSM_NAMESPACE,
+    HNSM_LOADBALANCER,
+    HNSM_SDNROUTE,
+    HNSM_GUESTNETWORKSERVICE,
+    HNSM_KIND_COUNT
+} hnsm_kind;
+
+typedef enum hnsm_op {
+    HNSM_OP_ENUMERATE = 0, /* json = query; result = JSON array of GUIDs */
+    HNSM_OP_CREATE,        /* id = requested GUID or NULL; parent = network (endpoints) */
+    HNSM_OP_OPEN,          /* id; succeeds when the object exists */
+    HNSM_OP_MODIFY,        /* id; json = settings / modify request */
+    HNSM_OP_QUERY,         /* id; json = query; result = properties */
+    HNSM_OP_DELETE,        /* id */
+    HNSM_OP_QUERY_STATS,   /* endpoints only */
+    HNSM_OP_QUERY_ADDRESSES, /* endpoints only */
+    HNSM_OP_COUNT
+} hnsm_op;
+
+/*
+ * Runs one HNS operation with UTF-8 documents: the single entry point behind
+ * the HCN API, HNSCall, the tools and the daemon. id and parent are GUID
+ * strings (any case, or NULL), json may be NULL. On success returns S_OK (or
+ * another success code), sets *result (malloc'd; NULL for operations without
+ * output) and *error_record to NULL. On failure returns the HRESULT, sets
+ * *result NULL and *error_record to the ErrorRecord JSON (malloc'd). Either
+ * out-pointer may be NULL. Free results with hnsm_free().
+ * On create, *result is the new object's id.
+ */
+HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *id,
+                  const char *parent, const char *json, char **result, char **error_record);
+
+/* The v1 API: HNSCall with UTF-8 strings. *response receives the envelope
+ * (malloc'd; free with hnsm_free). */
+HRESULT hnsm_hnscall(hnsm_instance *inst, const char *method, const char *path,
+                     const char *request, char **response);
+
+/* Frees a string returned by this API. */
+void hnsm_free(void *p);
+
+/* The name ("HCN_E_INVALID_IP") and system message of an HRESULT. */
+const char *hnsm_hresult_name(HRESULT hr);
+const char *hnsm_hresult_message(HRESULT hr);
+
+/* What hnsim knows about the last failure on this thread beyond its HRESULT
+ * (which field, which value); "" when nothing. Not part of Windows' output. */
+const char *hnsm_last_detail(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
