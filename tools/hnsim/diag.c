@@ -1,0 +1,256 @@
+/*
+ * diag.c - `hnsim diag`: HNS objects in the shape of Windows `hnsdiag list`.
+ *
+ * The text form prints one block of aligned "Key : value" lines per object
+ * (diagnostics.md 5), in creation order; -d adds each object's detailed JSON
+ * beneath its block; --json prints one JSON document with the objects as the
+ * HCN API renders them (v2, or v1 with --schema 1, the Get-HnsNetwork shape).
+ * Everything is read through hnsm_call, the same API every client uses, so
+ * the tool never touches the store's tables. Output is byte-stable.
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct diag_options {
+    int detailed;
+    int json;
+    int schema; /* 1 or 2 */
+} diag_options;
+
+static const char *const kind_titles[] = {"Networks", "Endpoints", "Namespaces"};
+
+/* Queries one object; returns the parsed document or NULL (message printed). */
+static cJSON *query(hnsm_instance *inst, hnsm_kind kind, const char *id, int schema, int detailed)
+{
+    char q[96];
+    snprintf(q, sizeof q, "{\"SchemaVersion\":{\"Major\":%d,\"Minor\":0},\"Flags\":%d}", schema,
+             detailed ? 1 : 0);
+    char *out = NULL, *err = NULL;
+    HRESULT hr = hnsm_call(inst, kind, HNSM_OP_QUERY, id, NULL, q, &out, &err);
+    cJSON *doc = SUCCEEDED(hr) ? cJSON_Parse(out) : NULL;
+    if (FAILED(hr))
+        fprintf(stderr, "hnsim: query %s failed: %s\n", id, err ? err : "");
+    hnsm_free(out);
+    hnsm_free(err);
+    return doc;
+}
+
+/* Lists the ids of kind; NULL on failure (message printed). */
+static cJSON *enumerate(hnsm_instance *inst, hnsm_kind kind)
+{
+    char *out = NULL, *err = NULL;
+    HRESULT hr = hnsm_call(inst, kind, HNSM_OP_ENUMERATE, NULL, NULL,
+                           "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &out, &err);
+    cJSON *list = SUCCEEDED(hr) ? cJSON_Parse(out) : NULL;
+    if (FAILED(hr))
+        fprintf(stderr, "hnsim: enumerate failed: %s\n", err ? err : "");
+    hnsm_free(out);
+    hnsm_free(err);
+    return list;
+}
+
+static const char *str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Prints aligned "key : value" rows; rows is a NULL-terminated key/value list. */
+static void print_block(FILE *out, const char *const *rows)
+{
+    size_t width = 0;
+    for (int i = 0; rows[i]; i += 2)
+        if (strlen(rows[i]) > width)
+            width = strlen(rows[i]);
+    for (int i = 0; rows[i]; i += 2)
+        if (rows[i + 1] && rows[i + 1][0])
+            fprintf(out, "%-*s : %s\n", (int)width, rows[i], rows[i + 1]);
+}
+
+static void network_block(FILE *out, const cJSON *v1)
+{
+    char subnets[1024] = "", count[32];
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItem(v1, "Subnets"))
+    {
+        char one[160];
+        const char *gw = str(s, "GatewayAddress");
+        snprintf(one, sizeof one, "%s%s%s%s%s", subnets[0] ? ", " : "", str(s, "AddressPrefix"),
+                 *gw ? " (gateway " : "", gw, *gw ? ")" : "");
+        strncat(subnets, one, sizeof subnets - strlen(subnets) - 1);
+    }
+    snprintf(count, sizeof count, "%d",
+             (int)cJSON_GetObjectItem(v1, "CurrentEndpointCount")->valuedouble);
+    const char *rows[] = {"Network", str(v1, "ID"),       "Name",      str(v1, "Name"),
+                          "Type",    str(v1, "Type"),     "Subnets",   subnets,
+                          "Management IP", str(v1, "ManagementIP"), "Endpoints", count,
+                          NULL};
+    print_block(out, rows);
+}
+
+static const char *state_name(int state)
+{
+    static const char *const names[] = {"Uninitialized", "Created",  "Attached", "AttachedSharing",
+                                        "Detached",      "Degraded", "Destroyed"};
+    return state >= 0 && state <= 6 ? names[state] : "Unknown";
+}
+
+static void endpoint_block(FILE *out, const cJSON *v1)
+{
+    char address[80] = "", network[300];
+    if (*str(v1, "IPAddress"))
+        snprintf(address, sizeof address, "%s/%d", str(v1, "IPAddress"),
+                 (int)cJSON_GetObjectItem(v1, "PrefixLength")->valuedouble);
+    snprintf(network, sizeof network, "%s (%s)", str(v1, "VirtualNetworkName"),
+             str(v1, "VirtualNetwork"));
+    const cJSON *ns = cJSON_GetObjectItem(v1, "Namespace");
+    const char *rows[] = {
+        "Endpoint",    str(v1, "ID"),
+        "Name",        str(v1, "Name"),
+        "IP Address",  address,
+        "IPv6 Address", str(v1, "IPv6Address"),
+        "MAC Address", str(v1, "MacAddress"),
+        "Network",     network,
+        "State",       state_name((int)cJSON_GetObjectItem(v1, "State")->valuedouble),
+        "Namespace",   ns ? str(ns, "ID") : "",
+        "Remote",      cJSON_IsTrue(cJSON_GetObjectItem(v1, "IsRemoteEndpoint")) ? "yes" : "",
+        NULL};
+    print_block(out, rows);
+}
+
+static void namespace_block(FILE *out, const cJSON *v1)
+{
+    char compartment[32], endpoints[2048] = "";
+    snprintf(compartment, sizeof compartment, "%d",
+             (int)cJSON_GetObjectItem(v1, "CompartmentId")->valuedouble);
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(v1, "ResourceList"))
+    {
+        if (strcmp(str(r, "Type"), "Endpoint") != 0)
+            continue;
+        if (endpoints[0])
+            strncat(endpoints, ", ", sizeof endpoints - strlen(endpoints) - 1);
+        strncat(endpoints, str(cJSON_GetObjectItem(r, "Data"), "Id"),
+                sizeof endpoints - strlen(endpoints) - 1);
+    }
+    const char *rows[] = {"Namespace", str(v1, "ID"),
+                          "Compartment", compartment,
+                          "Default", cJSON_IsTrue(cJSON_GetObjectItem(v1, "IsDefault")) ? "yes" : "",
+                          "Endpoints", endpoints,
+                          NULL};
+    print_block(out, rows);
+}
+
+/* Lists one kind in the chosen form; returns 0 or 1. */
+static int list_kind(hnsm_instance *inst, hnsm_kind kind, const diag_options *o, cJSON *json_out)
+{
+    cJSON *ids = enumerate(inst, kind);
+    if (!ids)
+        return 1;
+    cJSON *array = json_out ? cJSON_AddArrayToObject(json_out, kind_titles[kind]) : NULL;
+    int status = 0;
+    const cJSON *id;
+    cJSON_ArrayForEach(id, ids)
+    {
+        if (json_out) {
+            cJSON *doc = query(inst, kind, id->valuestring, o->schema, o->detailed);
+            if (!doc) {
+                status = 1;
+                continue;
+            }
+            cJSON_AddItemToArray(array, doc);
+            continue;
+        }
+        cJSON *v1 = query(inst, kind, id->valuestring, 1, 0);
+        if (!v1) {
+            status = 1;
+            continue;
+        }
+        if (kind == HNSM_NETWORK)
+            network_block(stdout, v1);
+        else if (kind == HNSM_ENDPOINT)
+            endpoint_block(stdout, v1);
+        else
+            namespace_block(stdout, v1);
+        cJSON_Delete(v1);
+        if (o->detailed) {
+            cJSON *detail = query(inst, kind, id->valuestring, o->schema, 1);
+            char *text = detail ? cJSON_Print(detail) : NULL;
+            if (text)
+                printf("%s\n", text);
+            free(text);
+            cJSON_Delete(detail);
+        }
+        printf("\n");
+    }
+    cJSON_Delete(ids);
+    return status;
+}
+
+static int diag_choices(void)
+{
+    const char *name, *reference, *description;
+    int value;
+    for (int i = 0; hnsm_choice_info(i, &name, &value, &reference, &description) == 0; i++)
+        printf("%s = %d\n  %s\n  (reference: %s)\n\n", name, value, description, reference);
+    return 0;
+}
+
+int cmd_diag(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "choices") == 0)
+        return diag_choices();
+    if (argc < 3 || strcmp(argv[1], "list") != 0) {
+        fprintf(stderr, "usage: hnsim diag list networks|endpoints|namespaces|all [-d] [--json] "
+                        "[--schema 1|2] [--store PATH]\n       hnsim diag choices\n");
+        return 2;
+    }
+    const char *what = argv[2], *store = NULL;
+    diag_options o = {0, 0, 2};
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "-d") == 0)
+            o.detailed = 1;
+        else if (strcmp(argv[i], "--json") == 0)
+            o.json = 1;
+        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+            store = argv[++i];
+        else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc &&
+                 (strcmp(argv[i + 1], "1") == 0 || strcmp(argv[i + 1], "2") == 0))
+            o.schema = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "hnsim diag: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    int kinds[3], n = 0;
+    if (strcmp(what, "networks") == 0)
+        kinds[n++] = HNSM_NETWORK;
+    else if (strcmp(what, "endpoints") == 0)
+        kinds[n++] = HNSM_ENDPOINT;
+    else if (strcmp(what, "namespaces") == 0)
+        kinds[n++] = HNSM_NAMESPACE;
+    else if (strcmp(what, "all") == 0)
+        kinds[n++] = HNSM_NETWORK, kinds[n++] = HNSM_ENDPOINT, kinds[n++] = HNSM_NAMESPACE;
+    else {
+        fprintf(stderr, "hnsim diag list: unknown object kind '%s'\n", what);
+        return 2;
+    }
+    hnsm_instance *inst = cli_open_store(store, 0, NULL);
+    if (!inst)
+        return 1;
+    int status = 0;
+    cJSON *doc = o.json ? cJSON_CreateObject() : NULL;
+    for (int i = 0; i < n; i++)
+        status |= list_kind(inst, (hnsm_kind)kinds[i], &o, doc);
+    if (doc) {
+        char *text = cJSON_Print(doc);
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        cJSON_Delete(doc);
+    }
+    hnsm_close(inst);
+    return status;
+}

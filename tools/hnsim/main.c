@@ -1,0 +1,76 @@
+/*
+ * main.c - the hnsim command: one entry point for the tools.
+ *
+ *   hnsim diag list networks|endpoints|namespaces|all [-d] [--json] [--store PATH]
+ *   hnsim demo [--store PATH] [--seed N] [--profile P]
+ *
+ * Further subcommands (run, trace, reach, vfp, import, serve, graph) join as
+ * the simulator grows; `hnsim help` lists what this build has.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: hnsim <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  diag list networks|endpoints|namespaces|all [-d] [--json] [--schema 1|2]\n"
+            "       [--store PATH]   show HNS objects, shaped like Windows `hnsdiag list`\n"
+            "  diag choices          list the documented fidelity choices of the HNS model\n"
+            "  demo [--store PATH] [--seed N] [--profile P]\n"
+            "                        program a node the way flannel and a CNI plugin do,\n"
+            "                        then show the result\n"
+            "  help                  this text\n"
+            "\n"
+            "The store is a SQLite file written by libhnsmock (HNSIM_STORE by default).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "diag") == 0)
+        return cmd_diag(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "hnsim: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
+
+hnsm_instance *cli_open_store(const char *store, int create, const char *profile)
+{
+    if (!store || !*store)
+        store = getenv("HNSIM_STORE");
+    if (!store || !*store) {
+        fprintf(stderr, "hnsim: no store given (use --store PATH or set HNSIM_STORE)\n");
+        return NULL;
+    }
+    if (!create && access(store, R_OK) != 0) {
+        fprintf(stderr, "hnsim: cannot read store %s: %s\n", store, strerror(errno));
+        return NULL;
+    }
+    hnsm_config config = {0};
+    config.store = store;
+    config.profile = profile;
+    hnsm_instance *inst = NULL;
+    int err = hnsm_open(&config, &inst);
+    if (err) {
+        fprintf(stderr, "hnsim: cannot open store %s: %s\n", store, hnsm_strerror(err));
+        return NULL;
+    }
+    return inst;
+}
