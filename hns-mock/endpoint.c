@@ -667,7 +667,8 @@ static HRESULT endpoint_canonical(hnsm_instance *inst, const cJSON *in, const cJ
 HRESULT hnsm__endpoint_create(hnsm_instance *inst, const char *network_id, const char *id,
                               const cJSON *in, char out_id[HNSM_GUID_TEXT])
 {
-    cJSON *v2 = NULL, *doc = NULL, *network_doc = NULL;
+    cJSON *v2 = NULL, *doc = NULL;
+    const cJSON *network_doc = NULL;
     char *text = NULL;
     HRESULT hr;
     if (endpoint_doc_is_v1(in)) {
@@ -699,7 +700,7 @@ HRESULT hnsm__endpoint_create(hnsm_instance *inst, const char *network_id, const
     char mac[HNSM_MAC_TEXT], port_id[HNSM_GUID_TEXT];
     const char *asked_mac = NULL;
     int64_t seq;
-    if (FAILED(hr = hnsm__network_load(inst, network_id, &network_doc)) ||
+    if (FAILED(hr = hnsm__network_peek(inst, network_id, &network_doc)) ||
         FAILED(hr = hnsm__choose_id(inst, id, in, hnsm__endpoint_exists, out_id)) ||
         FAILED(hr = endpoint_canonical(inst, in, network_doc, &doc, &flags)))
         goto done;
@@ -738,7 +739,6 @@ HRESULT hnsm__endpoint_create(hnsm_instance *inst, const char *network_id, const
 done:
     free(text);
     cJSON_Delete(doc);
-    cJSON_Delete(network_doc);
     cJSON_Delete(v2);
     return hr;
 }
@@ -864,17 +864,16 @@ HRESULT hnsm__endpoint_modify(hnsm_instance *inst, const char *id, const cJSON *
     if (resource_type == 0) {
         hr = modify_port(inst, &row, request_type, settings);
     } else {
-        const cJSON *given;
-        cJSON *canonical = NULL, *network_doc = NULL;
+        const cJSON *given, *network_doc = NULL;
+        cJSON *canonical = NULL;
         if (!cJSON_IsObject(settings)) {
             hr = hnsm__detail(HNSM_E_INVALIDARG, "Policy settings must be an object");
             goto done;
         }
         if (FAILED(hr = jx_array(settings, "Policies", hnsm__type_error(inst), &given)) ||
-            FAILED(hr = hnsm__network_load(inst, row.network_id, &network_doc)))
+            FAILED(hr = hnsm__network_peek(inst, row.network_id, &network_doc)))
             goto done;
         cJSON *ids = hnsm__network_set_policy_ids(network_doc);
-        cJSON_Delete(network_doc);
         hnsm_policy_context ctx = {&inst->profile, ids};
         hr = hnsm__policies_canonical(HNSM_POLICY_ENDPOINT, given, &ctx, &canonical);
         cJSON_Delete(ids);

@@ -15,6 +15,7 @@
 
 #include <hnsmock/hnsmock.h>
 #include <pthread.h>
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -39,6 +40,18 @@ struct hnsm_instance {
     store_stmt *stmts;               /* prepared statement cache, by SQL address */
     store_stmt *text_stmts;          /* cache of run-time SQL, by SQL text (owned copies) */
     bool in_write;                   /* inside a write transaction */
+    /* The seeded counters, read once per write transaction and written back
+     * at commit, so that a create costs no extra statements per id drawn. */
+    bool counters_loaded;
+    int64_t random_counter;          /* ids and MACs drawn so far */
+    int64_t creation_seq;            /* objects created so far (enumeration order) */
+    bool counters_dirty;
+    /* The last network document parsed, kept with the stored text it came
+     * from: endpoint operations reuse it when the stored text is unchanged
+     * (also across processes, since the text is re-read every time). */
+    char network_cache_id[HNSM_GUID_TEXT];
+    char *network_cache_text;
+    cJSON *network_cache_doc;
 };
 
 /* Store schema version; a store with another one is refused (HNSM_ESCHEMA). */

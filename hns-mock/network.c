@@ -650,6 +650,42 @@ HRESULT hnsm__network_load(hnsm_instance *inst, const char *id, cJSON **doc)
     return hr;
 }
 
+HRESULT hnsm__network_peek(hnsm_instance *inst, const char *id, const cJSON **doc)
+{
+    *doc = NULL;
+    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT doc FROM networks WHERE id = ?1");
+    if (!st)
+        return HNSM_E_FAIL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    HRESULT hr = S_OK;
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        if (!inst->network_cache_doc || strcmp(inst->network_cache_id, id) != 0 ||
+            strcmp(inst->network_cache_text, text) != 0) {
+            cJSON *parsed;
+            char *copy = strdup(text);
+            hr = copy ? hnsm__parse_stored(text, &parsed) : HNSM_E_OUTOFMEMORY;
+            if (SUCCEEDED(hr)) {
+                free(inst->network_cache_text);
+                cJSON_Delete(inst->network_cache_doc);
+                inst->network_cache_text = copy;
+                inst->network_cache_doc = parsed;
+                memcpy(inst->network_cache_id, id, HNSM_GUID_TEXT);
+            } else {
+                free(copy);
+            }
+        }
+        *doc = inst->network_cache_doc;
+    } else if (rc == SQLITE_DONE) {
+        hr = hnsm__detail(HNSM_HCN_E_NETWORK_NOT_FOUND, "no network %s", id);
+    } else {
+        hr = hnsm__sql_error(inst, rc);
+    }
+    sqlite3_reset(st);
+    return hr;
+}
+
 /* Writes doc back to the network's row. */
 static HRESULT network_save(hnsm_instance *inst, const char *id, const cJSON *doc)
 {

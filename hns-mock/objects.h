@@ -45,6 +45,9 @@ HRESULT hnsm__network_delete(hnsm_instance *inst, const char *id);
 HRESULT hnsm__network_exists(hnsm_instance *inst, const char *id);
 /* Loads the stored canonical document (caller deletes); HCN_E_NETWORK_NOT_FOUND. */
 HRESULT hnsm__network_load(hnsm_instance *inst, const char *id, cJSON **doc);
+/* Borrows the network's parsed document (read-only, valid until the next
+ * network call on inst); HCN_E_NETWORK_NOT_FOUND when there is none. */
+HRESULT hnsm__network_peek(hnsm_instance *inst, const char *id, const cJSON **doc);
 HRESULT hnsm__network_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
                              cJSON **out);
 /* The SetPolicy ids of a network's policies (a new array; caller deletes). */

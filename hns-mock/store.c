@@ -18,21 +18,21 @@
 
 static const char store_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    /* Each object table is keyed by its creation sequence (the rowid), which
+       orders enumeration; the GUID is a unique column. */
     /* Networks: doc is the canonical v2 document without its ID. */
     "CREATE TABLE IF NOT EXISTS networks("
-    "  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, type INTEGER NOT NULL,"
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, type INTEGER NOT NULL,"
     "  flags INTEGER NOT NULL, origin INTEGER NOT NULL, mac_next INTEGER NOT NULL, doc TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS networks_by_name ON networks(name);"
-    "CREATE INDEX IF NOT EXISTS networks_by_seq ON networks(seq);"
     /* Endpoints: namespace and state change without touching doc. */
     "CREATE TABLE IF NOT EXISTS endpoints("
-    "  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, network_id TEXT NOT NULL,"
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, network_id TEXT NOT NULL,"
     "  namespace_id TEXT, flags INTEGER NOT NULL, state INTEGER NOT NULL, mac TEXT,"
     "  origin INTEGER NOT NULL, port_id TEXT NOT NULL, vm_port TEXT, doc TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS endpoints_by_name ON endpoints(name);"
-    "CREATE INDEX IF NOT EXISTS endpoints_by_network ON endpoints(network_id, seq);"
+    "CREATE INDEX IF NOT EXISTS endpoints_by_network ON endpoints(network_id);"
     "CREATE INDEX IF NOT EXISTS endpoints_by_namespace ON endpoints(namespace_id);"
-    "CREATE INDEX IF NOT EXISTS endpoints_by_seq ON endpoints(seq);"
     "CREATE INDEX IF NOT EXISTS endpoints_by_mac ON endpoints(network_id, mac);"
     /* IPAM: every address an endpoint holds, ordered by the 16-byte address. */
     "CREATE TABLE IF NOT EXISTS endpoint_ips("
@@ -51,9 +51,8 @@ static const char store_schema[] =
     /* Namespaces: the endpoint resources are derived from endpoints.namespace_id;
        containers are kept in doc. */
     "CREATE TABLE IF NOT EXISTS namespaces("
-    "  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, compartment INTEGER NOT NULL,"
-    "  type INTEGER NOT NULL, doc TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS namespaces_by_seq ON namespaces(seq);";
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, compartment INTEGER NOT NULL,"
+    "  type INTEGER NOT NULL, doc TEXT NOT NULL);";
 
 sqlite3_stmt *hnsm__stmt(hnsm_instance *inst, const char *sql)
 {
@@ -119,35 +118,57 @@ HRESULT hnsm__step_done(hnsm_instance *inst, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? S_OK : hnsm__sql_error(inst, rc);
 }
 
-static HRESULT exec_sql(hnsm_instance *inst, const char *sql)
+/* Runs one of the transaction-control statements, prepared once. */
+static HRESULT exec_cached(hnsm_instance *inst, const char *sql)
 {
-    int rc = sqlite3_exec(inst->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? S_OK : hnsm__sql_error(inst, rc);
+    sqlite3_stmt *st = hnsm__stmt(inst, sql);
+    if (!st)
+        return hnsm__sql_error(inst, SQLITE_ERROR);
+    return hnsm__step_done(inst, st);
 }
 
 HRESULT hnsm__begin_write(hnsm_instance *inst)
 {
-    HRESULT hr = exec_sql(inst, "BEGIN IMMEDIATE");
+    HRESULT hr = exec_cached(inst, "BEGIN IMMEDIATE");
     inst->in_write = SUCCEEDED(hr);
+    inst->counters_loaded = false;
+    inst->counters_dirty = false;
     return hr;
 }
 
-HRESULT hnsm__begin_read(hnsm_instance *inst) { return exec_sql(inst, "BEGIN"); }
+HRESULT hnsm__begin_read(hnsm_instance *inst) { return exec_cached(inst, "BEGIN"); }
+
+/* Writes the batched counters back before the transaction ends. */
+static HRESULT flush_counters(hnsm_instance *inst)
+{
+    if (!inst->counters_dirty)
+        return S_OK;
+    HRESULT hr = hnsm__meta_set_int(inst, "random_counter", inst->random_counter);
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_set_int(inst, "creation_seq", inst->creation_seq);
+    inst->counters_dirty = false;
+    return hr;
+}
 
 HRESULT hnsm__commit(hnsm_instance *inst)
 {
-    HRESULT hr = exec_sql(inst, "COMMIT");
+    HRESULT hr = inst->in_write ? flush_counters(inst) : S_OK;
+    if (SUCCEEDED(hr))
+        hr = exec_cached(inst, "COMMIT");
     if (FAILED(hr))
         hnsm__rollback(inst);
     inst->in_write = false;
+    inst->counters_loaded = false;
     return hr;
 }
 
 void hnsm__rollback(hnsm_instance *inst)
 {
     if (!sqlite3_get_autocommit(inst->db))
-        sqlite3_exec(inst->db, "ROLLBACK", NULL, NULL, NULL);
+        exec_cached(inst, "ROLLBACK");
     inst->in_write = false;
+    inst->counters_loaded = false;
+    inst->counters_dirty = false;
 }
 
 HRESULT hnsm__meta_get_int(hnsm_instance *inst, const char *key, int64_t *value)
@@ -198,41 +219,49 @@ HRESULT hnsm__meta_set_text(hnsm_instance *inst, const char *key, const char *va
     return hnsm__step_done(inst, st);
 }
 
-/* Increments meta counter key and returns its previous value. */
-static HRESULT next_counter(hnsm_instance *inst, const char *key, int64_t *out)
+/* Loads the counters once per write transaction. */
+static HRESULT load_counters(hnsm_instance *inst)
 {
-    int64_t v = 0;
-    HRESULT hr = hnsm__meta_get_int(inst, key, &v);
+    if (inst->counters_loaded)
+        return S_OK;
+    inst->random_counter = inst->creation_seq = 0;
+    HRESULT hr = hnsm__meta_get_int(inst, "random_counter", &inst->random_counter);
     if (SUCCEEDED(hr))
-        hr = hnsm__meta_set_int(inst, key, v + 1);
-    *out = v;
+        hr = hnsm__meta_get_int(inst, "creation_seq", &inst->creation_seq);
+    inst->counters_loaded = SUCCEEDED(hr);
     return hr;
 }
 
 HRESULT hnsm__new_guid(hnsm_instance *inst, char out[HNSM_GUID_TEXT])
 {
-    int64_t n;
-    HRESULT hr = next_counter(inst, "random_counter", &n);
+    HRESULT hr = load_counters(inst);
     if (FAILED(hr))
         return hr;
     GUID g;
-    hnsm__guid_generate(inst->seed, (uint64_t)n, &g);
+    hnsm__guid_generate(inst->seed, (uint64_t)inst->random_counter++, &g);
+    inst->counters_dirty = true;
     hnsm__guid_format(&g, out);
     return S_OK;
 }
 
 HRESULT hnsm__new_random(hnsm_instance *inst, uint64_t *out)
 {
-    int64_t n;
-    HRESULT hr = next_counter(inst, "random_counter", &n);
-    if (SUCCEEDED(hr))
-        *out = hnsm__mix64(inst->seed ^ 0x5EED5EED5EED5EEDull, (uint64_t)n);
+    HRESULT hr = load_counters(inst);
+    if (SUCCEEDED(hr)) {
+        *out = hnsm__mix64(inst->seed ^ 0x5EED5EED5EED5EEDull, (uint64_t)inst->random_counter++);
+        inst->counters_dirty = true;
+    }
     return hr;
 }
 
 HRESULT hnsm__next_seq(hnsm_instance *inst, int64_t *out)
 {
-    return next_counter(inst, "creation_seq", out);
+    HRESULT hr = load_counters(inst);
+    if (SUCCEEDED(hr)) {
+        *out = inst->creation_seq++;
+        inst->counters_dirty = true;
+    }
+    return hr;
 }
 
 HRESULT hnsm__host(hnsm_instance *inst, char adapter[64], char ip_prefix[64])
@@ -298,7 +327,8 @@ int hnsm__store_open(hnsm_instance *inst, const hnsm_config *config)
         return HNSM_ESTORE;
     }
     sqlite3_busy_timeout(inst->db, 10000);
-    const char *pragmas = inst->path ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    const char *pragmas = inst->path ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8192;"
+                                     " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
                                      : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;";
     if (sqlite3_exec(inst->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(inst->db, store_schema, NULL, NULL, NULL) != SQLITE_OK) {
@@ -310,6 +340,10 @@ int hnsm__store_open(hnsm_instance *inst, const hnsm_config *config)
 
 void hnsm__store_close(hnsm_instance *inst)
 {
+    free(inst->network_cache_text);
+    cJSON_Delete(inst->network_cache_doc);
+    inst->network_cache_text = NULL;
+    inst->network_cache_doc = NULL;
     store_stmt *s = inst->stmts;
     while (s) {
         store_stmt *next = s->next;
