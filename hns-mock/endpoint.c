@@ -982,6 +982,25 @@ static cJSON *endpoint_v1(hnsm_instance *inst, const char *id, const endpoint_ro
         else if (strcmp(dest->valuestring, "::/0") == 0)
             gw6 = hop->valuestring;
     }
+    if (!gw4) {
+        /* Without its own default route the endpoint uses its subnet's gateway. */
+        const cJSON *network_doc = NULL, *ipam, *subnet;
+        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "IpConfigurations"), 0);
+        hnsm_ip ip;
+        if (first && hnsm__ip_parse(cJSON_GetObjectItem(first, "IpAddress")->valuestring, &ip) &&
+            SUCCEEDED(hnsm__network_peek(inst, row->network_id, &network_doc))) {
+            cJSON_ArrayForEach(ipam, cJSON_GetObjectItem(network_doc, "Ipams"))
+                cJSON_ArrayForEach(subnet, cJSON_GetObjectItem(ipam, "Subnets"))
+            {
+                hnsm_prefix p;
+                if (!gw4 &&
+                    hnsm__prefix_parse(cJSON_GetObjectItem(subnet, "IpAddressPrefix")->valuestring,
+                                       false, &p) &&
+                    hnsm__prefix_contains(&p, &ip))
+                    gw4 = hnsm__subnet_gateway(subnet);
+            }
+        }
+    }
     if (gw4)
         cJSON_AddStringToObject(v1, "GatewayAddress", gw4);
     if (gw6)

@@ -1100,7 +1100,7 @@ static const char *policy_setting(const cJSON *doc, const char *type, const char
 }
 
 /* The gateway of a subnet: NextHop of its default route, else its first route. */
-static const char *subnet_gateway(const cJSON *subnet)
+const char *hnsm__subnet_gateway(const cJSON *subnet)
 {
     const cJSON *route, *first = NULL;
     cJSON_ArrayForEach(route, cJSON_GetObjectItem(subnet, "Routes"))
@@ -1224,7 +1224,7 @@ static cJSON *network_v1(hnsm_instance *inst, const char *id, const cJSON *doc, 
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "AddressPrefix",
                                 cJSON_GetObjectItem(subnet, "IpAddressPrefix")->valuestring);
-        const char *gw = subnet_gateway(subnet);
+        const char *gw = hnsm__subnet_gateway(subnet);
         if (gw)
             cJSON_AddStringToObject(s, "GatewayAddress", gw);
         char sid[HNSM_GUID_TEXT];

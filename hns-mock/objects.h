@@ -50,6 +50,9 @@ HRESULT hnsm__network_load(hnsm_instance *inst, const char *id, cJSON **doc);
 HRESULT hnsm__network_peek(hnsm_instance *inst, const char *id, const cJSON **doc);
 HRESULT hnsm__network_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
                              cJSON **out);
+/* The gateway of a stored subnet: NextHop of its default route, else of its
+ * first route; NULL when it has none. */
+const char *hnsm__subnet_gateway(const cJSON *subnet);
 /* The SetPolicy ids of a network's policies (a new array; caller deletes). */
 cJSON *hnsm__network_set_policy_ids(const cJSON *network_doc);
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# setup.sh - install what hnsim needs (if missing) and build it.
+#
+#   tools/setup.sh [--sanitize]     build into build/ (or build-asan/ with
+#                                   AddressSanitizer and UBSan)
+#
+# Dependencies: meson, ninja, pkg-config, a C11 compiler, SQLite, cJSON, libuv,
+# cmocka. On Debian/Ubuntu they come from apt-get, on macOS from Homebrew; the
+# script installs them only when pkg-config cannot find them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+builddir=build
+meson_args=()
+if [[ "${1:-}" == "--sanitize" ]]; then
+  builddir=build-asan
+  meson_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
+fi
+
+have_deps() {
+  command -v meson >/dev/null && command -v ninja >/dev/null && command -v pkg-config >/dev/null &&
+    pkg-config --exists sqlite3 libcjson libuv cmocka
+}
+
+if ! have_deps; then
+  if command -v apt-get >/dev/null; then
+    sudo=""
+    [[ "$(id -u)" == 0 ]] || sudo="sudo"
+    echo "setup: installing build dependencies with apt-get" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      meson ninja-build pkg-config gcc libc6-dev libsqlite3-dev libcjson-dev libuv1-dev \
+      libcmocka-dev >/dev/null
+  elif command -v brew >/dev/null; then
+    echo "setup: installing build dependencies with Homebrew" >&2
+    brew install meson ninja pkg-config sqlite cjson libuv cmocka
+    export PKG_CONFIG_PATH="$(brew --prefix sqlite)/lib/pkgconfig:${PKG_CONFIG_PATH:-}"
+  else
+    echo "setup: please install meson, ninja, pkg-config, SQLite, cJSON, libuv and cmocka" >&2
+    exit 1
+  fi
+fi
+
+if [[ ! -f "$builddir/build.ninja" ]]; then
+  meson setup "$builddir" "${meson_args[@]}" >/dev/null
+fi
+ninja -C "$builddir" >/dev/null
+echo "$builddir"
