@@ -20,27 +20,41 @@ static handle_slot *slots;
 static uint32_t slot_count;
 static uint32_t free_hint;
 
+/*
+ * A handle value: bit 31 marks hnsim handles, bits 0..23 hold slot + 1, and
+ * the slot's generation sits above: bits 32..62 on 64-bit builds (2^31
+ * reuses before a value repeats), bits 24..30 on 32-bit ones. A value with
+ * any other bit set is not a handle.
+ */
 #define SLOT_BITS 24u
+#define HANDLE_MARK ((uintptr_t)1 << 31)
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define GENERATION_SHIFT 32u
+#define GENERATION_MASK 0x7FFFFFFFu
+#else
+#define GENERATION_SHIFT 24u
+#define GENERATION_MASK 0x7Fu
+#endif
 
 static void *encode(uint32_t index, uint32_t generation)
 {
-    uintptr_t v = ((uintptr_t)(generation & 0x7F) << SLOT_BITS) | (uintptr_t)(index + 1);
-    /* Keep the pattern away from real heap addresses: the top bit of the low
-     * word marks hnsim handles. */
-    return (void *)(v | ((uintptr_t)1 << 31));
+    uintptr_t v = ((uintptr_t)(generation & GENERATION_MASK) << GENERATION_SHIFT) |
+                  (uintptr_t)(index + 1) | HANDLE_MARK;
+    return (void *)v;
 }
 
 static bool decode(void *h, uint32_t *index, uint32_t *generation)
 {
     uintptr_t v = (uintptr_t)h;
-    if (!(v & ((uintptr_t)1 << 31)))
+    uintptr_t known = HANDLE_MARK | (((uintptr_t)1 << SLOT_BITS) - 1) |
+                      ((uintptr_t)GENERATION_MASK << GENERATION_SHIFT);
+    if (!(v & HANDLE_MARK) || (v & ~known))
         return false;
-    v &= ~((uintptr_t)1 << 31);
     uint32_t i = (uint32_t)(v & ((1u << SLOT_BITS) - 1));
     if (i == 0)
         return false;
     *index = i - 1;
-    *generation = (uint32_t)(v >> SLOT_BITS) & 0x7F;
+    *generation = (uint32_t)(v >> GENERATION_SHIFT) & GENERATION_MASK;
     return true;
 }
 
@@ -82,7 +96,7 @@ static handle_slot *lookup(void *h, hnsm_kind kind)
     if (!decode(h, &index, &generation) || index >= slot_count)
         return NULL;
     handle_slot *s = &slots[index];
-    if (!s->used || (s->generation & 0x7F) != generation || s->kind != kind)
+    if (!s->used || (s->generation & GENERATION_MASK) != generation || s->kind != kind)
         return NULL;
     return s;
 }

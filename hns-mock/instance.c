@@ -171,6 +171,10 @@ int hnsm_open_from_env(hnsm_instance **out)
     const char *seed = getenv("HNSIM_SEED");
     if (seed && *seed) {
         char *end;
+        if (strchr(seed, '-')) {
+            fprintf(stderr, "hnsmock: HNSIM_SEED=%s is negative\n", seed);
+            return HNSM_EINVAL;
+        }
         errno = 0;
         unsigned long long v = strtoull(seed, &end, 0);
         if (errno || *end) {

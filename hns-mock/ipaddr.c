@@ -128,4 +128,14 @@ bool hnsm__ip_increment(hnsm_ip *ip)
     return false;
 }
 
-int hnsm__ip_compare(const hnsm_ip *a, const hnsm_ip *b) { return memcmp(a->b, b->b, 16); }
+int hnsm__ip_compare(const hnsm_ip *a, const hnsm_ip *b)
+{
+    int c = memcmp(a->b, b->b, 16);
+    /* "::ffff:a.b.c.d" has the bytes of a.b.c.d; the family breaks the tie. */
+    return c ? c : (int)a->family - (int)b->family;
+}
+
+bool hnsm__ip_is_v4_mapped_v6(const hnsm_ip *ip)
+{
+    return ip->family == 6 && memcmp(ip->b, v4_mapped_head, sizeof v4_mapped_head) == 0;
+}

@@ -50,7 +50,12 @@ void hnsm__prefix_last(const hnsm_prefix *p, hnsm_ip *out);
 /* Adds 1 to ip in place; returns false on wrap-around. */
 bool hnsm__ip_increment(hnsm_ip *ip);
 
-/* memcmp-order comparison: <0, 0, >0. */
+/* memcmp-order comparison: <0, 0, >0; equal bytes of different families
+ * (10.0.0.5 and ::ffff:10.0.0.5) order by family. */
 int hnsm__ip_compare(const hnsm_ip *a, const hnsm_ip *b);
+
+/* True for an IPv6 address written in the v4-mapped form (::ffff:a.b.c.d),
+ * which shares its 16 bytes with the IPv4 address. */
+bool hnsm__ip_is_v4_mapped_v6(const hnsm_ip *ip);
 
 #endif

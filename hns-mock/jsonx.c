@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 static _Thread_local char detail_text[512];
@@ -27,6 +28,21 @@ const char *hnsm__detail_get(void) { return detail_text; }
 
 void hnsm__detail_clear(void) { detail_text[0] = '\0'; }
 
+/* True when a JSON string escape \u0000 occurs: cJSON would cut the string
+ * there, silently changing the document. Backslashes only occur inside
+ * strings, so following escapes pair by pair is exact. */
+static bool has_escaped_nul(const char *text, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0)
+            return true;
+        i++; /* skip the escaped character */
+    }
+    return false;
+}
+
 HRESULT jx_parse_object(const char *text, size_t len, cJSON **out)
 {
     *out = NULL;
@@ -35,13 +51,15 @@ HRESULT jx_parse_object(const char *text, size_t len, cJSON **out)
                             HNSM_MAX_DOCUMENT_BYTES);
     if (!hnsm__utf8_valid(text, len))
         return hnsm__detail(HNSM_HCN_E_INVALID_JSON, "document is not valid UTF-8");
+    if (memchr(text, '\0', len) || has_escaped_nul(text, len))
+        return hnsm__detail(HNSM_HCN_E_INVALID_JSON, "document contains a NUL character");
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root)
         return hnsm__detail(HNSM_HCN_E_INVALID_JSON, "malformed JSON near byte %ld",
                             end ? (long)(end - text) : 0L);
     /* Trailing garbage other than white space is malformed too. */
-    for (const char *p = end; p && p < text + len && *p; p++) {
+    for (const char *p = end; p && p < text + len; p++) {
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
             cJSON_Delete(root);
             return hnsm__detail(HNSM_HCN_E_INVALID_JSON, "trailing data after the document");

@@ -10,8 +10,7 @@
  * creating, resolving and closing handles together never see each other's
  * ids. The table is process-wide, so every test closes what it opens.
  *
- * Known bugs, kept out of the suite: bug_handles.c (stale handles revive
- * after 128 reuses of a slot; the high 32 bits of a handle are ignored).
+ * Regression tests for fixed bugs are in regress_handles.c.
  */
 #include "unit.h"
 

@@ -11,8 +11,7 @@
  * hnsm__ip_compare (numeric order inside a family, IPv4 sorting between ::1
  * and the rest of IPv6).
  *
- * Known bug, kept out of the suite: bug_ipaddr.c (a v4 address compares
- * equal to its v4-mapped IPv6 twin).
+ * Regression tests for fixed bugs are in regress_ipaddr.c.
  */
 #include "unit.h"
 

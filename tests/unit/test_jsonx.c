@@ -14,8 +14,7 @@
  * (keys case-insensitive, member order free, numbers by value, strings and
  * array order exact).
  *
- * Known bug, kept out of the suite: bug_jsonx.c (a NUL byte inside len
- * silently ends the document).
+ * Regression tests for fixed bugs are in regress_jsonx.c.
  */
 #include "unit.h"
 

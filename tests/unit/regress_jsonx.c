@@ -1,8 +1,6 @@
 /*
- * bug_jsonx.c - KNOWN BUG in hns-mock/jsonx.c, as failing tests.
- *
- * NOT BUILT: meson.build leaves this file out so that the unit suite stays
- * green; enable it there once jsonx.c is fixed.
+ * regress_jsonx.c - regression tests for bugs found (and since fixed) in
+ * hns-mock/jsonx.c. What was wrong:
  *
  * jx_parse_object(text, len) is documented to parse "a UTF-8 document of len
  * bytes" and to refuse trailing data, but a NUL byte inside the len bytes
@@ -13,7 +11,7 @@
  * today passes strlen(), so the API entry points cannot reach it; any future
  * caller with a counted buffer (a socket, a file) would.
  *
- * Suggested fix: in jx_parse_object, refuse the document with
+ * The fix: in jx_parse_object, refuse the document with
  * HCN_E_INVALID_JSON when memchr(text, '\0', len) finds a NUL, and drop the
  * `*p` condition from the trailing-data loop.
  */
@@ -45,5 +43,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nul_byte_inside_len_is_invalid_json),
     };
-    return cmocka_run_group_tests_name("jsonx known bugs", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("jsonx regressions", tests, NULL, NULL);
 }

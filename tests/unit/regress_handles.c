@@ -1,10 +1,6 @@
 /*
- * bug_handles.c - KNOWN BUGS in hns-mock/handles.c, as failing tests.
- *
- * NOT BUILT: meson.build leaves this file out so that the unit suite stays
- * green; enable it there once handles.c is fixed. Each test asserts what
- * handles.h promises ("a stale, double-closed or foreign handle is recognised
- * and answered with E_HANDLE"):
+ * regress_handles.c - regression tests for bugs found (and since fixed) in
+ * hns-mock/handles.c. What was wrong:
  *
  * 1. Only 7 bits of generation are kept (encode() masks with 0x7F), so after
  *    128 close/open cycles on one slot - which is what a single-threaded
@@ -15,7 +11,7 @@
  *    whose low 32 bits equal a live handle's (a foreign pointer with other
  *    high bits) is accepted as that handle.
  *
- * Suggested fix (handles.c encode/decode): on 64-bit targets put the
+ * The fix (handles.c encode/decode): on 64-bit targets put the
  * generation in bits 32..62 (31 bits, wrap practically unreachable) and have
  * decode() refuse any value with bits set outside the ones encode() uses
  * (bits 24..30 and, on LP64, anything encode did not set); keep the current
@@ -98,5 +94,5 @@ int main(void)
         cmocka_unit_test(stale_double_close_never_closes_a_live_handle),
         cmocka_unit_test(value_with_other_high_bits_is_foreign),
     };
-    return cmocka_run_group_tests_name("handles known bugs", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("handles regressions", tests, NULL, NULL);
 }

@@ -1,8 +1,6 @@
 /*
- * bug_ipaddr.c - KNOWN BUG in hns-mock/ipaddr.c, as a failing test.
- *
- * NOT BUILT: meson.build leaves this file out so that the unit suite stays
- * green; enable it there once ipaddr.c is fixed.
+ * regress_ipaddr.c - regression tests for a bug found (and since fixed) in
+ * hns-mock/ipaddr.c. What was wrong:
  *
  * ipaddr.h promises that keeping IPv4 v4-mapped means "a v4 address never
  * equals a v6 one", but the IPv6 text "::ffff:10.0.0.5" parses (family 6) to
@@ -11,7 +9,7 @@
  * bytes go into endpoint_ips, so the IPAM duplicate check (which compares the
  * 16-byte BLOB) cannot tell them apart either.
  *
- * Suggested fix: in hnsm__ip_compare, break a tie of the bytes on family
+ * The fix: in hnsm__ip_compare, break a tie of the bytes on family
  * (return a->family - b->family), which keeps the documented sort order; and
  * either refuse v4-mapped IPv6 text in hnsm__ip_parse (HNS has no use for
  * it) or store the family next to the bytes wherever addresses are keyed.
@@ -38,5 +36,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(v4_never_equals_its_v4_mapped_v6_twin),
     };
-    return cmocka_run_group_tests_name("ipaddr known bugs", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("ipaddr regressions", tests, NULL, NULL);
 }
