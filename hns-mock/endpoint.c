@@ -211,20 +211,40 @@ static bool ipam_reserved(const ipam_subnet *s, const hnsm_ip *ip)
     return false;
 }
 
-/* True when a local endpoint of the network already holds ip. */
-static HRESULT ip_held_locally(hnsm_instance *inst, const char *network_id, const hnsm_ip *ip,
-                               bool *held)
+/* Whether a local (*local) and a remote (*remote) endpoint of the network
+ * already hold ip. */
+static HRESULT ip_holders(hnsm_instance *inst, const char *network_id, const hnsm_ip *ip,
+                          bool *local, bool *remote)
 {
-    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT 1 FROM endpoint_ips WHERE network_id = ?1 AND "
-                                        "ip = ?2 AND remote = 0 LIMIT 1");
+    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT remote FROM endpoint_ips WHERE network_id = ?1 "
+                                        "AND ip = ?2");
     if (!st)
         return HNSM_E_FAIL;
+    *local = *remote = false;
     sqlite3_bind_text(st, 1, network_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, ip->b, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_int(st, 0))
+            *remote = true;
+        else
+            *local = true;
+    }
     sqlite3_reset(st);
-    *held = rc == SQLITE_ROW;
-    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? S_OK : hnsm__sql_error(inst, rc);
+    return rc == SQLITE_DONE ? S_OK : hnsm__sql_error(inst, rc);
+}
+
+/* True when the choices refuse a new endpoint (remote or not) an address
+ * that local_held / remote_held endpoints already have. */
+static bool ip_duplicate_refused(const hnsm_instance *inst, bool remote, bool local_held,
+                                 bool remote_held)
+{
+    /* REMOTE_IP_MAY_DUPLICATE exempts every pair that involves a remote endpoint. */
+    bool remote_exempt = hnsm__choice(inst, HNSM_CHOICE_REMOTE_IP_MAY_DUPLICATE);
+    if (remote)
+        return !remote_exempt && (local_held || remote_held);
+    return (local_held && hnsm__choice(inst, HNSM_CHOICE_DUPLICATE_LOCAL_IP_REFUSED)) ||
+           (remote_held && !remote_exempt);
 }
 
 /* Picks the next free address of subnet s (next-fit from the stored cursor). */
@@ -235,13 +255,16 @@ static HRESULT ipam_allocate(hnsm_instance *inst, const char *network_id, const 
     hnsm__prefix_first(&s->prefix, &first);
     hnsm__prefix_last(&s->prefix, &last);
     cursor = first;
+    /* Without DYNAMIC_IP_NEXT_FIT the walk always starts at the subnet's
+     * first address (first-fit). */
+    bool next_fit = hnsm__choice(inst, HNSM_CHOICE_DYNAMIC_IP_NEXT_FIT);
     sqlite3_stmt *get = hnsm__stmt(inst, "SELECT next FROM ipam_cursor WHERE network_id = ?1 AND "
                                          "subnet = ?2");
     if (!get)
         return HNSM_E_FAIL;
     sqlite3_bind_text(get, 1, network_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(get, 2, s->text, -1, SQLITE_STATIC);
-    if (sqlite3_step(get) == SQLITE_ROW && sqlite3_column_bytes(get, 0) == 16) {
+    if (next_fit && sqlite3_step(get) == SQLITE_ROW && sqlite3_column_bytes(get, 0) == 16) {
         memcpy(cursor.b, sqlite3_column_blob(get, 0), 16);
         if (hnsm__ip_compare(&cursor, &first) < 0 || hnsm__ip_compare(&cursor, &last) > 0)
             cursor = first;
@@ -249,9 +272,12 @@ static HRESULT ipam_allocate(hnsm_instance *inst, const char *network_id, const 
     sqlite3_reset(get);
 
     /* Walk forward from the cursor, wrapping once; the taken addresses in the
-     * way are read in order, so a full scan costs one pass over the subnet. */
+     * way are read in order, so a full scan costs one pass over the subnet.
+     * Addresses of remote endpoints are taken only when they may not be
+     * duplicated (choice REMOTE_IP_MAY_DUPLICATE). */
     sqlite3_stmt *taken = hnsm__stmt(inst, "SELECT ip FROM endpoint_ips WHERE network_id = ?1 AND "
-                                           "ip >= ?2 AND ip <= ?3 AND remote = 0 ORDER BY ip");
+                                           "ip >= ?2 AND ip <= ?3 AND (remote = 0 OR ?4) "
+                                           "ORDER BY ip");
     if (!taken)
         return HNSM_E_FAIL;
     for (int pass = 0; pass < 2; pass++) {
@@ -261,6 +287,7 @@ static HRESULT ipam_allocate(hnsm_instance *inst, const char *network_id, const 
         sqlite3_bind_text(taken, 1, network_id, -1, SQLITE_STATIC);
         sqlite3_bind_blob(taken, 2, candidate.b, 16, SQLITE_TRANSIENT);
         sqlite3_bind_blob(taken, 3, stop.b, 16, SQLITE_TRANSIENT);
+        sqlite3_bind_int(taken, 4, !hnsm__choice(inst, HNSM_CHOICE_REMOTE_IP_MAY_DUPLICATE));
         int rc = sqlite3_step(taken);
         for (;;) {
             if (hnsm__ip_compare(&candidate, &stop) > 0)
@@ -349,12 +376,12 @@ static HRESULT endpoint_addresses(hnsm_instance *inst, const char *network_id,
                               home->text);
             goto fail;
         }
-        bool held = false;
-        if (!remote && hnsm__choice(inst, HNSM_CHOICE_DUPLICATE_LOCAL_IP_REFUSED) &&
-            (FAILED(hr = ip_held_locally(inst, network_id, &ip, &held)) || held)) {
-            if (SUCCEEDED(hr))
-                hr = hnsm__detail(HNSM_HCN_E_ADDR_INVALID_OR_RESERVED,
-                                  "%s is already used by another endpoint", text);
+        bool local_held, remote_held;
+        if (FAILED(hr = ip_holders(inst, network_id, &ip, &local_held, &remote_held)))
+            goto fail;
+        if (ip_duplicate_refused(inst, remote, local_held, remote_held)) {
+            hr = hnsm__detail(HNSM_HCN_E_ADDR_INVALID_OR_RESERVED,
+                              "%s is already used by another endpoint", text);
             goto fail;
         }
         if (*count == 8) {
@@ -614,9 +641,11 @@ static HRESULT endpoint_canonical(hnsm_instance *inst, const cJSON *in, const cJ
         return hr;
     cJSON *ids = hnsm__network_set_policy_ids(network_doc);
     hnsm_policy_context ctx = {&inst->profile, ids};
-    cJSON *policies = NULL;
+    cJSON *policies = NULL, *dns = NULL;
     hr = hnsm__policies_canonical(HNSM_POLICY_ENDPOINT, policies_in, &ctx, &policies);
     cJSON_Delete(ids);
+    if (SUCCEEDED(hr) && dns_in && FAILED(hr = hnsm__dns_canonical(inst, dns_in, &dns)))
+        cJSON_Delete(policies);
     if (FAILED(hr))
         return hr;
     cJSON *doc = cJSON_CreateObject();
@@ -627,8 +656,10 @@ static HRESULT endpoint_canonical(hnsm_instance *inst, const cJSON *in, const cJ
         cJSON_Delete(policies);
     if (configs_in)
         cJSON_AddItemToObject(doc, "IpConfigurations", cJSON_Duplicate(configs_in, 1));
-    if (dns_in && dns_in->child)
-        cJSON_AddItemToObject(doc, "Dns", cJSON_Duplicate(dns_in, 1));
+    if (dns && dns->child)
+        cJSON_AddItemToObject(doc, "Dns", dns);
+    else
+        cJSON_Delete(dns);
     cJSON *routes = cJSON_CreateArray();
     const cJSON *r;
     cJSON_ArrayForEach(r, routes_in)

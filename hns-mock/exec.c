@@ -170,6 +170,10 @@ HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *i
             hr = HNSM_E_OUTOFMEMORY;
     }
     cJSON_Delete(output);
+    /* A success leaves no detail behind (a create records "not found" while
+     * checking that its id is free). */
+    if (SUCCEEDED(hr))
+        hnsm__detail_clear();
     if (FAILED(hr) && error_record)
         *error_record = hnsm__error_record(hr);
     return hr;

@@ -46,8 +46,6 @@ static const struct switch_extension {
     {"430BDADD-BAB0-41AB-A369-94B67FA5BE0A", "Microsoft NDIS Capture", false},
 };
 
-static const HRESULT BAD_NETWORK = HNSM_HCN_E_INVALID_NETWORK;
-
 /* ---- v1 input ------------------------------------------------------------ */
 
 /* True when doc looks like a v1 HNSNetwork rather than a HostComputeNetwork. */
@@ -88,8 +86,9 @@ static cJSON *comma_list(const char *s)
 }
 
 /* Translates a v1 network document into a v2 one (not yet validated). */
-static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
+static HRESULT network_from_v1(const hnsm_instance *inst, const cJSON *v1, cJSON **out)
 {
+    const HRESULT bad = hnsm__type_error(inst);
     cJSON *v2 = cJSON_CreateObject();
     HRESULT hr = S_OK;
     const char *s = NULL;
@@ -106,7 +105,7 @@ static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
     cJSON *policies = cJSON_AddArrayToObject(v2, "Policies");
     const cJSON *list = NULL;
     if (SUCCEEDED(hr))
-        hr = jx_array(v1, "Policies", BAD_NETWORK, &list);
+        hr = jx_array(v1, "Policies", bad, &list);
     cJSON_ArrayForEach(item, list)
     {
         cJSON *p;
@@ -114,7 +113,7 @@ static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
             break;
         cJSON_AddItemToArray(policies, p);
     }
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "NetworkAdapterName", BAD_NETWORK, &s)) && s &&
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "NetworkAdapterName", bad, &s)) && s &&
         *s) {
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "Type", "NetAdapterName");
@@ -122,14 +121,14 @@ static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
         cJSON_AddItemToArray(policies, p);
     }
     s = NULL;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "SourceMac", BAD_NETWORK, &s)) && s && *s) {
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "SourceMac", bad, &s)) && s && *s) {
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "Type", "SourceMacAddress");
         cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "Settings"), "SourceMacAddress", s);
         cJSON_AddItemToArray(policies, p);
     }
     bool automatic_dns = false;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_bool(v1, "AutomaticDNS", BAD_NETWORK, &automatic_dns)) &&
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_bool(v1, "AutomaticDNS", bad, &automatic_dns)) &&
         automatic_dns) {
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "Type", "AutomaticDNS");
@@ -137,20 +136,20 @@ static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
         cJSON_AddItemToArray(policies, p);
     }
 
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_array(v1, "MacPools", BAD_NETWORK, &list)) && list) {
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_array(v1, "MacPools", bad, &list)) && list) {
         cJSON *ranges = cJSON_AddArrayToObject(cJSON_AddObjectToObject(v2, "MacPool"), "Ranges");
         cJSON_ArrayForEach(item, list) cJSON_AddItemToArray(ranges, cJSON_Duplicate(item, 1));
     }
 
     cJSON *dns = cJSON_AddObjectToObject(v2, "Dns");
     s = NULL;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "DNSSuffix", BAD_NETWORK, &s)) && s)
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "DNSSuffix", bad, &s)) && s)
         cJSON_AddStringToObject(dns, "Domain", s);
     s = NULL;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "DNSServerList", BAD_NETWORK, &s)) && s)
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "DNSServerList", bad, &s)) && s)
         cJSON_AddItemToObject(dns, "ServerList", comma_list(s));
 
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_array(v1, "Subnets", BAD_NETWORK, &list)) && list) {
+    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_array(v1, "Subnets", bad, &list)) && list) {
         cJSON *ipam = cJSON_CreateObject();
         cJSON_AddStringToObject(ipam, "Type", "Static");
         cJSON *subnets = cJSON_AddArrayToObject(ipam, "Subnets");
@@ -158,14 +157,14 @@ static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
         cJSON_ArrayForEach(item, list)
         {
             if (!cJSON_IsObject(item)) {
-                hr = hnsm__detail(BAD_NETWORK, "Subnets entries must be objects");
+                hr = hnsm__detail(bad, "Subnets entries must be objects");
                 break;
             }
             cJSON *subnet = cJSON_CreateObject();
             cJSON_AddItemToArray(subnets, subnet);
             const char *prefix = NULL, *gateway = NULL;
-            if (FAILED(hr = jx_string(item, "AddressPrefix", BAD_NETWORK, &prefix)) ||
-                FAILED(hr = jx_string(item, "GatewayAddress", BAD_NETWORK, &gateway)))
+            if (FAILED(hr = jx_string(item, "AddressPrefix", bad, &prefix)) ||
+                FAILED(hr = jx_string(item, "GatewayAddress", bad, &gateway)))
                 break;
             if (prefix)
                 cJSON_AddStringToObject(subnet, "IpAddressPrefix", prefix);
@@ -178,7 +177,7 @@ static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
                 cJSON_AddItemToArray(cJSON_AddArrayToObject(subnet, "Routes"), route);
             }
             const cJSON *subnet_policies = NULL;
-            if (FAILED(hr = jx_array(item, "Policies", BAD_NETWORK, &subnet_policies)))
+            if (FAILED(hr = jx_array(item, "Policies", bad, &subnet_policies)))
                 break;
             cJSON *converted = cJSON_AddArrayToObject(subnet, "Policies");
             const cJSON *sp;
@@ -203,7 +202,7 @@ static HRESULT network_from_v1(const cJSON *v1, cJSON **out)
 
 /* ---- canonical v2 form ---------------------------------------------------- */
 
-static HRESULT dns_canonical(const hnsm_instance *inst, const cJSON *dns, cJSON **out)
+HRESULT hnsm__dns_canonical(const hnsm_instance *inst, const cJSON *dns, cJSON **out)
 {
     const HRESULT bad = hnsm__type_error(inst);
     cJSON *c = cJSON_CreateObject();
@@ -527,7 +526,7 @@ static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **o
     if (SUCCEEDED(hr) && pool_in)
         hr = mac_pool_canonical(inst, pool_in, &pool);
     if (SUCCEEDED(hr) && dns_in)
-        hr = dns_canonical(inst, dns_in, &dns);
+        hr = hnsm__dns_canonical(inst, dns_in, &dns);
     if (SUCCEEDED(hr))
         hr = ipams_canonical(inst, ipams_in, &ipams);
     if (FAILED(hr))
@@ -730,7 +729,7 @@ HRESULT hnsm__network_create(hnsm_instance *inst, const char *id, const cJSON *i
     cJSON *v2 = NULL, *doc = NULL;
     HRESULT hr = S_OK;
     if (network_doc_is_v1(in)) {
-        if (FAILED(hr = network_from_v1(in, &v2)))
+        if (FAILED(hr = network_from_v1(inst, in, &v2)))
             return hr;
         in = v2;
     }
@@ -814,8 +813,9 @@ HRESULT hnsm__network_delete(hnsm_instance *inst, const char *id)
 
 /* ---- modify ------------------------------------------------------------------ */
 
-/* The subnet object with the given ID (any case) in doc, or NULL. */
-static cJSON *find_subnet_by_id(cJSON *doc, const char *id)
+/* The subnet object with the given ID (any case) in doc, or NULL; *owner
+ * receives the Subnets array that holds it. */
+static cJSON *find_subnet_by_id(cJSON *doc, const char *id, cJSON **owner)
 {
     char want[HNSM_GUID_TEXT];
     if (!hnsm__guid_canonical(id, want))
@@ -825,8 +825,10 @@ static cJSON *find_subnet_by_id(cJSON *doc, const char *id)
         cJSON_ArrayForEach(subnet, cJSON_GetObjectItem(ipam, "Subnets"))
     {
         const cJSON *sid = cJSON_GetObjectItem(subnet, "ID");
-        if (cJSON_IsString(sid) && strcmp(sid->valuestring, want) == 0)
+        if (cJSON_IsString(sid) && strcmp(sid->valuestring, want) == 0) {
+            *owner = cJSON_GetObjectItem(ipam, "Subnets");
             return subnet;
+        }
     }
     return NULL;
 }
@@ -921,7 +923,8 @@ static HRESULT modify_ip_subnets(hnsm_instance *inst, const char *id, cJSON *doc
     if (FAILED(hr = jx_string(settings, "SubnetId", hnsm__type_error(inst), &subnet_id)) ||
         FAILED(hr = jx_array(settings, "IpSubnets", hnsm__type_error(inst), &list)))
         return hr;
-    cJSON *subnet = subnet_id ? find_subnet_by_id(doc, subnet_id) : NULL;
+    cJSON *owner = NULL;
+    cJSON *subnet = subnet_id ? find_subnet_by_id(doc, subnet_id, &owner) : NULL;
     if (!subnet)
         return hnsm__detail(HNSM_HCN_E_SUBNET_NOT_FOUND, "no subnet %s in the network",
                             subnet_id ? subnet_id : "(none)");
@@ -967,11 +970,8 @@ static HRESULT modify_ip_subnets(hnsm_instance *inst, const char *id, cJSON *doc
     cJSON_Delete(candidate);
     if (FAILED(hr))
         return hr;
-    cJSON_ReplaceItemViaPointer(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc,
-                                                                                           "Ipams"),
-                                                                        0),
-                                                    "Subnets"),
-                                subnet, canonical);
+    /* The subnet may belong to any of the network's IPAMs. */
+    cJSON_ReplaceItemViaPointer(owner, subnet, canonical);
     return S_OK;
 }
 
@@ -990,18 +990,22 @@ HRESULT hnsm__network_modify(hnsm_instance *inst, const char *id, const cJSON *r
         hr = hnsm__detail(HNSM_E_INVALIDARG, "the modify request has no Settings");
         goto done;
     }
+    if (settings && !cJSON_IsObject(settings)) {
+        hr = hnsm__detail(hnsm__type_error(inst), "the modify request's Settings must be an object");
+        goto done;
+    }
     switch (resource_type) {
     case 0: { /* DNS */
         cJSON *dns = NULL;
         cJSON_DeleteItemFromObject(doc, "Dns");
         if (request_type != HNSM_REQ_REMOVE) {
-            if (!cJSON_IsObject(settings)) {
-                hr = hnsm__detail(hnsm__type_error(inst), "DNS settings must be an object");
+            if (FAILED(hr = hnsm__dns_canonical(inst, settings, &dns)))
                 goto done;
-            }
-            if (FAILED(hr = dns_canonical(inst, settings, &dns)))
-                goto done;
-            cJSON_AddItemToObject(doc, "Dns", dns);
+            /* An empty Dns is omitted, as at create. */
+            if (dns->child)
+                cJSON_AddItemToObject(doc, "Dns", dns);
+            else
+                cJSON_Delete(dns);
         }
         break;
     }

@@ -53,6 +53,10 @@ HRESULT hnsm__network_render(hnsm_instance *inst, const char *id, const hnsm_ren
 /* The gateway of a stored subnet: NextHop of its default route, else of its
  * first route; NULL when it has none. */
 const char *hnsm__subnet_gateway(const cJSON *subnet);
+/* Validates a Dns object (networks and endpoints) into its canonical form
+ * (*out; caller deletes): Domain (or the 2018 Suffix), Search, ServerList,
+ * Options. Wrong types give the choice's type-error HRESULT. */
+HRESULT hnsm__dns_canonical(const hnsm_instance *inst, const cJSON *dns, cJSON **out);
 /* The SetPolicy ids of a network's policies (a new array; caller deletes). */
 cJSON *hnsm__network_set_policy_ids(const cJSON *network_doc);
 

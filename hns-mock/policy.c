@@ -388,7 +388,8 @@ static HRESULT field_canonical(const field_spec *f, const cJSON *value, const ch
 {
     const HRESULT bad = HNSM_HCN_E_INVALID_POLICY;
     const bool present = value && !cJSON_IsNull(value);
-    char text[HNSM_IP_TEXT];
+    /* Canonical text of an address or GUID; it outlives the switch below. */
+    char text[HNSM_IP_TEXT > HNSM_GUID_TEXT ? HNSM_IP_TEXT : HNSM_GUID_TEXT];
     switch (f->kind) {
     case FK_STRING:
     case FK_IP:
@@ -407,7 +408,6 @@ static HRESULT field_canonical(const field_spec *f, const cJSON *value, const ch
             hnsm_ip ip;
             hnsm_prefix prefix;
             bool ok = true;
-            char canon[HNSM_GUID_TEXT];
             switch (f->kind) {
             case FK_IP:
                 ok = hnsm__ip_parse(s, &ip);
@@ -423,7 +423,10 @@ static HRESULT field_canonical(const field_spec *f, const cJSON *value, const ch
                 ok = mac_valid(s);
                 break;
             case FK_GUID:
-                ok = hnsm__guid_canonical(s, canon);
+                /* HNS reads these as GUIDs and writes them back in its own form. */
+                ok = hnsm__guid_canonical(s, text);
+                if (ok)
+                    s = text;
                 break;
             case FK_PROTOCOLS:
                 ok = each_token(s, protocol_token, ctx);

@@ -110,10 +110,11 @@ static const filter_column *columns_of(hnsm_kind kind)
                                    : namespace_columns;
 }
 
-/* A filter value bound to a placeholder. */
+/* A filter value bound to a placeholder. Text values point into the
+ * filter (which outlives the statement), or at guid for a canonical GUID. */
 typedef struct bound {
-    bool is_text;
-    char text[256];
+    const char *text;
+    char guid[HNSM_GUID_TEXT];
     int64_t number;
 } bound;
 
@@ -126,11 +127,11 @@ static bool add_condition(const hnsm_instance *inst, const filter_column *c, con
     char cond[256];
     switch (c->kind) {
     case COL_GUID:
-        if (!cJSON_IsString(value) || !hnsm__guid_canonical(value->valuestring, b->text)) {
+        if (!cJSON_IsString(value) || !hnsm__guid_canonical(value->valuestring, b->guid)) {
             *never = true;
             return true;
         }
-        b->is_text = true;
+        b->text = b->guid;
         snprintf(cond, sizeof cond, " AND %s = ?%d", c->column, index);
         break;
     case COL_TEXT:
@@ -138,8 +139,7 @@ static bool add_condition(const hnsm_instance *inst, const filter_column *c, con
             *never = true;
             return true;
         }
-        b->is_text = true;
-        snprintf(b->text, sizeof b->text, "%s", value->valuestring);
+        b->text = value->valuestring;
         snprintf(cond, sizeof cond, " AND %s = ?%d%s", c->column, index,
                  hnsm__choice(inst, HNSM_CHOICE_FILTER_NAME_CASE_SENSITIVE) ? ""
                                                                             : " COLLATE NOCASE");
@@ -149,10 +149,11 @@ static bool add_condition(const hnsm_instance *inst, const filter_column *c, con
             *never = true;
             return true;
         }
-        b->is_text = true;
-        snprintf(b->text, sizeof b->text, "%s", value->valuestring);
-        snprintf(cond, sizeof cond, " AND network_id IN (SELECT id FROM networks WHERE name = ?%d)",
-                 index);
+        b->text = value->valuestring;
+        snprintf(cond, sizeof cond,
+                 " AND network_id IN (SELECT id FROM networks WHERE name = ?%d%s)", index,
+                 hnsm__choice(inst, HNSM_CHOICE_FILTER_NAME_CASE_SENSITIVE) ? ""
+                                                                            : " COLLATE NOCASE");
         break;
     case COL_INT:
     case COL_FLAGS:
@@ -276,7 +277,7 @@ HRESULT hnsm__enumerate(hnsm_instance *inst, hnsm_kind kind, const hnsm_query *q
             goto done;
         }
         for (int i = 0; i < nbinds; i++) {
-            if (binds[i].is_text)
+            if (binds[i].text)
                 sqlite3_bind_text(st, i + 1, binds[i].text, -1, SQLITE_TRANSIENT);
             else
                 sqlite3_bind_int64(st, i + 1, binds[i].number);
