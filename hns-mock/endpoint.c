@@ -357,7 +357,9 @@ static HRESULT endpoint_addresses(hnsm_instance *inst, const char *network_id,
         }
         if (!text || !*text)
             continue; /* an empty entry asks for nothing */
-        if (!hnsm__ip_parse(text, &ip) || (int)len > hnsm__ip_bits(&ip)) {
+        /* v4-mapped IPv6 text would alias the IPv4 address in IPAM: refused. */
+        if (!hnsm__ip_parse(text, &ip) || hnsm__ip_is_v4_mapped_v6(&ip) ||
+            (int)len > hnsm__ip_bits(&ip)) {
             hr = hnsm__detail(HNSM_HCN_E_INVALID_IP, "\"%s\" is not a valid IP address", text);
             goto fail;
         }
@@ -929,22 +931,24 @@ done:
 
 /* ---- rendering ----------------------------------------------------------------------- */
 
-/* Name, type and compartment of a network/namespace for rendering. */
-static void lookup_text(hnsm_instance *inst, const char *sql, const char *id, char *out,
-                        size_t size, int64_t *number)
+/* Column 0 (as a malloc'd string, "" when absent) and column 1 of the row
+ * that sql finds for id; for names and documents the renderers need. */
+static char *lookup_text(hnsm_instance *inst, const char *sql, const char *id, int64_t *number)
 {
-    out[0] = '\0';
+    const char *text = "";
     sqlite3_stmt *st = hnsm__stmt(inst, sql);
     if (!st)
-        return;
+        return strdup("");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(out, size, "%s", t ? (const char *)t : "");
+        text = t ? (const char *)t : "";
         if (number)
             *number = sqlite3_column_int64(st, 1);
     }
+    char *copy = strdup(text);
     sqlite3_reset(st);
+    return copy;
 }
 
 static const char *endpoint_policy_value(const cJSON *doc, const char *type, const char *field,
@@ -969,13 +973,13 @@ static cJSON *endpoint_v1(hnsm_instance *inst, const char *id, const endpoint_ro
                           const hnsm_render *how)
 {
     const cJSON *doc = row->doc;
-    char gid[HNSM_GUID_TEXT], net[HNSM_GUID_TEXT], network_name[256], network_type[32];
+    char gid[HNSM_GUID_TEXT], net[HNSM_GUID_TEXT];
     int64_t type_num = 0;
     hnsm__render_guid(inst, id, gid);
     hnsm__render_guid(inst, row->network_id, net);
-    lookup_text(inst, "SELECT name, type FROM networks WHERE id = ?1", row->network_id,
-                network_name, sizeof network_name, &type_num);
-    snprintf(network_type, sizeof network_type, "%lld", (long long)type_num);
+    char *network_name =
+        lookup_text(inst, "SELECT name, type FROM networks WHERE id = ?1", row->network_id,
+                    &type_num);
     cJSON *v1 = cJSON_CreateObject();
     const cJSON *dns = cJSON_GetObjectItem(doc, "Dns");
     const cJSON *servers = cJSON_GetObjectItem(dns, "ServerList");
@@ -1061,15 +1065,16 @@ static cJSON *endpoint_v1(hnsm_instance *inst, const char *id, const endpoint_ro
     cJSON_AddStringToObject(v1, "Name", cJSON_GetObjectItem(doc, "Name")->valuestring);
     cJSON *containers = cJSON_CreateArray();
     if (row->namespace_id[0]) {
-        char ns[HNSM_GUID_TEXT], ns_doc_text[4096];
+        char ns[HNSM_GUID_TEXT];
         int64_t compartment = 0;
         hnsm__render_guid(inst, row->namespace_id, ns);
-        lookup_text(inst, "SELECT doc, compartment FROM namespaces WHERE id = ?1",
-                    row->namespace_id, ns_doc_text, sizeof ns_doc_text, &compartment);
+        char *ns_doc_text = lookup_text(inst, "SELECT doc, compartment FROM namespaces WHERE id = ?1",
+                                        row->namespace_id, &compartment);
         cJSON *namespace = cJSON_AddObjectToObject(v1, "Namespace");
         cJSON_AddNumberToObject(namespace, "CompartmentId", (double)compartment);
         cJSON_AddStringToObject(namespace, "ID", ns);
-        cJSON *ns_doc = cJSON_Parse(ns_doc_text);
+        cJSON *ns_doc = ns_doc_text ? cJSON_Parse(ns_doc_text) : NULL;
+        free(ns_doc_text);
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItem(ns_doc, "_Containers"))
             cJSON_AddItemToArray(containers, cJSON_Duplicate(c, 1));
@@ -1093,7 +1098,8 @@ static cJSON *endpoint_v1(hnsm_instance *inst, const char *id, const endpoint_ro
     cJSON_AddNumberToObject(v1, "State", row->state);
     cJSON_AddNumberToObject(v1, "Version", hnsm__object_version(inst));
     cJSON_AddStringToObject(v1, "VirtualNetwork", net);
-    cJSON_AddStringToObject(v1, "VirtualNetworkName", network_name);
+    cJSON_AddStringToObject(v1, "VirtualNetworkName", network_name ? network_name : "");
+    free(network_name);
     return v1;
 }
 

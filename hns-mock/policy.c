@@ -13,6 +13,7 @@
 #include "hresult.h"
 #include "ipaddr.h"
 #include "jsonx.h"
+#include "macaddr.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -282,25 +283,6 @@ static const policy_spec *find_spec(hnsm_policy_scope scope, const char *type, b
     return NULL;
 }
 
-static bool mac_valid(const char *s)
-{
-    if (strlen(s) != 17)
-        return false;
-    char sep = s[2];
-    if (sep != '-' && sep != ':')
-        return false;
-    for (int i = 0; i < 17; i++) {
-        if (i % 3 == 2) {
-            if (s[i] != sep)
-                return false;
-        } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-                     (s[i] >= 'A' && s[i] <= 'F'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Splits a comma list and checks each token with check(); empty tokens are bad. */
 static bool each_token(const char *list, bool (*check)(const char *, const hnsm_policy_context *),
                        const hnsm_policy_context *ctx)
@@ -419,9 +401,16 @@ static HRESULT field_canonical(const field_spec *f, const cJSON *value, const ch
             case FK_PREFIX:
                 ok = hnsm__prefix_parse(s, false, &prefix);
                 break;
-            case FK_MAC:
-                ok = mac_valid(s);
+            case FK_MAC: {
+                /* Written back as HNS writes MACs: upper case with dashes. */
+                uint64_t mac;
+                ok = hnsm__mac_parse(s, &mac);
+                if (ok) {
+                    hnsm__mac_format(mac, text);
+                    s = text;
+                }
                 break;
+            }
             case FK_GUID:
                 /* HNS reads these as GUIDs and writes them back in its own form. */
                 ok = hnsm__guid_canonical(s, text);
