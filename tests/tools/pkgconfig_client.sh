@@ -8,7 +8,7 @@ build=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc=${CC:-cc}
+cc="${CC:-cc} ${CLIENT_CFLAGS:-}"
 client=$src/tests/client/windows_client.c
 
 PKG_CONFIG_PATH=$build/meson-uninstalled
