@@ -80,6 +80,11 @@ void hnsm__rollback(hnsm_instance *inst);
 /* Maps a SQLite result to an HRESULT (E_FAIL / E_OUTOFMEMORY) with detail. */
 HRESULT hnsm__sql_error(hnsm_instance *inst, int rc);
 
+/* S_OK when `sql` (one ?1 parameter, bound to id) returns a row; otherwise
+ * `missing` with detail "no <what> <id>", or the store error. */
+HRESULT hnsm__row_exists(hnsm_instance *inst, const char *sql, const char *id, HRESULT missing,
+                         const char *what);
+
 /* Runs a statement that returns no rows; S_OK or an HRESULT. */
 HRESULT hnsm__step_done(hnsm_instance *inst, sqlite3_stmt *st);
 

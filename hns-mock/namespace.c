@@ -26,18 +26,9 @@ static const jx_enum_entry namespace_resource_types[] = {
 
 HRESULT hnsm__namespace_exists(hnsm_instance *inst, const char *id)
 {
-    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT 1 FROM namespaces WHERE id = ?1");
-    if (!st)
-        return HNSM_E_FAIL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return S_OK;
     /* Unknown namespaces are ERROR_NOT_FOUND (hcsshim TestNotFoundError expects 1168). */
-    if (rc == SQLITE_DONE)
-        return hnsm__detail(HNSM_HRESULT_ERROR_NOT_FOUND, "no namespace %s", id);
-    return hnsm__sql_error(inst, rc);
+    return hnsm__row_exists(inst, "SELECT 1 FROM namespaces WHERE id = ?1", id,
+                            HNSM_HRESULT_ERROR_NOT_FOUND, "namespace");
 }
 
 /* Loads type, compartment and the stored document of a namespace. */

@@ -617,17 +617,8 @@ fail:
 
 HRESULT hnsm__network_exists(hnsm_instance *inst, const char *id)
 {
-    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT 1 FROM networks WHERE id = ?1");
-    if (!st)
-        return HNSM_E_FAIL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return S_OK;
-    if (rc == SQLITE_DONE)
-        return hnsm__detail(HNSM_HCN_E_NETWORK_NOT_FOUND, "no network %s", id);
-    return hnsm__sql_error(inst, rc);
+    return hnsm__row_exists(inst, "SELECT 1 FROM networks WHERE id = ?1", id,
+                            HNSM_HCN_E_NETWORK_NOT_FOUND, "network");
 }
 
 HRESULT hnsm__network_load(hnsm_instance *inst, const char *id, cJSON **doc)

@@ -118,6 +118,22 @@ HRESULT hnsm__step_done(hnsm_instance *inst, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? S_OK : hnsm__sql_error(inst, rc);
 }
 
+HRESULT hnsm__row_exists(hnsm_instance *inst, const char *sql, const char *id, HRESULT missing,
+                         const char *what)
+{
+    sqlite3_stmt *st = hnsm__stmt(inst, sql);
+    if (!st)
+        return HNSM_E_FAIL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return S_OK;
+    if (rc == SQLITE_DONE)
+        return hnsm__detail(missing, "no %s %s", what, id);
+    return hnsm__sql_error(inst, rc);
+}
+
 /* Runs one of the transaction-control statements, prepared once. */
 static HRESULT exec_cached(hnsm_instance *inst, const char *sql)
 {
