@@ -9,6 +9,7 @@
  */
 #include "policy.h"
 
+#include "feature_gates.h"
 #include "guid.h"
 #include "hresult.h"
 #include "ipaddr.h"
@@ -55,7 +56,8 @@ typedef struct policy_spec {
     const char *type;             /* canonical v2 Type */
     const char *v1_type;          /* v1 Type, when it differs */
     const field_spec *fields;     /* NULL-name terminated */
-    unsigned schema_minor;        /* schema 2.x that introduced it (informational) */
+    unsigned schema_minor;        /* schema 2.x that introduced it */
+    int feature;                  /* hnsm_feature the HNS version must support, or -1 */
 } policy_spec;
 
 static const jx_enum_entry acl_actions[] = {{"Allow", 0}, {"Block", 1}, {"Pass", 2}, {NULL, 0}};
@@ -213,50 +215,50 @@ static const field_spec neighbor_discovery_fields[] = {
 
 /* Network policy types (hcn-api.md 2.8). */
 static const policy_spec network_policy_specs[] = {
-    {"SourceMacAddress", NULL, source_mac_fields, 0},
-    {"NetAdapterName", NULL, net_adapter_name_fields, 0},
-    {"VSwitchExtension", NULL, vswitch_extension_fields, 0},
-    {"DrMacAddress", NULL, dr_mac_fields, 0},
-    {"AutomaticDNS", NULL, enable_fields, 0},
-    {"InterfaceConstraint", NULL, interface_constraint_fields, 0},
-    {"ProviderAddress", NULL, provider_address_fields, 0},
-    {"RemoteSubnetRoute", NULL, remote_subnet_route_fields, 0},
-    {"VxlanPort", NULL, vxlan_port_fields, 0},
-    {"HostRoute", NULL, no_fields, 0},
-    {"SetPolicy", NULL, set_policy_fields, 0},
-    {"L4Proxy", NULL, l4proxy_fields, 0},
-    {"LayerConstraint", NULL, layer_constraint_fields, 0},
-    {"NetworkACL", NULL, acl_fields, 0},
-    {"NeighborDiscovery", NULL, neighbor_discovery_fields, 0},
-    {NULL, NULL, NULL, 0}};
+    {"SourceMacAddress", NULL, source_mac_fields, 0, -1},
+    {"NetAdapterName", NULL, net_adapter_name_fields, 0, -1},
+    {"VSwitchExtension", NULL, vswitch_extension_fields, 0, -1},
+    {"DrMacAddress", NULL, dr_mac_fields, 0, -1},
+    {"AutomaticDNS", NULL, enable_fields, 0, -1},
+    {"InterfaceConstraint", NULL, interface_constraint_fields, 0, -1},
+    {"ProviderAddress", NULL, provider_address_fields, 0, -1},
+    {"RemoteSubnetRoute", NULL, remote_subnet_route_fields, 0, HNSM_FEATURE_REMOTE_SUBNET},
+    {"VxlanPort", NULL, vxlan_port_fields, 0, HNSM_FEATURE_VXLAN_PORT},
+    {"HostRoute", NULL, no_fields, 0, HNSM_FEATURE_HOST_ROUTE},
+    {"SetPolicy", NULL, set_policy_fields, 0, HNSM_FEATURE_SET_POLICY},
+    {"L4Proxy", NULL, l4proxy_fields, 0, HNSM_FEATURE_L4_PROXY},
+    {"LayerConstraint", NULL, layer_constraint_fields, 0, -1},
+    {"NetworkACL", NULL, acl_fields, 0, HNSM_FEATURE_NETWORK_ACL},
+    {"NeighborDiscovery", NULL, neighbor_discovery_fields, 0, -1},
+    {NULL, NULL, NULL, 0, -1}};
 
 /* Endpoint policy types (hcn-api.md 2.9); v1 names from 5.3. */
 static const policy_spec endpoint_policy_specs[] = {
-    {"PortMapping", "NAT", port_mapping_fields, 0},
-    {"ACL", NULL, acl_fields, 0},
-    {"QOS", NULL, endpoint_policy_specs_qos, 0},
-    {"L2Driver", NULL, no_fields, 0},
-    {"OutBoundNAT", NULL, outbound_nat_fields, 0},
-    {"SDNRoute", "ROUTE", sdn_route_fields, 0},
-    {"L4Proxy", "PROXY", l4proxy_fields, 0},
-    {"L4WFPPROXY", NULL, l4wfpproxy_fields, 0},
-    {"PortName", NULL, port_name_fields, 0},
-    {"EncapOverhead", NULL, encap_overhead_fields, 0},
-    {"Iov", NULL, iov_fields, 0},
-    {"ProviderAddress", "PA", provider_address_fields, 0},
-    {"InterfaceConstraint", NULL, interface_constraint_fields, 0},
-    {"TierAcl", NULL, tier_acl_fields, 0},
-    {"Encryption", NULL, encryption_fields, 1},
-    {"VLAN", NULL, isolation_fields, 4},
-    {"InterfaceParameters", NULL, interface_parameters_fields, 4},
-    {"Firewall", NULL, firewall_fields, 16},
-    {NULL, NULL, NULL, 0}};
+    {"PortMapping", "NAT", port_mapping_fields, 0, -1},
+    {"ACL", NULL, acl_fields, 0, -1},
+    {"QOS", NULL, endpoint_policy_specs_qos, 0, -1},
+    {"L2Driver", NULL, no_fields, 0, -1},
+    {"OutBoundNAT", NULL, outbound_nat_fields, 0, -1},
+    {"SDNRoute", "ROUTE", sdn_route_fields, 0, -1},
+    {"L4Proxy", "PROXY", l4proxy_fields, 0, -1},
+    {"L4WFPPROXY", NULL, l4wfpproxy_fields, 0, HNSM_FEATURE_L4_WFP_PROXY},
+    {"PortName", NULL, port_name_fields, 0, -1},
+    {"EncapOverhead", NULL, encap_overhead_fields, 0, -1},
+    {"Iov", NULL, iov_fields, 0, -1},
+    {"ProviderAddress", "PA", provider_address_fields, 0, -1},
+    {"InterfaceConstraint", NULL, interface_constraint_fields, 0, -1},
+    {"TierAcl", NULL, tier_acl_fields, 0, HNSM_FEATURE_TIER_ACL},
+    {"Encryption", NULL, encryption_fields, 1, -1},
+    {"VLAN", NULL, isolation_fields, 4, -1},
+    {"InterfaceParameters", NULL, interface_parameters_fields, 4, -1},
+    {"Firewall", NULL, firewall_fields, 16, -1},
+    {NULL, NULL, NULL, 0, -1}};
 
 /* Subnet policy types. */
 static const policy_spec subnet_policy_specs[] = {
-    {"VLAN", NULL, isolation_fields, 0},
-    {"VSID", NULL, isolation_fields, 0},
-    {NULL, NULL, NULL, 0}};
+    {"VLAN", NULL, isolation_fields, 0, -1},
+    {"VSID", NULL, isolation_fields, 0, -1},
+    {NULL, NULL, NULL, 0, -1}};
 
 static const policy_spec *specs_for(hnsm_policy_scope scope)
 {
@@ -551,6 +553,13 @@ HRESULT hnsm__policy_canonical(hnsm_policy_scope scope, const cJSON *policy,
                             : scope == HNSM_POLICY_ENDPOINT ? "endpoint"
                                                             : "subnet",
                             type->valuestring);
+    /* A build whose HNS predates the type does not know it (hcn-api.md 3). */
+    if (ctx && ctx->profile && spec->feature >= 0 &&
+        !hnsm__feature(ctx->profile, (hnsm_feature)spec->feature))
+        return hnsm__detail(HNSM_HCN_E_INVALID_POLICY_TYPE,
+                            "%s policies need the %s feature, which HNS %u.%u lacks", spec->type,
+                            hnsm__feature_name((hnsm_feature)spec->feature), ctx->profile->major,
+                            ctx->profile->minor);
     if (ctx && ctx->profile && spec->schema_minor > ctx->profile->schema_minor)
         return hnsm__detail(HNSM_HCN_E_INVALID_POLICY_TYPE,
                             "%s policies need schema 2.%u; this profile speaks 2.%u", spec->type,

@@ -133,6 +133,77 @@ const char *hnsm_hresult_message(HRESULT hr);
  * (which field, which value); "" when nothing. Not part of Windows' output. */
 const char *hnsm_last_detail(void);
 
+/* ---- Service lifecycle (see hns-mock/lifecycle.c for what survives what) ---- */
+
+typedef enum hnsm_restart_mode {
+    HNSM_RESTART_SERVICE = 0, /* Restart-Service hns: objects rehydrated per the rules */
+    HNSM_RESTART_CRASH_WIPE,  /* HNS crashed and came back without its objects (field-bugs A2) */
+} hnsm_restart_mode;
+
+/* Restarts the HNS service of inst. Returns 0 or HNSM_E*. */
+int hnsm_restart(hnsm_instance *inst, hnsm_restart_mode mode);
+
+/* Reboots the node: non-persistent networks, containers' endpoints and
+ * namespaces go; what persists is rehydrated. Returns 0 or HNSM_E*. */
+int hnsm_reboot(hnsm_instance *inst);
+
+/* ---- Fault injection (hns-mock/faults.c) ---- */
+
+typedef enum hnsm_fault_mode {
+    HNSM_FAULT_NTH = 0,      /* fail only the nth matching call */
+    HNSM_FAULT_FROM_NTH,     /* fail the nth matching call and every one after it */
+    HNSM_FAULT_PROBABILITY,  /* fail each matching call with probability, seeded */
+} hnsm_fault_mode;
+
+typedef struct hnsm_fault {
+    const char *api;     /* an HCN function name ("HcnCreateLoadBalancer"), "HNSCall", or "*" */
+    HRESULT hr;          /* what the failing call returns (with its real ErrorRecord) */
+    hnsm_fault_mode mode;
+    uint32_t nth;        /* 1-based, counted from when the fault is added */
+    double probability;  /* for HNSM_FAULT_PROBABILITY, 0..1 */
+} hnsm_fault;
+
+/* Adds a fault rule; rules are checked in the order they were added. */
+int hnsm_fault_add(hnsm_instance *inst, const hnsm_fault *fault);
+/* Removes every fault rule. */
+int hnsm_fault_clear(hnsm_instance *inst);
+/* How many calls of api (as named above) inst has served. */
+uint64_t hnsm_call_count(const hnsm_instance *inst, const char *api);
+
+/* ---- Out-of-band changes HNS or VFP would make on their own ---- */
+
+/* Deletes an object without any client call (hnsdiag delete, HNS dropping
+ * it): no notification is sent. Returns 0, HNSM_ENOENT or HNSM_E*. */
+int hnsm_drop_object(hnsm_instance *inst, hnsm_kind kind, const char *id);
+/* Marks a load balancer programmed or not (v1 IsApplied / State). */
+int hnsm_set_lb_applied(hnsm_instance *inst, const char *id, int applied);
+
+/* ---- Virtual time and latency ---- */
+
+/* The instance's virtual clock in milliseconds (starts at 0). */
+uint64_t hnsm_clock_ms(const hnsm_instance *inst);
+/* Moves the virtual clock forward. */
+void hnsm_clock_advance(hnsm_instance *inst, uint64_t ms);
+/* Latency model: 0 = none (default), 1 = the profile's model scaled by
+ * scale (1.0 = the reference figures). Each call then advances the virtual
+ * clock by a seeded draw. */
+int hnsm_set_latency(hnsm_instance *inst, int enabled, double scale);
+
+/* ---- Notifications ---- */
+
+/* Called for each notification, in order, on the instance's delivery thread
+ * (never inside the call that caused it). data is the NotificationData JSON. */
+typedef void (*hnsm_event_fn)(uint32_t type, const char *data, void *context);
+typedef struct hnsm_subscription hnsm_subscription;
+
+/* Subscribes fn to inst's notifications. */
+int hnsm_subscribe(hnsm_instance *inst, hnsm_event_fn fn, void *context,
+                   hnsm_subscription **out);
+/* Ends a subscription; when it returns, fn is not running and will not run. */
+void hnsm_unsubscribe(hnsm_subscription *sub);
+/* Waits until every notification raised so far has been delivered. */
+void hnsm_notifications_drain(hnsm_instance *inst);
+
 #ifdef __cplusplus
 }
 #endif
