@@ -90,3 +90,24 @@ HRESULT hnsm__choose_id(hnsm_instance *inst, const char *requested, const cJSON 
         return hr;
     return S_OK;
 }
+
+HRESULT hnsm__render_object(hnsm_instance *inst, hnsm_kind kind, const char *id,
+                            const hnsm_render *how, cJSON **out)
+{
+    switch (kind) {
+    case HNSM_NETWORK:
+        return hnsm__network_render(inst, id, how, out);
+    case HNSM_ENDPOINT:
+        return hnsm__endpoint_render(inst, id, how, out);
+    case HNSM_NAMESPACE:
+        return hnsm__namespace_render(inst, id, how, out);
+    case HNSM_LOADBALANCER:
+        return hnsm__lb_render(inst, id, how, out);
+    case HNSM_SDNROUTE:
+        return hnsm__route_render(inst, id, how, out);
+    case HNSM_GUESTNETWORKSERVICE:
+        return hnsm__gns_render(inst, id, how, out);
+    default:
+        return hnsm__detail(HNSM_E_INVALIDARG, "unknown object kind");
+    }
+}

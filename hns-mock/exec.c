@@ -8,19 +8,15 @@
  */
 #include "objects.h"
 
+#include "faults.h"
+#include "feature_gates.h"
 #include "hresult.h"
 #include "jsonx.h"
+#include "notify.h"
 #include "query.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Object kinds whose operations exist; the rest answer E_NOTIMPL until the
- * load balancer, SDN route and guest network service models land. */
-static bool kind_implemented(hnsm_kind kind)
-{
-    return kind == HNSM_NETWORK || kind == HNSM_ENDPOINT || kind == HNSM_NAMESPACE;
-}
 
 typedef HRESULT (*exists_fn)(hnsm_instance *, const char *);
 typedef HRESULT (*modify_fn)(hnsm_instance *, const char *, const cJSON *);
@@ -39,6 +35,11 @@ static const struct kind_ops {
                        hnsm__endpoint_render},
     [HNSM_NAMESPACE] = {hnsm__namespace_exists, hnsm__namespace_modify, hnsm__namespace_delete,
                         hnsm__namespace_render},
+    [HNSM_LOADBALANCER] = {hnsm__lb_exists, hnsm__lb_modify, hnsm__lb_delete, hnsm__lb_render},
+    [HNSM_SDNROUTE] = {hnsm__route_exists, hnsm__route_modify, hnsm__route_delete,
+                       hnsm__route_render},
+    [HNSM_GUESTNETWORKSERVICE] = {hnsm__gns_exists, hnsm__gns_modify, hnsm__gns_delete,
+                                  hnsm__gns_render},
 };
 
 /* Canonicalises an optional GUID argument; NULL and GUID_NULL give "". */
@@ -86,15 +87,30 @@ static HRESULT run(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *
     case HNSM_OP_ENUMERATE:
         hr = hnsm__enumerate(inst, kind, &query, result);
         break;
-    case HNSM_OP_CREATE:
-        if (kind == HNSM_NETWORK)
-            hr = hnsm__network_create(inst, *id ? id : NULL, doc, created);
-        else if (kind == HNSM_ENDPOINT)
-            hr = hnsm__endpoint_create(inst, *parent ? parent : NULL, *id ? id : NULL, doc,
-                                       created);
-        else
-            hr = hnsm__namespace_create(inst, *id ? id : NULL, doc, created);
+    case HNSM_OP_CREATE: {
+        const char *requested = *id ? id : NULL;
+        switch (kind) {
+        case HNSM_NETWORK:
+            hr = hnsm__network_create(inst, requested, doc, created);
+            break;
+        case HNSM_ENDPOINT:
+            hr = hnsm__endpoint_create(inst, *parent ? parent : NULL, requested, doc, created);
+            break;
+        case HNSM_NAMESPACE:
+            hr = hnsm__namespace_create(inst, requested, doc, created);
+            break;
+        case HNSM_LOADBALANCER:
+            hr = hnsm__lb_create(inst, requested, doc, created);
+            break;
+        case HNSM_SDNROUTE:
+            hr = hnsm__route_create(inst, requested, doc, created);
+            break;
+        default:
+            hr = hnsm__gns_create(inst, requested, doc, created);
+            break;
+        }
         break;
+    }
     case HNSM_OP_OPEN:
         hr = ops->exists(inst, id);
         break;
@@ -124,6 +140,11 @@ static HRESULT run(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *
         hr = hnsm__commit(inst);
     else
         hnsm__rollback(inst);
+    /* Notifications leave only with a committed transaction. */
+    if (SUCCEEDED(hr))
+        hnsm__events_commit(inst);
+    else
+        hnsm__events_discard(inst);
     if (FAILED(hr)) {
         cJSON_Delete(*result);
         *result = NULL;
@@ -150,12 +171,19 @@ HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *i
         hr = hnsm__detail(HNSM_E_INVALIDARG, "no HNS instance");
     } else if ((int)kind < 0 || kind >= HNSM_KIND_COUNT || (int)op < 0 || op >= HNSM_OP_COUNT) {
         hr = hnsm__detail(HNSM_E_INVALIDARG, "unknown object kind or operation");
-    } else if (!kind_implemented(kind)) {
-        hr = hnsm__detail(HNSM_E_NOTIMPL, "this object kind is not modelled yet");
+    } else if (!hnsm__feature(&inst->profile, HNSM_FEATURE_API_V2)) {
+        /* Before HNS 9.2 there is no v2 (HCN) API to call (hcn-api.md 3). */
+        hr = hnsm__detail(HNSM_E_NOTIMPL, "HNS %u.%u has no HCN (v2) API",
+                          inst->profile.major, inst->profile.minor);
     } else if (SUCCEEDED(hr = guid_argument(id, canonical_id)) &&
                SUCCEEDED(hr = guid_argument(parent, canonical_parent))) {
+        const char *api = hnsm__api_name(kind, op);
         pthread_mutex_lock(&inst->lock);
-        hr = run(inst, kind, op, canonical_id, canonical_parent, json, &output, created);
+        hr = hnsm__fault_check(inst, api);
+        if (SUCCEEDED(hr)) {
+            hnsm__latency_charge(inst, api);
+            hr = run(inst, kind, op, canonical_id, canonical_parent, json, &output, created);
+        }
         pthread_mutex_unlock(&inst->lock);
     }
     if (SUCCEEDED(hr)) {

@@ -8,9 +8,11 @@
  */
 #include "instance.h"
 
+#include "faults.h"
 #include "hresult.h"
 #include "ipaddr.h"
 #include "jsonx.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -148,6 +150,8 @@ void hnsm_close(hnsm_instance *inst)
     if (current_default == inst)
         current_default = NULL;
     pthread_mutex_unlock(&current_lock);
+    hnsm__events_shutdown(inst);
+    hnsm__faults_free(inst);
     hnsm__store_close(inst);
     pthread_mutex_destroy(&inst->lock);
     free(inst->path);

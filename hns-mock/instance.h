@@ -52,10 +52,15 @@ struct hnsm_instance {
     char network_cache_id[HNSM_GUID_TEXT];
     char *network_cache_text;
     cJSON *network_cache_doc;
+    struct hnsm_events *events;      /* notifications: pending and delivery (notify.c) */
+    struct hnsm_faults *faults;      /* fault rules and call counters (faults.c) */
+    uint64_t clock_ms;               /* virtual clock, advanced by the latency model */
+    bool latency_enabled;            /* charge per-call virtual latency (faults.c) */
+    double latency_scale;            /* multiplier of the profile's latency figures */
 };
 
 /* Store schema version; a store with another one is refused (HNSM_ESCHEMA). */
-#define HNSM_STORE_SCHEMA 1
+#define HNSM_STORE_SCHEMA 2
 
 /* Opens the database for inst->path (NULL = memory), applies pragmas and the
  * schema, and loads or initialises meta (seed, profile). Returns 0 or HNSM_E*. */

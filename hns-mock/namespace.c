@@ -12,6 +12,9 @@
 
 #include "hresult.h"
 #include "jsonx.h"
+#include "notify.h"
+
+#include <computenetwork.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +116,8 @@ HRESULT hnsm__namespace_create(hnsm_instance *inst, const char *id, const cJSON 
         sqlite3_bind_int(st, 4, type);
         sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
         hr = hnsm__step_done(inst, st);
+        if (SUCCEEDED(hr))
+            hnsm__event(inst, HcnNotificationNamespaceCreate, out_id, NULL);
     }
     free(text);
     return hr;
@@ -141,6 +146,18 @@ static HRESULT endpoint_namespace(hnsm_instance *inst, const char *endpoint_id,
     return hr;
 }
 
+/* Raises an endpoint attach/detach notification naming the namespace. */
+static void endpoint_event(hnsm_instance *inst, uint32_t type, const char *endpoint,
+                           const char *namespace_id)
+{
+    cJSON *data = cJSON_CreateObject();
+    char g[HNSM_GUID_TEXT];
+    hnsm__render_guid(inst, namespace_id, g);
+    cJSON_AddStringToObject(data, "NamespaceId", g);
+    hnsm__event(inst, type, endpoint, data);
+    cJSON_Delete(data);
+}
+
 static HRESULT modify_endpoint(hnsm_instance *inst, const char *id, int request,
                                const cJSON *settings)
 {
@@ -161,14 +178,20 @@ static HRESULT modify_endpoint(hnsm_instance *inst, const char *id, int request,
         if (current[0])
             return hnsm__detail(HNSM_HCN_E_ENDPOINT_NAMESPACE_ALREADY_EXISTS,
                                 "endpoint %s is already in namespace %s", ep, current);
-        return hnsm__endpoint_set_namespace(inst, ep, id,
-                                            hnsm__choice(inst, HNSM_CHOICE_NAMESPACE_ATTACH_STATE));
+        HRESULT hr_attach = hnsm__endpoint_set_namespace(
+            inst, ep, id, hnsm__choice(inst, HNSM_CHOICE_NAMESPACE_ATTACH_STATE));
+        if (SUCCEEDED(hr_attach))
+            endpoint_event(inst, HcnNotificationNetworkEndpointAttached, ep, id);
+        return hr_attach;
     }
     if (request == HNSM_REQ_REMOVE) {
         if (strcmp(current, id) != 0)
             return hnsm__detail(HNSM_HCN_E_ENDPOINT_NOT_FOUND, "endpoint %s is not in namespace %s",
                                 ep, id);
-        return hnsm__endpoint_set_namespace(inst, ep, NULL, HNSM_EP_DETACHED);
+        HRESULT hr_detach = hnsm__endpoint_set_namespace(inst, ep, NULL, HNSM_EP_DETACHED);
+        if (SUCCEEDED(hr_detach))
+            endpoint_event(inst, HcnNotificationNetworkEndpointDetached, ep, id);
+        return hr_detach;
     }
     return hnsm__detail(HNSM_HCN_E_REQUEST_UNSUPPORTED, "namespace requests are Add or Remove");
 }
@@ -249,7 +272,9 @@ HRESULT hnsm__namespace_delete(hnsm_instance *inst, const char *id)
     if (FAILED(hr = hnsm__step_done(inst, detach)))
         return hr;
     sqlite3_bind_text(del, 1, id, -1, SQLITE_STATIC);
-    return hnsm__step_done(inst, del);
+    if (SUCCEEDED(hr = hnsm__step_done(inst, del)))
+        hnsm__event(inst, HcnNotificationNamespaceDelete, id, NULL);
+    return hr;
 }
 
 HRESULT hnsm__namespace_render(hnsm_instance *inst, const char *id, const hnsm_render *how,

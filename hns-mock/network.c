@@ -15,6 +15,9 @@
 #include "ipaddr.h"
 #include "jsonx.h"
 #include "macaddr.h"
+#include "notify.h"
+
+#include <computenetwork.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -751,6 +754,8 @@ HRESULT hnsm__network_create(hnsm_instance *inst, const char *id, const cJSON *i
     sqlite3_bind_int(st, 6, v2 ? 1 : 0);
     sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
     hr = hnsm__step_done(inst, st);
+    if (SUCCEEDED(hr))
+        hnsm__event(inst, HcnNotificationNetworkCreate, out_id, NULL);
 done:
     free(text);
     cJSON_Delete(doc);
@@ -799,7 +804,9 @@ HRESULT hnsm__network_delete(hnsm_instance *inst, const char *id)
     if (!del)
         return HNSM_E_FAIL;
     sqlite3_bind_text(del, 1, id, -1, SQLITE_STATIC);
-    return hnsm__step_done(inst, del);
+    if (SUCCEEDED(hr = hnsm__step_done(inst, del)))
+        hnsm__event(inst, HcnNotificationNetworkDelete, id, NULL);
+    return hr;
 }
 
 /* ---- modify ------------------------------------------------------------------ */

@@ -83,6 +83,33 @@ HRESULT hnsm__namespace_exists(hnsm_instance *inst, const char *id);
 HRESULT hnsm__namespace_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
                                cJSON **out);
 
+/* Load balancers (loadbalancer.c): HostComputeLoadBalancer in v2, the ELB
+ * policy list in v1 (how->v1). */
+HRESULT hnsm__lb_create(hnsm_instance *inst, const char *id, const cJSON *doc,
+                        char out_id[HNSM_GUID_TEXT]);
+HRESULT hnsm__lb_modify(hnsm_instance *inst, const char *id, const cJSON *request);
+HRESULT hnsm__lb_delete(hnsm_instance *inst, const char *id);
+HRESULT hnsm__lb_exists(hnsm_instance *inst, const char *id);
+HRESULT hnsm__lb_render(hnsm_instance *inst, const char *id, const hnsm_render *how, cJSON **out);
+
+/* SDN routes (sdnroute.c) */
+HRESULT hnsm__route_create(hnsm_instance *inst, const char *id, const cJSON *doc,
+                           char out_id[HNSM_GUID_TEXT]);
+HRESULT hnsm__route_modify(hnsm_instance *inst, const char *id, const cJSON *request);
+HRESULT hnsm__route_delete(hnsm_instance *inst, const char *id);
+HRESULT hnsm__route_exists(hnsm_instance *inst, const char *id);
+HRESULT hnsm__route_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
+                           cJSON **out);
+
+/* Guest network services (gns.c) */
+HRESULT hnsm__gns_create(hnsm_instance *inst, const char *id, const cJSON *doc,
+                         char out_id[HNSM_GUID_TEXT]);
+HRESULT hnsm__gns_modify(hnsm_instance *inst, const char *id, const cJSON *request);
+HRESULT hnsm__gns_delete(hnsm_instance *inst, const char *id);
+HRESULT hnsm__gns_exists(hnsm_instance *inst, const char *id);
+HRESULT hnsm__gns_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
+                         cJSON **out);
+
 /* ModifySettingRequest (modify.c) */
 enum { HNSM_REQ_ADD = 0, HNSM_REQ_REMOVE = 1, HNSM_REQ_UPDATE = 2, HNSM_REQ_REFRESH = 3,
        HNSM_REQ_RESET = 4 };
@@ -95,6 +122,9 @@ HRESULT hnsm__apply_policy_request(hnsm_instance *inst, cJSON *list, int request
                                    const cJSON *canonical_policies);
 
 /* Shared helpers */
+/* Renders any object by kind (the renderers above). */
+HRESULT hnsm__render_object(hnsm_instance *inst, hnsm_kind kind, const char *id,
+                            const hnsm_render *how, cJSON **out);
 /* The HRESULT for a known field whose JSON type is wrong (choice
  * BAD_FIELD_TYPE_HRESULT_INVALIDARG). */
 HRESULT hnsm__type_error(const hnsm_instance *inst);

@@ -89,6 +89,9 @@ static const filter_column namespace_columns[] = {
     {"NamespaceId", "compartment", COL_INT}, {"CompartmentId", "compartment", COL_INT},
     {NULL, NULL, COL_INT}};
 
+/* Objects of the other kinds are filtered by ID only (hcn-api.md 1.6). */
+static const filter_column id_columns[] = {{"ID", "id", COL_GUID}, {NULL, NULL, COL_INT}};
+
 static const char *table_of(hnsm_kind kind)
 {
     switch (kind) {
@@ -98,6 +101,12 @@ static const char *table_of(hnsm_kind kind)
         return "endpoints";
     case HNSM_NAMESPACE:
         return "namespaces";
+    case HNSM_LOADBALANCER:
+        return "loadbalancers";
+    case HNSM_SDNROUTE:
+        return "sdnroutes";
+    case HNSM_GUESTNETWORKSERVICE:
+        return "guest_network_services";
     default:
         return NULL;
     }
@@ -105,9 +114,16 @@ static const char *table_of(hnsm_kind kind)
 
 static const filter_column *columns_of(hnsm_kind kind)
 {
-    return kind == HNSM_NETWORK ? network_columns
-           : kind == HNSM_ENDPOINT ? endpoint_columns
-                                   : namespace_columns;
+    switch (kind) {
+    case HNSM_NETWORK:
+        return network_columns;
+    case HNSM_ENDPOINT:
+        return endpoint_columns;
+    case HNSM_NAMESPACE:
+        return namespace_columns;
+    default:
+        return id_columns;
+    }
 }
 
 /* A filter value bound to a placeholder. Text values point into the
@@ -189,18 +205,11 @@ static bool add_condition(const hnsm_instance *inst, const filter_column *c, con
     return true;
 }
 
-/* Renders object id of kind in the given view. */
+/* Renders object id of kind in the given view, detailed. */
 static HRESULT render_any(hnsm_instance *inst, hnsm_kind kind, const char *id, bool v1, cJSON **out)
 {
     hnsm_render how = {v1, true};
-    switch (kind) {
-    case HNSM_NETWORK:
-        return hnsm__network_render(inst, id, &how, out);
-    case HNSM_ENDPOINT:
-        return hnsm__endpoint_render(inst, id, &how, out);
-    default:
-        return hnsm__namespace_render(inst, id, &how, out);
-    }
+    return hnsm__render_object(inst, kind, id, &how, out);
 }
 
 /* Compares a filter value with a rendered property; GUID strings compare
@@ -246,7 +255,7 @@ HRESULT hnsm__enumerate(hnsm_instance *inst, hnsm_kind kind, const hnsm_query *q
 {
     const char *table = table_of(kind);
     if (!table)
-        return hnsm__detail(HNSM_E_NOTIMPL, "this object kind is not implemented yet");
+        return hnsm__detail(HNSM_E_INVALIDARG, "unknown object kind");
     char sql[2048];
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE 1", table);
     bound binds[32];

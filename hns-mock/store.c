@@ -29,7 +29,8 @@ static const char store_schema[] =
     "CREATE TABLE IF NOT EXISTS endpoints("
     "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, network_id TEXT NOT NULL,"
     "  namespace_id TEXT, flags INTEGER NOT NULL, state INTEGER NOT NULL, mac TEXT,"
-    "  origin INTEGER NOT NULL, port_id TEXT NOT NULL, vm_port TEXT, doc TEXT NOT NULL);"
+    "  origin INTEGER NOT NULL, port_id TEXT NOT NULL, vm_port TEXT, v1_attach TEXT,"
+    "  doc TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS endpoints_by_name ON endpoints(name);"
     "CREATE INDEX IF NOT EXISTS endpoints_by_network ON endpoints(network_id);"
     "CREATE INDEX IF NOT EXISTS endpoints_by_namespace ON endpoints(namespace_id);"
@@ -52,7 +53,33 @@ static const char store_schema[] =
        containers are kept in doc. */
     "CREATE TABLE IF NOT EXISTS namespaces("
     "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, compartment INTEGER NOT NULL,"
-    "  type INTEGER NOT NULL, doc TEXT NOT NULL);";
+    "  type INTEGER NOT NULL, doc TEXT NOT NULL);"
+    /* Load balancers (v2) = policy lists (v1). applied: 0 when VFP was not
+       programmed (IsApplied:false); rehydrated: restored by an HNS restart. */
+    "CREATE TABLE IF NOT EXISTS loadbalancers("
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, origin INTEGER NOT NULL,"
+    "  applied INTEGER NOT NULL DEFAULT 1, rehydrated INTEGER NOT NULL DEFAULT 0, doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS lb_backends(lb_id TEXT NOT NULL, endpoint_id TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS lb_backends_by_lb ON lb_backends(lb_id);"
+    "CREATE INDEX IF NOT EXISTS lb_backends_by_endpoint ON lb_backends(endpoint_id);"
+    /* One row per (frontend VIP or '' for all host addresses, protocol, port). */
+    "CREATE TABLE IF NOT EXISTS lb_frontends("
+    "  lb_id TEXT NOT NULL, protocol INTEGER NOT NULL, vip TEXT NOT NULL, external_port INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS lb_frontends_by_port ON lb_frontends(protocol, external_port);"
+    "CREATE INDEX IF NOT EXISTS lb_frontends_by_lb ON lb_frontends(lb_id);"
+    /* SDN routes and the endpoints they apply to. */
+    "CREATE TABLE IF NOT EXISTS sdnroutes("
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS route_endpoints(route_id TEXT NOT NULL, endpoint_id TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS route_endpoints_by_route ON route_endpoints(route_id);"
+    "CREATE INDEX IF NOT EXISTS route_endpoints_by_endpoint ON route_endpoints(endpoint_id);"
+    /* Guest network services and the host ports reserved through them. */
+    "CREATE TABLE IF NOT EXISTS guest_network_services("
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS port_reservations("
+    "  handle INTEGER PRIMARY KEY, gns_id TEXT NOT NULL, protocol INTEGER NOT NULL,"
+    "  access INTEGER NOT NULL, start_port INTEGER NOT NULL, end_port INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS port_reservations_by_port ON port_reservations(start_port, end_port);";
 
 sqlite3_stmt *hnsm__stmt(hnsm_instance *inst, const char *sql)
 {
