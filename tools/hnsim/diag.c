@@ -20,7 +20,6 @@ typedef struct diag_options {
     int schema; /* 1 or 2 */
 } diag_options;
 
-static const char *const kind_titles[] = {"Networks", "Endpoints", "Namespaces"};
 
 /* Queries one object; returns the parsed document or NULL (message printed). */
 static cJSON *query(hnsm_instance *inst, hnsm_kind kind, const char *id, int schema, int detailed)
@@ -144,13 +143,92 @@ static void namespace_block(FILE *out, const cJSON *v1)
     print_block(out, rows);
 }
 
-/* Lists one kind in the chosen form; returns 0 or 1. */
-static int list_kind(hnsm_instance *inst, hnsm_kind kind, const diag_options *o, cJSON *json_out)
+/* Joins the strings of array into buf as "a, b, c". */
+static void join(const cJSON *array, char *buf, size_t size)
 {
+    buf[0] = '\0';
+    const cJSON *s;
+    cJSON_ArrayForEach(s, array)
+    {
+        if (!cJSON_IsString(s))
+            continue;
+        if (buf[0])
+            strncat(buf, ", ", size - strlen(buf) - 1);
+        strncat(buf, s->valuestring, size - strlen(buf) - 1);
+    }
+}
+
+static void loadbalancer_block(FILE *out, const cJSON *v2)
+{
+    char vips[1024], backends[4096], ports[1024] = "";
+    join(cJSON_GetObjectItem(v2, "FrontendVIPs"), vips, sizeof vips);
+    join(cJSON_GetObjectItem(v2, "HostComputeEndpoints"), backends, sizeof backends);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(v2, "PortMappings"))
+    {
+        const cJSON *proto = cJSON_GetObjectItem(m, "Protocol");
+        const cJSON *ext = cJSON_GetObjectItem(m, "ExternalPort");
+        const cJSON *in = cJSON_GetObjectItem(m, "InternalPort");
+        char one[64];
+        int p = proto ? (int)proto->valuedouble : 0;
+        snprintf(one, sizeof one, "%s%s %d -> %d", ports[0] ? ", " : "",
+                 p == 6 ? "TCP" : p == 17 ? "UDP" : "proto", ext ? (int)ext->valuedouble : 0,
+                 in ? (int)in->valuedouble : 0);
+        strncat(ports, one, sizeof ports - strlen(ports) - 1);
+    }
+    const char *rows[] = {"Load Balancer", str(v2, "ID"), "Virtual IPs", vips[0] ? vips : "(all host IPs)",
+                          "Source VIP", str(v2, "SourceVIP"), "Ports", ports,
+                          "Direct IP IDs", backends, NULL};
+    print_block(out, rows);
+}
+
+static void route_block(FILE *out, const cJSON *v2)
+{
+    char routes[2048] = "", endpoints[4096];
+    join(cJSON_GetObjectItem(v2, "HostComputeEndpoints"), endpoints, sizeof endpoints);
+    const cJSON *list = cJSON_GetObjectItem(v2, "Setting");
+    if (!list)
+        list = cJSON_GetObjectItem(v2, "Routes");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, list)
+    {
+        char one[160];
+        snprintf(one, sizeof one, "%s%s via %s%s", routes[0] ? ", " : "",
+                 str(r, "DestinationPrefix"), str(r, "NextHop"),
+                 cJSON_IsTrue(cJSON_GetObjectItem(r, "NeedEncap")) ? " (encap)" : "");
+        strncat(routes, one, sizeof routes - strlen(routes) - 1);
+    }
+    const char *rows[] = {"SDN Route", str(v2, "ID"), "Routes", routes, "Endpoints", endpoints,
+                          NULL};
+    print_block(out, rows);
+}
+
+/* What `diag list` knows about each kind: its word, JSON title, the schema
+ * of the view its text block reads, and the block printer. */
+static const struct diag_kind {
+    const char *word;
+    hnsm_kind kind;
+    const char *title;
+    int text_schema;
+    void (*block)(FILE *, const cJSON *);
+} diag_kinds[] = {
+    {"networks", HNSM_NETWORK, "Networks", 1, network_block},
+    {"endpoints", HNSM_ENDPOINT, "Endpoints", 1, endpoint_block},
+    {"namespaces", HNSM_NAMESPACE, "Namespaces", 1, namespace_block},
+    {"loadbalancers", HNSM_LOADBALANCER, "LoadBalancers", 2, loadbalancer_block},
+    {"sdnroutes", HNSM_SDNROUTE, "SdnRoutes", 2, route_block},
+};
+#define DIAG_KIND_COUNT (sizeof diag_kinds / sizeof diag_kinds[0])
+
+/* Lists one kind in the chosen form; returns 0 or 1. */
+static int list_kind(hnsm_instance *inst, const struct diag_kind *k, const diag_options *o,
+                     cJSON *json_out)
+{
+    hnsm_kind kind = k->kind;
     cJSON *ids = enumerate(inst, kind);
     if (!ids)
         return 1;
-    cJSON *array = json_out ? cJSON_AddArrayToObject(json_out, kind_titles[kind]) : NULL;
+    cJSON *array = json_out ? cJSON_AddArrayToObject(json_out, k->title) : NULL;
     int status = 0;
     const cJSON *id;
     cJSON_ArrayForEach(id, ids)
@@ -164,18 +242,13 @@ static int list_kind(hnsm_instance *inst, hnsm_kind kind, const diag_options *o,
             cJSON_AddItemToArray(array, doc);
             continue;
         }
-        cJSON *v1 = query(inst, kind, id->valuestring, 1, 0);
-        if (!v1) {
+        cJSON *view = query(inst, kind, id->valuestring, k->text_schema, 0);
+        if (!view) {
             status = 1;
             continue;
         }
-        if (kind == HNSM_NETWORK)
-            network_block(stdout, v1);
-        else if (kind == HNSM_ENDPOINT)
-            endpoint_block(stdout, v1);
-        else
-            namespace_block(stdout, v1);
-        cJSON_Delete(v1);
+        k->block(stdout, view);
+        cJSON_Delete(view);
         if (o->detailed) {
             cJSON *detail = query(inst, kind, id->valuestring, o->schema, 1);
             char *text = detail ? cJSON_Print(detail) : NULL;
@@ -204,7 +277,8 @@ int cmd_diag(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "choices") == 0)
         return diag_choices();
     if (argc < 3 || strcmp(argv[1], "list") != 0) {
-        fprintf(stderr, "usage: hnsim diag list networks|endpoints|namespaces|all [-d] [--json] "
+        fprintf(stderr, "usage: hnsim diag list networks|endpoints|namespaces|loadbalancers|sdnroutes|all\n"
+                        "       [-d] [--json] "
                         "[--schema 1|2] [--store PATH]\n       hnsim diag choices\n");
         return 2;
     }
@@ -225,16 +299,12 @@ int cmd_diag(int argc, char **argv)
             return 2;
         }
     }
-    int kinds[3], n = 0;
-    if (strcmp(what, "networks") == 0)
-        kinds[n++] = HNSM_NETWORK;
-    else if (strcmp(what, "endpoints") == 0)
-        kinds[n++] = HNSM_ENDPOINT;
-    else if (strcmp(what, "namespaces") == 0)
-        kinds[n++] = HNSM_NAMESPACE;
-    else if (strcmp(what, "all") == 0)
-        kinds[n++] = HNSM_NETWORK, kinds[n++] = HNSM_ENDPOINT, kinds[n++] = HNSM_NAMESPACE;
-    else {
+    const struct diag_kind *kinds[DIAG_KIND_COUNT];
+    size_t n = 0;
+    for (size_t i = 0; i < DIAG_KIND_COUNT; i++)
+        if (strcmp(what, "all") == 0 || strcmp(what, diag_kinds[i].word) == 0)
+            kinds[n++] = &diag_kinds[i];
+    if (n == 0) {
         fprintf(stderr, "hnsim diag list: unknown object kind '%s'\n", what);
         return 2;
     }
@@ -243,8 +313,8 @@ int cmd_diag(int argc, char **argv)
         return 1;
     int status = 0;
     cJSON *doc = o.json ? cJSON_CreateObject() : NULL;
-    for (int i = 0; i < n; i++)
-        status |= list_kind(inst, (hnsm_kind)kinds[i], &o, doc);
+    for (size_t i = 0; i < n; i++)
+        status |= list_kind(inst, kinds[i], &o, doc);
     if (doc) {
         char *text = cJSON_Print(doc);
         printf("%s\n", text ? text : "{}");

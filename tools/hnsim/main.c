@@ -1,7 +1,7 @@
 /*
  * main.c - the hnsim command: one entry point for the tools.
  *
- *   hnsim diag list networks|endpoints|namespaces|all [-d] [--json] [--store PATH]
+ *   hnsim diag list networks|endpoints|namespaces|loadbalancers|sdnroutes|all [-d] [--json]
  *   hnsim demo [--store PATH] [--seed N] [--profile P]
  *
  * Further subcommands (run, trace, reach, vfp, import, serve, graph) join as
@@ -20,8 +20,9 @@ static void usage(FILE *out)
             "usage: hnsim <command> [options]\n"
             "\n"
             "commands:\n"
-            "  diag list networks|endpoints|namespaces|all [-d] [--json] [--schema 1|2]\n"
-            "       [--store PATH]   show HNS objects, shaped like Windows `hnsdiag list`\n"
+            "  diag list networks|endpoints|namespaces|loadbalancers|sdnroutes|all\n"
+            "       [-d] [--json] [--schema 1|2] [--store PATH]\n"
+            "                        show HNS objects, shaped like Windows `hnsdiag list`\n"
             "  diag choices          list the documented fidelity choices of the HNS model\n"
             "  demo [--store PATH] [--seed N] [--profile P]\n"
             "                        program a node the way flannel and a CNI plugin do,\n"
