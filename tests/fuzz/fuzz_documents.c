@@ -31,6 +31,17 @@ static uint64_t next_random(void)
 
 static size_t pick(size_t n) { return n ? (size_t)(next_random() % n) : 0; }
 
+/* malloc that never returns NULL (a fuzz run out of memory is over). */
+static char *xmalloc(size_t n)
+{
+    char *p = malloc(n);
+    if (!p) {
+        fprintf(stderr, "fuzz_documents: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
 /* Valid starting documents per (kind, op). $NET / $EP are replaced by ids. */
 static const struct seed_doc {
     hnsm_kind kind;
@@ -92,7 +103,7 @@ static const struct seed_doc {
 static char *substitute(const char *text, const char *net, const char *ep)
 {
     size_t cap = strlen(text) + 128;
-    char *out = malloc(cap), *o = out;
+    char *out = xmalloc(cap), *o = out;
     for (const char *p = text; *p;) {
         if (strncmp(p, "$NET", 4) == 0) {
             o += sprintf(o, "%s", net);
@@ -189,7 +200,7 @@ static char *mutate_tree(const char *text)
 static char *mutate_bytes(const char *text)
 {
     size_t n = strlen(text);
-    char *out = malloc(n * 2 + 64);
+    char *out = xmalloc(n * 2 + 64);
     memcpy(out, text, n + 1);
     switch (pick(6)) {
     case 0: /* truncate */
@@ -213,7 +224,7 @@ static char *mutate_bytes(const char *text)
     }
     case 4: { /* deep nesting */
         size_t depth = 1000 + pick(2000);
-        char *deep = malloc(depth * 2 + 32);
+        char *deep = xmalloc(depth * 2 + 32);
         char *o = deep;
         o += sprintf(o, "{\"Name\":");
         for (size_t i = 0; i < depth; i++)
