@@ -13,8 +13,10 @@
 #include "handles.h"
 #include "hresult.h"
 #include "jsonx.h"
+#include "remote.h"
 #include "wstr.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 /* Stores a CoTaskMem copy of utf8 in *out (when out is not NULL). */
@@ -76,8 +78,10 @@ static HRESULT api_call(hnsm_kind kind, hnsm_op op, const char *id_text, const c
     if (created)
         *created = NULL;
     hnsm__detail_clear();
-    hnsm_instance *inst = api_instance();
-    if (!inst)
+    /* With HNSIM_HNSD set the HNS lives in hnsd; otherwise in this process. */
+    bool remote = hnsm__remote_enabled();
+    hnsm_instance *inst = remote ? NULL : api_instance();
+    if (!remote && !inst)
         return fail(hnsm__detail(HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE,
                                  "the HNS instance could not be opened"),
                     error_record);
@@ -86,7 +90,10 @@ static HRESULT api_call(hnsm_kind kind, hnsm_op op, const char *id_text, const c
     if (FAILED(hr))
         return fail(hr, error_record);
     char *out = NULL, *record = NULL;
-    hr = hnsm_call(inst, kind, op, id_text, parent_text, utf8, &out, &record);
+    if (remote)
+        hr = hnsm__remote_call(kind, op, id_text, parent_text, utf8, &out, &record);
+    else
+        hr = hnsm_call(inst, kind, op, id_text, parent_text, utf8, &out, &record);
     free(utf8);
     if (SUCCEEDED(hr)) {
         if (created) {
