@@ -91,6 +91,18 @@ HRESULT hnsm__lb_modify(hnsm_instance *inst, const char *id, const cJSON *reques
 HRESULT hnsm__lb_delete(hnsm_instance *inst, const char *id);
 HRESULT hnsm__lb_exists(hnsm_instance *inst, const char *id);
 HRESULT hnsm__lb_render(hnsm_instance *inst, const char *id, const hnsm_render *how, cJSON **out);
+/* Removes a load balancer whatever its state, for HNS dropping it on its own
+ * (restart, out-of-band delete): unlike hnsm__lb_delete it never refuses a
+ * degraded one (choice LB_DELETE_DEGRADED_FAILS is about client deletes). */
+HRESULT hnsm__lb_drop(hnsm_instance *inst, const char *id);
+/* Reads a HostComputeEndpoints array (NULL = none) into a new array of
+ * canonical endpoint ids (*out; caller deletes), in order, each once. Each
+ * must exist (HCN_E_ENDPOINT_NOT_FOUND) and keep its switch port
+ * (HCN_E_PORT_NOT_FOUND when its State is Destroyed). Shared with routes. */
+HRESULT hnsm__endpoint_refs(hnsm_instance *inst, const cJSON *list, cJSON **out);
+/* Reads HostComputeNetwork (schema 2.5; ignored by older profiles) into out,
+ * "" when absent; the network must exist (HCN_E_NETWORK_NOT_FOUND). */
+HRESULT hnsm__network_ref(hnsm_instance *inst, const cJSON *doc, char out[HNSM_GUID_TEXT]);
 
 /* SDN routes (sdnroute.c) */
 HRESULT hnsm__route_create(hnsm_instance *inst, const char *id, const cJSON *doc,
