@@ -376,3 +376,44 @@ HRESULT WINAPI HcnDeleteSdnRoute(REFGUID Id, PWSTR *ErrorRecord)
     return api_delete(HNSM_SDNROUTE, Id, ErrorRecord);
 }
 HRESULT WINAPI HcnCloseSdnRoute(HCN_SDNROUTE Route) { return api_close(HNSM_SDNROUTE, Route); }
+
+/* ---- Guest network services (the last three are exported without a header,
+ * hcn-api.md 1.3; callbacks and port reservations are in hcn_service.c) ---- */
+HRESULT WINAPI HcnEnumerateGuestNetworkServices(PCWSTR Query, PWSTR *GuestNetworkServices,
+                                                PWSTR *ErrorRecord)
+{
+    return api_enumerate(HNSM_GUESTNETWORKSERVICE, Query, GuestNetworkServices, ErrorRecord);
+}
+HRESULT WINAPI HcnCreateGuestNetworkService(REFGUID Id, PCWSTR Settings,
+                                            PHCN_GUESTNETWORKSERVICE GuestNetworkService,
+                                            PWSTR *ErrorRecord)
+{
+    return api_create(HNSM_GUESTNETWORKSERVICE, NULL, Id, Settings, GuestNetworkService,
+                      ErrorRecord);
+}
+HRESULT WINAPI HcnOpenGuestNetworkService(REFGUID Id, PHCN_GUESTNETWORKSERVICE GuestNetworkService,
+                                          PWSTR *ErrorRecord)
+{
+    return api_open(HNSM_GUESTNETWORKSERVICE, Id, GuestNetworkService, ErrorRecord);
+}
+HRESULT WINAPI HcnModifyGuestNetworkService(HCN_GUESTNETWORKSERVICE GuestNetworkService,
+                                            PCWSTR Settings, PWSTR *ErrorRecord)
+{
+    return api_on_handle(HNSM_GUESTNETWORKSERVICE, HNSM_OP_MODIFY, GuestNetworkService, Settings,
+                         NULL, ErrorRecord);
+}
+HRESULT WINAPI HcnQueryGuestNetworkServiceProperties(HCN_GUESTNETWORKSERVICE GuestNetworkService,
+                                                     PCWSTR Query, PWSTR *Properties,
+                                                     PWSTR *ErrorRecord)
+{
+    return api_on_handle(HNSM_GUESTNETWORKSERVICE, HNSM_OP_QUERY, GuestNetworkService, Query,
+                         Properties, ErrorRecord);
+}
+HRESULT WINAPI HcnDeleteGuestNetworkService(REFGUID Id, PWSTR *ErrorRecord)
+{
+    return api_delete(HNSM_GUESTNETWORKSERVICE, Id, ErrorRecord);
+}
+HRESULT WINAPI HcnCloseGuestNetworkService(HCN_GUESTNETWORKSERVICE GuestNetworkService)
+{
+    return api_close(HNSM_GUESTNETWORKSERVICE, GuestNetworkService);
+}

@@ -193,6 +193,18 @@ HRESULT WINAPI HcnModifyGuestNetworkService(_In_ HCN_GUESTNETWORKSERVICE GuestNe
                                             _In_ PCWSTR Settings, _Outptr_opt_ PWSTR *ErrorRecord);
 HRESULT WINAPI HcnDeleteGuestNetworkService(_In_ REFGUID Id, _Outptr_opt_ PWSTR *ErrorRecord);
 
+/* Guest network service (exported by computenetwork.dll, not in the SDK header;
+ * signatures from hns.v2.psm1, hcn-api.md 1.3) */
+HRESULT WINAPI HcnEnumerateGuestNetworkServices(_In_ PCWSTR Query,
+                                                _Outptr_ PWSTR *GuestNetworkServices,
+                                                _Outptr_opt_ PWSTR *ErrorRecord);
+HRESULT WINAPI HcnOpenGuestNetworkService(_In_ REFGUID Id,
+                                          _Out_ PHCN_GUESTNETWORKSERVICE GuestNetworkService,
+                                          _Outptr_opt_ PWSTR *ErrorRecord);
+HRESULT WINAPI HcnQueryGuestNetworkServiceProperties(
+    _In_ HCN_GUESTNETWORKSERVICE GuestNetworkService, _In_ PCWSTR Query,
+    _Outptr_ PWSTR *Properties, _Outptr_opt_ PWSTR *ErrorRecord);
+
 /* Port reservations (tied to a guest network service handle) */
 HRESULT WINAPI HcnReserveGuestNetworkServicePort(
     _In_ HCN_GUESTNETWORKSERVICE GuestNetworkService, _In_ HCN_PORT_PROTOCOL Protocol,

@@ -191,17 +191,31 @@ int hnsm_set_latency(hnsm_instance *inst, int enabled, double scale);
 
 /* ---- Notifications ---- */
 
-/* Called for each notification, in order, on the instance's delivery thread
- * (never inside the call that caused it). data is the NotificationData JSON. */
+/*
+ * Called for each notification (an HCN_NOTIFICATIONS value), in the order the
+ * operations raised them, on the instance's delivery thread: one thread per
+ * instance, created by its first subscription and joined by hnsm_close; never
+ * the thread of the call that caused the notification, and never inside it.
+ * A callback may call the HCN API and this API (it does not hold the
+ * instance). data is the NotificationData JSON, {"ID":"<GUID>","Flags":0}
+ * plus "Data" for some events; it is NULL for HcnNotificationServiceDisconnect,
+ * which every subscriber hears last when the instance closes. A call that
+ * fails (and rolls back) notifies nobody. data is valid during the call only.
+ */
 typedef void (*hnsm_event_fn)(uint32_t type, const char *data, void *context);
 typedef struct hnsm_subscription hnsm_subscription;
 
-/* Subscribes fn to inst's notifications. */
+/* Subscribes fn to every notification of inst committed from now on.
+ * Returns 0, HNSM_EINVAL or HNSM_ENOMEM. The caller owns *out and ends it
+ * with hnsm_unsubscribe (also after hnsm_close, but not concurrently with it). */
 int hnsm_subscribe(hnsm_instance *inst, hnsm_event_fn fn, void *context,
                    hnsm_subscription **out);
-/* Ends a subscription; when it returns, fn is not running and will not run. */
+/* Ends a subscription and frees it; NULL is accepted. When it returns, fn is
+ * not running and will not run again; called from fn itself it returns at
+ * once and fn is not called again. */
 void hnsm_unsubscribe(hnsm_subscription *sub);
-/* Waits until every notification raised so far has been delivered. */
+/* Waits until every notification committed so far has been delivered to
+ * every subscriber; returns at once when called from a callback. */
 void hnsm_notifications_drain(hnsm_instance *inst);
 
 #ifdef __cplusplus
