@@ -18,6 +18,9 @@
 #include "ipaddr.h"
 #include "jsonx.h"
 #include "macaddr.h"
+#include "notify.h"
+
+#include <computenetwork.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -833,6 +836,29 @@ static HRESULT endpoint_save(hnsm_instance *inst, const char *id, const endpoint
     return hr;
 }
 
+/* True when a VM port attach or detach is to be notified (choice
+ * NOTIFY_PORT_ATTACH) and someone listens. */
+static bool port_event_wanted(hnsm_instance *inst)
+{
+    return hnsm__choice(inst, HNSM_CHOICE_NOTIFY_PORT_ATTACH) && hnsm__events_wanted(inst);
+}
+
+/* Raises NetworkEndpointAttached/Detached for a VM port (ResourceType Port)
+ * attach or detach, with the Data a v1 VirtualMachine attach carries:
+ * {"SystemType":"VirtualMachine","VirtualNicName":...}. */
+static void port_event(hnsm_instance *inst, const char *id, uint32_t type, const cJSON *vm_port)
+{
+    if (!port_event_wanted(inst))
+        return;
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "SystemType", "VirtualMachine");
+    const cJSON *nic = cJSON_GetObjectItem(vm_port, "VirtualNicName");
+    if (cJSON_IsString(nic) && nic->valuestring[0])
+        cJSON_AddStringToObject(data, "VirtualNicName", nic->valuestring);
+    hnsm__event(inst, type, id, data);
+    cJSON_Delete(data);
+}
+
 /* ResourceType Port: attach the endpoint to (or detach it from) a VM NIC. */
 static HRESULT modify_port(hnsm_instance *inst, endpoint_row *row, int request,
                            const cJSON *settings)
@@ -886,7 +912,17 @@ HRESULT hnsm__endpoint_modify(hnsm_instance *inst, const char *id, const cJSON *
                                          &resource_type, &settings)))
         goto done;
     if (resource_type == 0) {
+        /* A detach names the NIC it leaves: keep it while modify_port drops it. */
+        cJSON *leaving = request_type == HNSM_REQ_REMOVE && port_event_wanted(inst)
+                             ? cJSON_Duplicate(row.vm_port, 1)
+                             : NULL;
         hr = modify_port(inst, &row, request_type, settings);
+        if (SUCCEEDED(hr))
+            port_event(inst, id,
+                       request_type == HNSM_REQ_REMOVE ? HcnNotificationNetworkEndpointDetached
+                                                       : HcnNotificationNetworkEndpointAttached,
+                       request_type == HNSM_REQ_REMOVE ? leaving : row.vm_port);
+        cJSON_Delete(leaving);
     } else {
         const cJSON *given, *network_doc = NULL;
         cJSON *canonical = NULL;

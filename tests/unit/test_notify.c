@@ -4,7 +4,8 @@
  * Covers, through the control API (hnsm_subscribe, hnsm_unsubscribe,
  * hnsm_notifications_drain) and hnsm_call: the exact NotificationData of
  * network, namespace and endpoint attach/detach events, in raise order, with
- * the GUID case of the GUID_UPPER_CASE choice; delivery on one thread that is
+ * the GUID case of the GUID_UPPER_CASE choice; VM port attach/detach
+ * (choice NOTIFY_PORT_ATTACH); delivery on one thread that is
  * not the caller's, after the call returned (a callback that waits for the
  * caller to return does not deadlock it); a callback calling back into the
  * API; a failed call notifying nobody, and events raised inside a transaction
@@ -260,6 +261,48 @@ static void events_arrive_in_order_with_their_notification_data(void **state)
         assert_true(pthread_equal(r.records[i].thread, r.records[0].thread));
         assert_false(pthread_equal(r.records[i].thread, pthread_self()));
     }
+    hnsm_unsubscribe(sub);
+    hnsm_close(inst);
+    recorder_done(&r);
+}
+
+/* choices.def NOTIFY_PORT_ATTACH: a VM port attach (hcn-api.md 2.3, 2.7
+ * ResourceType Port) is an endpoint attach too, with the Data of a v1
+ * VirtualMachine attach; 0 = not notified. */
+static void vm_port_attach_and_detach_are_notified(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = open_memory();
+    recorder r;
+    recorder_init(&r);
+    char net[64], ep[64], want[256];
+    create_network(inst, "nat", net);
+    char *t = call_ok(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, net, "{\"Name\":\"ep\"," V2 "}");
+    snprintf(ep, sizeof ep, "%s", t);
+    hnsm_free(t);
+    hnsm_subscription *sub = NULL;
+    assert_int_equal(hnsm_subscribe(inst, on_event, &r, &sub), 0);
+    static const char attach[] =
+        "{\"ResourceType\":\"Port\",\"RequestType\":\"Add\",\"Settings\":{\"PortId\":"
+        "\"9C1D6B1A-52A4-4C61-8E2B-0F4B8B6C2D11\",\"VirtualNicName\":\"vm1--ep\","
+        "\"VirtualMachineId\":\"5E0E4A52-3C0B-4D7E-9A41-1B2C3D4E5F61\"}}";
+    static const char detach[] = "{\"ResourceType\":\"Port\",\"RequestType\":\"Remove\"}";
+    hnsm_free(call_ok(inst, HNSM_ENDPOINT, HNSM_OP_MODIFY, ep, NULL, attach));
+    hnsm_free(call_ok(inst, HNSM_ENDPOINT, HNSM_OP_MODIFY, ep, NULL, detach));
+    /* A second detach fails (HCN_E_ENDPOINT_NOT_ATTACHED): nobody hears it. */
+    assert_hr(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_MODIFY, ep, NULL, detach, NULL, NULL),
+              HNSM_HCN_E_ENDPOINT_NOT_ATTACHED);
+    assert_int_equal(hnsm_set_choice(inst, "NOTIFY_PORT_ATTACH", 0), 0);
+    hnsm_free(call_ok(inst, HNSM_ENDPOINT, HNSM_OP_MODIFY, ep, NULL, attach));
+    hnsm_free(call_ok(inst, HNSM_ENDPOINT, HNSM_OP_MODIFY, ep, NULL, detach));
+    hnsm_notifications_drain(inst);
+    assert_int_equal(r.count, 2);
+    snprintf(want, sizeof want,
+             "{\"ID\":\"%s\",\"Flags\":0,\"Data\":{\"SystemType\":\"VirtualMachine\","
+             "\"VirtualNicName\":\"vm1--ep\"}}",
+             ep);
+    assert_record(&r, 0, HcnNotificationNetworkEndpointAttached, want);
+    assert_record(&r, 1, HcnNotificationNetworkEndpointDetached, want);
     hnsm_unsubscribe(sub);
     hnsm_close(inst);
     recorder_done(&r);
@@ -630,6 +673,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(events_arrive_in_order_with_their_notification_data),
+        cmocka_unit_test(vm_port_attach_and_detach_are_notified),
         cmocka_unit_test(notification_ids_follow_the_guid_case_choice),
         cmocka_unit_test(delivery_happens_after_the_call_returned),
         cmocka_unit_test(a_callback_may_call_back_into_the_api),
