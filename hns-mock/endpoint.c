@@ -11,6 +11,14 @@
  * DYNAMIC_IP_NEXT_FIT). MACs come from the network's MAC pool in order.
  * PortMapping policies claim (protocol, external port, VIP) on the network; a
  * second claim is HCN_E_PORT_ALREADY_EXISTS (hcsshim's own test).
+ *
+ * v1 attach (HNSCall POST /endpoints/<id>/attach, hcn-api.md 5.2-5.3): a Host
+ * attach (flannel's and Calico's HostAttach) or Container attaches (shared by
+ * several containers, listed in SharedContainers) are kept in the v1_attach
+ * column; a VirtualMachine attach is the same VM port state a v2 Port attach
+ * keeps. One system at a time: any other attach while attached, or the same
+ * container twice, is HCN_E_ENDPOINT_ALREADY_ATTACHED ("This endpoint is
+ * already attached to the switch.", which flannel matches as success).
  */
 #include "objects.h"
 
@@ -25,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const jx_enum_entry endpoint_resource_types[] = {{"Port", 0}, {"Policy", 1}, {NULL, 0}};
 
@@ -560,6 +569,7 @@ typedef struct endpoint_row {
     int state;
     char port_id[HNSM_GUID_TEXT];
     cJSON *vm_port;                    /* VmEndpointRequest when attached to a VM NIC */
+    cJSON *v1_attach;                  /* v1 Host/Container attach state, or NULL */
     cJSON *doc;
 } endpoint_row;
 
@@ -567,13 +577,14 @@ static void endpoint_row_free(endpoint_row *row)
 {
     cJSON_Delete(row->doc);
     cJSON_Delete(row->vm_port);
+    cJSON_Delete(row->v1_attach);
 }
 
 static HRESULT endpoint_load(hnsm_instance *inst, const char *id, endpoint_row *row)
 {
     memset(row, 0, sizeof *row);
     sqlite3_stmt *st = hnsm__stmt(inst, "SELECT network_id, namespace_id, flags, state, port_id, "
-                                        "vm_port, doc FROM endpoints WHERE id = ?1");
+                                        "vm_port, doc, v1_attach FROM endpoints WHERE id = ?1");
     if (!st)
         return HNSM_E_FAIL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -588,6 +599,8 @@ static HRESULT endpoint_load(hnsm_instance *inst, const char *id, endpoint_row *
         snprintf(row->port_id, sizeof row->port_id, "%s", sqlite3_column_text(st, 4));
         const unsigned char *vm = sqlite3_column_text(st, 5);
         row->vm_port = vm ? cJSON_Parse((const char *)vm) : NULL;
+        const unsigned char *attach = sqlite3_column_text(st, 7);
+        row->v1_attach = attach ? cJSON_Parse((const char *)attach) : NULL;
         hr = hnsm__parse_stored((const char *)sqlite3_column_text(st, 6), &row->doc);
     } else if (rc == SQLITE_DONE) {
         hr = hnsm__detail(HNSM_HCN_E_ENDPOINT_NOT_FOUND, "no endpoint %s", id);
@@ -818,10 +831,12 @@ static HRESULT endpoint_save(hnsm_instance *inst, const char *id, const endpoint
 {
     char *text = jx_print(row->doc);
     char *vm = row->vm_port ? jx_print(row->vm_port) : NULL;
-    sqlite3_stmt *st = hnsm__stmt(inst, "UPDATE endpoints SET doc = ?2, state = ?3, vm_port = ?4 "
-                                        "WHERE id = ?1");
-    HRESULT hr = (!text || (row->vm_port && !vm)) ? HNSM_E_OUTOFMEMORY : HNSM_E_FAIL;
-    if (st && text && (vm || !row->vm_port)) {
+    char *attach = row->v1_attach ? jx_print(row->v1_attach) : NULL;
+    sqlite3_stmt *st = hnsm__stmt(inst, "UPDATE endpoints SET doc = ?2, state = ?3, vm_port = ?4, "
+                                        "v1_attach = ?5 WHERE id = ?1");
+    bool printed = text && (vm || !row->vm_port) && (attach || !row->v1_attach);
+    HRESULT hr = printed ? HNSM_E_FAIL : HNSM_E_OUTOFMEMORY;
+    if (st && printed) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, row->state);
@@ -829,10 +844,15 @@ static HRESULT endpoint_save(hnsm_instance *inst, const char *id, const endpoint
             sqlite3_bind_text(st, 4, vm, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 4);
+        if (attach)
+            sqlite3_bind_text(st, 5, attach, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 5);
         hr = hnsm__step_done(inst, st);
     }
     free(text);
     free(vm);
+    free(attach);
     return hr;
 }
 
@@ -876,7 +896,8 @@ static HRESULT modify_port(hnsm_instance *inst, endpoint_row *row, int request,
     }
     if (request != HNSM_REQ_ADD)
         return hnsm__detail(HNSM_HCN_E_REQUEST_UNSUPPORTED, "Port requests are Add or Remove");
-    if (row->vm_port)
+    /* A v1 Host or Container attach holds the vNIC too. */
+    if (row->vm_port || row->v1_attach)
         return hnsm__detail(HNSM_HCN_E_ENDPOINT_ALREADY_ATTACHED, "the endpoint is already attached");
     const HRESULT bad = hnsm__type_error(inst);
     const char *port = NULL, *nic = NULL, *vm = NULL;
@@ -952,6 +973,180 @@ HRESULT hnsm__endpoint_modify(hnsm_instance *inst, const char *id, const cJSON *
     if (SUCCEEDED(hr))
         hr = endpoint_save(inst, id, &row);
 done:
+    endpoint_row_free(&row);
+    return hr;
+}
+
+/* ---- v1 attach and detach (HNSCall /endpoints/<id>/attach, /detach) -------------------- */
+
+/* EndpointAttachDetachRequest.SystemType (hcn-api.md 5.3). */
+static const jx_enum_entry v1_system_types[] = {
+    {"Container", 0}, {"VirtualMachine", 1}, {"Host", 2}, {NULL, 0}};
+enum { V1_SYSTEM_CONTAINER = 0, V1_SYSTEM_VM = 1, V1_SYSTEM_HOST = 2 };
+
+/* The fields of an EndpointAttachDetachRequest, read as HNS reads them. */
+typedef struct v1_attach_request {
+    int system;              /* V1_SYSTEM_* */
+    const char *container;   /* ContainerId, or NULL */
+    uint64_t compartment;    /* CompartmentId (uint16 in hcsshim), 0 when absent */
+    const char *nic;         /* VirtualNicName, or NULL */
+} v1_attach_request;
+
+static HRESULT v1_attach_read(const hnsm_instance *inst, const cJSON *request,
+                              v1_attach_request *out)
+{
+    const HRESULT bad = hnsm__type_error(inst);
+    memset(out, 0, sizeof *out);
+    out->system = -1;
+    HRESULT hr;
+    if (FAILED(hr = jx_enum(request, "SystemType", v1_system_types, bad, &out->system)) ||
+        FAILED(hr = jx_string(request, "ContainerId", bad, &out->container)) ||
+        FAILED(hr = jx_uint(request, "CompartmentId", 0xFFFF, bad, &out->compartment)) ||
+        FAILED(hr = jx_string(request, "VirtualNicName", bad, &out->nic)))
+        return hr;
+    /* hcsshim always sends SystemType; without it HNS cannot tell what to attach. */
+    if (out->system < 0)
+        return hnsm__detail(HNSM_E_INVALIDARG, "SystemType is required");
+    if (out->system == V1_SYSTEM_CONTAINER && (!out->container || !*out->container))
+        return hnsm__detail(HNSM_E_INVALIDARG, "a Container attach or detach needs ContainerId");
+    return S_OK;
+}
+
+/* The index of container (compared case-insensitively, as hcsshim's
+ * IsAttached does) in the v1 Containers list, or -1. */
+static int v1_container_index(const cJSON *attach, const char *container)
+{
+    int i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(attach, "Containers"))
+    {
+        const cJSON *cid = cJSON_GetObjectItem(c, "ContainerId");
+        if (cJSON_IsString(cid) && strcasecmp(cid->valuestring, container) == 0)
+            return i;
+        i++;
+    }
+    return -1;
+}
+
+/* Raises the attach/detach notification of a v1 request; Data names what
+ * the endpoint was attached to. */
+static void v1_attach_event(hnsm_instance *inst, uint32_t type, const char *id,
+                            const v1_attach_request *req)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "SystemType", jx_enum_name(v1_system_types, req->system));
+    if (req->system == V1_SYSTEM_CONTAINER)
+        cJSON_AddStringToObject(data, "ContainerId", req->container);
+    if (req->system == V1_SYSTEM_VM && req->nic)
+        cJSON_AddStringToObject(data, "VirtualNicName", req->nic);
+    hnsm__event(inst, type, id, data);
+    cJSON_Delete(data);
+}
+
+HRESULT hnsm__endpoint_v1_attach(hnsm_instance *inst, const char *id, const cJSON *request)
+{
+    endpoint_row row;
+    v1_attach_request req;
+    HRESULT hr = v1_attach_read(inst, request, &req);
+    if (FAILED(hr) || FAILED(hr = endpoint_load(inst, id, &row)))
+        return hr;
+    const cJSON *system = cJSON_GetObjectItem(row.v1_attach, "SystemType");
+    bool host_attached = cJSON_IsString(system) && strcmp(system->valuestring, "Host") == 0;
+    if (row.flags & HNSM_EP_FLAG_REMOTE) {
+        hr = hnsm__detail(HNSM_HCN_E_INVALID_REMOTE_ENDPOINT_OPERATION,
+                          "a remote endpoint cannot be attached");
+    } else if (row.namespace_id[0]) {
+        hr = hnsm__detail(HNSM_HCN_E_ENDPOINT_NAMESPACE_ALREADY_EXISTS,
+                          "endpoint %s is in namespace %s", id, row.namespace_id);
+    } else if (row.vm_port || host_attached ||
+               (row.v1_attach && req.system != V1_SYSTEM_CONTAINER) ||
+               (req.system == V1_SYSTEM_CONTAINER && v1_container_index(row.v1_attach,
+                                                                        req.container) >= 0)) {
+        /* flannel host-gw repeats HostAttach and matches this message's text
+         * as success (consumers.md 1.3, 3.3). */
+        hr = hnsm__detail(HNSM_HCN_E_ENDPOINT_ALREADY_ATTACHED, "endpoint %s is already attached",
+                          id);
+    } else if (req.system == V1_SYSTEM_VM) {
+        if (!req.nic || !*req.nic) {
+            hr = hnsm__detail(HNSM_E_INVALIDARG, "a VirtualMachine attach needs VirtualNicName");
+        } else {
+            /* The same VM port state a v2 Port attach keeps (modify_port). */
+            row.vm_port = cJSON_CreateObject();
+            cJSON_AddStringToObject(row.vm_port, "PortId", "");
+            cJSON_AddStringToObject(row.vm_port, "VirtualNicName", req.nic);
+            cJSON_AddStringToObject(row.vm_port, "VirtualMachineId", "");
+            row.state = HNSM_EP_ATTACHED;
+        }
+    } else {
+        /* Host and Container attaches put the vNIC in a compartment, as a
+         * namespace attach does: the same State (choice NAMESPACE_ATTACH_STATE). */
+        if (!row.v1_attach) {
+            row.v1_attach = cJSON_CreateObject();
+            cJSON_AddStringToObject(row.v1_attach, "SystemType",
+                                    jx_enum_name(v1_system_types, req.system));
+        }
+        if (req.system == V1_SYSTEM_HOST) {
+            cJSON_AddNumberToObject(row.v1_attach, "CompartmentId",
+                                    req.compartment ? (double)req.compartment : 1);
+        } else {
+            cJSON *list = cJSON_GetObjectItem(row.v1_attach, "Containers");
+            if (!list)
+                list = cJSON_AddArrayToObject(row.v1_attach, "Containers");
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddStringToObject(c, "ContainerId", req.container);
+            cJSON_AddNumberToObject(c, "CompartmentId", (double)req.compartment);
+            cJSON_AddItemToArray(list, c);
+        }
+        row.state = hnsm__choice(inst, HNSM_CHOICE_NAMESPACE_ATTACH_STATE);
+    }
+    if (SUCCEEDED(hr))
+        hr = endpoint_save(inst, id, &row);
+    if (SUCCEEDED(hr))
+        v1_attach_event(inst, HcnNotificationNetworkEndpointAttached, id, &req);
+    endpoint_row_free(&row);
+    return hr;
+}
+
+HRESULT hnsm__endpoint_v1_detach(hnsm_instance *inst, const char *id, const cJSON *request)
+{
+    endpoint_row row;
+    v1_attach_request req;
+    HRESULT hr = v1_attach_read(inst, request, &req);
+    if (FAILED(hr) || FAILED(hr = endpoint_load(inst, id, &row)))
+        return hr;
+    const cJSON *system = cJSON_GetObjectItem(row.v1_attach, "SystemType");
+    const char *attached_as = cJSON_IsString(system) ? system->valuestring : "";
+    bool detached = false;
+    if (req.system == V1_SYSTEM_VM && row.vm_port) {
+        cJSON_Delete(row.vm_port);
+        row.vm_port = NULL;
+        detached = true;
+    } else if (req.system == V1_SYSTEM_HOST && strcmp(attached_as, "Host") == 0) {
+        cJSON_Delete(row.v1_attach);
+        row.v1_attach = NULL;
+        detached = true;
+    } else if (req.system == V1_SYSTEM_CONTAINER && strcmp(attached_as, "Container") == 0) {
+        int at = v1_container_index(row.v1_attach, req.container);
+        cJSON *list = cJSON_GetObjectItem(row.v1_attach, "Containers");
+        if (at >= 0) {
+            cJSON_DeleteItemFromArray(list, at);
+            detached = true;
+        }
+        if (!cJSON_GetArraySize(list)) {
+            cJSON_Delete(row.v1_attach);
+            row.v1_attach = NULL;
+        }
+    }
+    if (detached) {
+        /* The endpoint stays attached while other containers share it. */
+        if (!row.v1_attach && !row.vm_port)
+            row.state = HNSM_EP_DETACHED;
+        if (SUCCEEDED(hr = endpoint_save(inst, id, &row)))
+            v1_attach_event(inst, HcnNotificationNetworkEndpointDetached, id, &req);
+    } else if (hnsm__choice(inst, HNSM_CHOICE_V1_DETACH_NOT_ATTACHED_FAILS)) {
+        hr = hnsm__detail(HNSM_HCN_E_ENDPOINT_NOT_ATTACHED, "endpoint %s is not attached as %s",
+                          id, jx_enum_name(v1_system_types, req.system));
+    }
     endpoint_row_free(&row);
     return hr;
 }
@@ -1107,6 +1302,12 @@ static cJSON *endpoint_v1(hnsm_instance *inst, const char *id, const endpoint_ro
             cJSON_AddItemToArray(containers, cJSON_Duplicate(c, 1));
         cJSON_Delete(ns_doc);
     }
+    /* Containers attached through v1 share the endpoint too (hcsshim
+     * IsAttached looks for the id here). */
+    const cJSON *attached;
+    cJSON_ArrayForEach(attached, cJSON_GetObjectItem(row->v1_attach, "Containers"))
+        cJSON_AddItemToArray(containers,
+                             cJSON_Duplicate(cJSON_GetObjectItem(attached, "ContainerId"), 1));
     cJSON *policies = cJSON_AddArrayToObject(v1, "Policies");
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "Policies"))
@@ -1189,7 +1390,15 @@ static HRESULT require_ni(const hnsm_instance *inst, const char *what)
 HRESULT hnsm__endpoint_stats(hnsm_instance *inst, const char *id, cJSON **out)
 {
     HRESULT hr = require_ni(inst, "HcnQueryEndpointStats");
-    if (FAILED(hr) || FAILED(hr = hnsm__endpoint_exists(inst, id)))
+    if (FAILED(hr))
+        return hr;
+    return hnsm__endpoint_counters(inst, id, out);
+}
+
+HRESULT hnsm__endpoint_counters(hnsm_instance *inst, const char *id, cJSON **out)
+{
+    HRESULT hr = hnsm__endpoint_exists(inst, id);
+    if (FAILED(hr))
         return hr;
     /* The v1 EndpointStats fields (hcn-api.md 5.3, 8.8). Counters stay zero
      * until the dataplane moves packets. */

@@ -178,6 +178,19 @@ static HRESULT modify_endpoint(hnsm_instance *inst, const char *id, int request,
         if (current[0])
             return hnsm__detail(HNSM_HCN_E_ENDPOINT_NAMESPACE_ALREADY_EXISTS,
                                 "endpoint %s is already in namespace %s", ep, current);
+        /* A v1 Host/Container attach already holds the vNIC (endpoint.c). */
+        sqlite3_stmt *v1 = hnsm__stmt(inst, "SELECT 1 FROM endpoints WHERE id = ?1 AND "
+                                            "v1_attach IS NOT NULL");
+        if (!v1)
+            return HNSM_E_FAIL;
+        sqlite3_bind_text(v1, 1, ep, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(v1);
+        sqlite3_reset(v1);
+        if (rc == SQLITE_ROW)
+            return hnsm__detail(HNSM_HCN_E_ENDPOINT_ALREADY_ATTACHED,
+                                "endpoint %s is attached through the v1 API", ep);
+        if (rc != SQLITE_DONE)
+            return hnsm__sql_error(inst, rc);
         HRESULT hr_attach = hnsm__endpoint_set_namespace(
             inst, ep, id, hnsm__choice(inst, HNSM_CHOICE_NAMESPACE_ATTACH_STATE));
         if (SUCCEEDED(hr_attach))

@@ -70,6 +70,14 @@ HRESULT hnsm__endpoint_render(hnsm_instance *inst, const char *id, const hnsm_re
                               cJSON **out);
 HRESULT hnsm__endpoint_stats(hnsm_instance *inst, const char *id, cJSON **out);
 HRESULT hnsm__endpoint_addresses(hnsm_instance *inst, const char *id, cJSON **out);
+/* The EndpointStats counters of an endpoint, on every profile (the v1
+ * /endpointstats path; hnsm__endpoint_stats gates the v2 call by build). */
+HRESULT hnsm__endpoint_counters(hnsm_instance *inst, const char *id, cJSON **out);
+/* v1 attach/detach with an EndpointAttachDetachRequest {ContainerId,
+ * SystemType Container|VirtualMachine|Host, CompartmentId, VirtualNicName}
+ * (hcn-api.md 5.3); raises the endpoint attached/detached notification. */
+HRESULT hnsm__endpoint_v1_attach(hnsm_instance *inst, const char *id, const cJSON *request);
+HRESULT hnsm__endpoint_v1_detach(hnsm_instance *inst, const char *id, const cJSON *request);
 /* Moves an endpoint into (namespace_id) or out of (NULL) a namespace. */
 HRESULT hnsm__endpoint_set_namespace(hnsm_instance *inst, const char *id,
                                      const char *namespace_id, int state);

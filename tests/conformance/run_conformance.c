@@ -10,7 +10,9 @@
  * runner also checks the rules every client relies on (hcn-api.md 1.8,
  * 1.9.2-1.9.3): on failure no result and an ErrorRecord that is exactly
  * {"Success":false,"Error":"<message> ","ErrorCode":<hr>}; on success no
- * ErrorRecord and, for operations with output, a result.
+ * ErrorRecord and, for operations with output, a result. A step may instead
+ * be an HNSCall (the v1 API, through hnsm_hnscall); its envelope is checked
+ * the same way: Success, and on failure the ErrorCode's message plus a space.
  *
  * Extra arguments select files by name substring. With
  * HNSIM_CONFORMANCE_TRACE=1 every step's HRESULT and result are printed,
@@ -297,12 +299,122 @@ static void save_result(case_run *run, const char *name, const cJSON *step, cons
     cJSON_Delete(parsed);
 }
 
+/* Checks what every HNSCall envelope must be (hcn-api.md 5.1) and that it
+ * reports the step's expect_error (an HRESULT name or hex), or success. */
+static void check_envelope(case_run *run, const char *name, const cJSON *step,
+                           const char *response)
+{
+    cJSON *e = response ? cJSON_Parse(response) : NULL;
+    const cJSON *success = cJSON_GetObjectItemCaseSensitive(e, "Success");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(e, "Error");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "ErrorCode");
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(step, "expect_error");
+    if (!cJSON_IsBool(success)) {
+        report(run, name, "the response is not an envelope: %s", response ? response : "NULL");
+    } else if (cJSON_IsTrue(success)) {
+        if (error || code)
+            report(run, name, "a successful envelope carries Error/ErrorCode: %s", response);
+        if (*hnsm_last_detail())
+            report(run, name, "a successful call left a failure detail: %s", hnsm_last_detail());
+        if (cJSON_IsString(want))
+            report(run, name, "Success:true, want %s\n    response: %s", want->valuestring,
+                   response);
+    } else {
+        /* ErrorCode as the signed HRESULT (choice V1_ERROR_CODE_SIGNED) or unsigned. */
+        HRESULT hr = cJSON_IsNumber(code) ? (HRESULT)(int64_t)code->valuedouble : 0;
+        char text[600];
+        snprintf(text, sizeof text, "%s ", hnsm_hresult_message(hr));
+        if (!cJSON_IsString(error) || strcmp(error->valuestring, text) != 0)
+            report(run, name, "Error is not the message of ErrorCode plus a space: %s", response);
+        if (cJSON_GetObjectItemCaseSensitive(e, "Output"))
+            report(run, name, "a failed envelope carries Output: %s", response);
+        if (!cJSON_IsString(want))
+            report(run, name, "Success:false, want success\n    detail: %s\n    response: %s",
+                   hnsm_last_detail(), response);
+        else if (!hr_is(hr, want->valuestring))
+            report(run, name, "ErrorCode %s, want %s\n    detail: %s\n    response: %s",
+                   hnsm_hresult_name(hr) ? hnsm_hresult_name(hr) : "?", want->valuestring,
+                   hnsm_last_detail(), response);
+    }
+    cJSON_Delete(e);
+}
+
+/* A step {"hnscall": {"method", "path", "body"}}: body is a JSON value sent
+ * printed, or a string sent as is; absent = "". expect_hr is HNSCall's own
+ * HRESULT, expect_error the envelope's ErrorCode; expect* and save* apply to
+ * the envelope. */
+static void run_hnscall_step(case_run *run, const char *name, const cJSON *step,
+                             const cJSON *call)
+{
+    char why[512];
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(call, "method");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(call, "path");
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(call, "body");
+    const cJSON *hr_item = cJSON_GetObjectItemCaseSensitive(step, "expect_hr");
+    const cJSON *detail = cJSON_GetObjectItemCaseSensitive(step, "expect_detail");
+    const char *want_hr = cJSON_IsString(hr_item) ? hr_item->valuestring : "S_OK";
+    if (!cJSON_IsString(method) || !cJSON_IsString(path)) {
+        report(run, name, "hnscall needs string method and path");
+        return;
+    }
+    char *path_text = cm_subst_text(&run->vars, path->valuestring, why, sizeof why);
+    char *request = NULL, *response = NULL;
+    if (!path_text) {
+        report(run, name, "%s", why);
+        return;
+    }
+    if (cJSON_IsString(body)) {
+        request = cm_subst_text(&run->vars, body->valuestring, why, sizeof why);
+    } else if (body) {
+        cJSON *copy = cJSON_Duplicate(body, 1);
+        if (cm_subst_tree(&run->vars, copy, why, sizeof why))
+            request = cJSON_PrintUnformatted(copy);
+        cJSON_Delete(copy);
+    } else {
+        request = strdup("");
+    }
+    if (!request) {
+        report(run, name, "%s", why);
+        free(path_text);
+        return;
+    }
+    HRESULT hr = hnsm_hnscall(run->inst, method->valuestring, path_text, request, &response);
+    const char *hr_name = hnsm_hresult_name(hr);
+    if (run->trace)
+        printf("  [%s] %s: HNSCall %s %s -> %s (0x%08X)\n    %s\n", run->file, name,
+               method->valuestring, path_text, hr_name ? hr_name : "?", (unsigned)(uint32_t)hr,
+               response ? response : "NULL");
+    if (!hr_is(hr, want_hr)) {
+        report(run, name, "HNSCall returned %s (0x%08X), want %s\n    detail: %s",
+               hr_name ? hr_name : "?", (unsigned)(uint32_t)hr, want_hr, hnsm_last_detail());
+    } else if (hr < 0) {
+        if (response)
+            report(run, name, "a failed HNSCall returned a response: %s", response);
+    } else {
+        check_envelope(run, name, step, response);
+        if (cJSON_IsString(detail) && !strstr(hnsm_last_detail(), detail->valuestring))
+            report(run, name, "detail is \"%s\", want it to contain \"%s\"", hnsm_last_detail(),
+                   detail->valuestring);
+        check_result(run, name, step, response);
+        save_result(run, name, step, response);
+    }
+    hnsm_free(response);
+    free(request);
+    free(path_text);
+}
+
 static void run_step(case_run *run, const cJSON *step, int index)
 {
     char fallback[32];
     const cJSON *name_item = cJSON_GetObjectItemCaseSensitive(step, "name");
     snprintf(fallback, sizeof fallback, "#%d", index + 1);
     const char *name = cJSON_IsString(name_item) ? name_item->valuestring : fallback;
+    const cJSON *hnscall = cJSON_GetObjectItemCaseSensitive(step, "hnscall");
+    if (hnscall) {
+        if (apply_choices(run, name, cJSON_GetObjectItemCaseSensitive(step, "choices")))
+            run_hnscall_step(run, name, step, hnscall);
+        return;
+    }
     const cJSON *kind_item = cJSON_GetObjectItemCaseSensitive(step, "kind");
     const cJSON *op_item = cJSON_GetObjectItemCaseSensitive(step, "op");
     const cJSON *hr_item = cJSON_GetObjectItemCaseSensitive(step, "expect_hr");
