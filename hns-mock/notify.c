@@ -466,9 +466,6 @@ void hnsm__events_shutdown(hnsm_instance *inst)
     struct hnsm_events *ev = inst->events;
     if (!ev)
         return;
-    inst->events = NULL;
-    event_list_free(ev->pending);
-    ev->pending = ev->pending_tail = NULL;
     pthread_mutex_lock(&ev->mutex);
     bool self = on_delivery_thread(ev);
     if (!self)
@@ -479,6 +476,9 @@ void hnsm__events_shutdown(hnsm_instance *inst)
         /* hnsm_close from inside a callback: the thread cannot join itself.
          * Undelivered events are dropped, subscriptions detached now, and the
          * thread frees the struct once the running callback returns. */
+        inst->events = NULL;
+        event_list_free(ev->pending);
+        ev->pending = ev->pending_tail = NULL;
         ev->orphaned = true;
         for (hnsm_subscription *s = ev->subs; s; s = s->next)
             s->ev = NULL;
@@ -488,7 +488,14 @@ void hnsm__events_shutdown(hnsm_instance *inst)
         return;
     }
     pthread_mutex_unlock(&ev->mutex);
+    /* Callbacks still running may call into inst (and raise, or subscribe):
+     * the thread delivers whatever they queue before it exits. */
     pthread_join(ev->thread, NULL);
+    pthread_mutex_lock(&inst->lock);
+    inst->events = NULL;
+    event_list_free(ev->pending);
+    ev->pending = ev->pending_tail = NULL;
+    pthread_mutex_unlock(&inst->lock);
     for (hnsm_subscription *s = ev->subs; s;) {
         hnsm_subscription *next = s->next;
         s->ev = NULL;

@@ -15,6 +15,7 @@
  * it; drain covering every subscriber; four threads creating networks at once
  * giving events in the order the networks were created; ServiceDisconnect as
  * the last event when the instance closes, and unsubscribing after close;
+ * a callback closing its own instance;
  * the scopes of the HCN registrations (service callbacks do not hear a guest
  * network service's state, a service's callback hears only its own), and a
  * restart's disconnect ending HCN registrations but not control-API ones.
@@ -64,6 +65,8 @@ typedef struct recorder {
     bool caller_returned;
     bool timed_out;             /* a wait above gave up */
     hnsm_subscription *self;    /* unsubscribe this from the first callback */
+    bool close_on_first;        /* the first callback closes inst ... */
+    bool closed;                /* ... and sets this once hnsm_close returned */
 } recorder;
 
 static void recorder_init(recorder *r)
@@ -131,6 +134,10 @@ static void on_event(uint32_t type, const char *data, void *context)
 
     if (self)
         hnsm_unsubscribe(self);
+    if (first && r->close_on_first) {
+        hnsm_close(r->inst);
+        set_flag(r, &r->closed);
+    }
     if (slow) {
         set_flag(r, &r->entered);
         sleep_ms(slow);
@@ -589,6 +596,33 @@ static void close_sends_service_disconnect_last(void **state)
     recorder_done(&r);
 }
 
+/* hnsm_close from inside a callback cannot join the delivery thread: it
+ * returns, the rest of the queue is dropped, and the thread frees itself. */
+static void a_callback_may_close_its_instance(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = open_memory();
+    recorder r;
+    recorder_init(&r);
+    r.inst = inst;
+    r.close_on_first = true;
+    r.block_first = true; /* the first callback waits for `released`, then closes */
+    hnsm_subscription *sub = NULL;
+    assert_int_equal(hnsm_subscribe(inst, on_event, &r, &sub), 0);
+    char net[64];
+    create_network(inst, "one", net);
+    create_network(inst, "two", net); /* queued behind the first: never delivered */
+    /* From here on this thread leaves inst alone: the callback closes it. */
+    set_flag(&r, &r.released);
+    pthread_mutex_lock(&r.lock);
+    wait_flag(&r, &r.closed);
+    pthread_mutex_unlock(&r.lock);
+    assert_false(r.timed_out);
+    assert_int_equal(recorded(&r), 1);
+    hnsm_unsubscribe(sub); /* detached by the close: freed, nothing called */
+    recorder_done(&r);
+}
+
 static void argument_errors(void **state)
 {
     (void)state;
@@ -683,6 +717,7 @@ int main(void)
         cmocka_unit_test(a_new_subscription_misses_events_committed_before_it),
         cmocka_unit_test(concurrent_callers_are_notified_in_commit_order),
         cmocka_unit_test(close_sends_service_disconnect_last),
+        cmocka_unit_test(a_callback_may_close_its_instance),
         cmocka_unit_test(argument_errors),
         cmocka_unit_test(scopes_select_what_a_registration_hears),
     };
