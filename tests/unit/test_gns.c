@@ -20,7 +20,7 @@
  * PORT_RANGE_END_IS_START_PLUS_COUNT, a range skipping a single port,
  * exhaustion (HCN_E_PORT_ALREADY_EXISTS, field-bugs.md B1), the enumerated
  * entries, a deleted service releasing its reservations (choice
- * GNS_DELETE_RELEASES_PORTS, both ways).
+ * GNS_DELETE_RELEASES_PORTS, both ways), and an injected fault.
  */
 #include "unit.h"
 
@@ -618,6 +618,26 @@ static void deleting_a_service_releases_its_reservations(void **state)
     done_instance(inst);
 }
 
+/* Reservations are calls like any other: a fault rule names them. */
+static void reservations_take_injected_faults(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = use_instance("ws2022");
+    HCN_GUESTNETWORKSERVICE g = create_gns(NULL, L"{}");
+    hnsm_fault fault = {0};
+    fault.api = "HcnReserveGuestNetworkServicePort";
+    fault.hr = HNSM_E_OUTOFMEMORY;
+    fault.mode = HNSM_FAULT_NTH;
+    fault.nth = 1;
+    assert_int_equal(hnsm_fault_add(inst, &fault), 0);
+    reserve(g, HCN_PORT_PROTOCOL_TCP, HCN_PORT_ACCESS_EXCLUSIVE, 8080, HNSM_E_OUTOFMEMORY);
+    HANDLE r = reserve(g, HCN_PORT_PROTOCOL_TCP, HCN_PORT_ACCESS_EXCLUSIVE, 8080, S_OK);
+    assert_int_equal(hnsm_call_count(inst, "HcnReserveGuestNetworkServicePort"), 2);
+    assert_succeeded(HcnReleaseGuestNetworkServicePortReservationHandle(r));
+    HcnCloseGuestNetworkService(g);
+    done_instance(inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -630,6 +650,7 @@ int main(void)
         cmocka_unit_test(exclusive_and_shared_reservations),
         cmocka_unit_test(ranges_are_placed_first_fit_in_the_dynamic_range),
         cmocka_unit_test(deleting_a_service_releases_its_reservations),
+        cmocka_unit_test(reservations_take_injected_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
