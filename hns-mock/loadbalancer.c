@@ -99,6 +99,27 @@ static const jx_enum_entry lb_resource_types[] = {{"Endpoint", 1}, {NULL, 0}};
 
 /* ---- shared references (objects.h) --------------------------------------------- */
 
+/* hnsm__guid_canonical with a fast path for the plain 36-character form
+ * every client sends: upper-casing its hex digits gives the same text as
+ * parsing and formatting it (a create names three backends or more). */
+static bool canonical_guid(const char *text, char out[HNSM_GUID_TEXT])
+{
+    int i = 0;
+    for (; i < 36 && text[i]; i++) {
+        char c = text[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')))
+            break;
+        out[i] = c >= 'a' ? (char)(c - 'a' + 'A') : c;
+    }
+    if (i == 36 && !text[36]) {
+        out[36] = '\0';
+        return true;
+    }
+    return hnsm__guid_canonical(text, out);
+}
+
 HRESULT hnsm__endpoint_refs(hnsm_instance *inst, const cJSON *list, cJSON **out)
 {
     const HRESULT bad = hnsm__type_error(inst);
@@ -115,7 +136,7 @@ HRESULT hnsm__endpoint_refs(hnsm_instance *inst, const cJSON *list, cJSON **out)
             hr = hnsm__detail(bad, "HostComputeEndpoints entries must be strings");
             break;
         }
-        if (!hnsm__guid_canonical(item->valuestring, id)) {
+        if (!canonical_guid(item->valuestring, id)) {
             hr = hnsm__detail(HNSM_HCN_E_GUID_CONVERSION_FAILURE,
                               "endpoint reference \"%s\" is not a GUID", item->valuestring);
             break;
@@ -694,17 +715,25 @@ static HRESULT lb_store_relations(hnsm_instance *inst, const char *lb_id, const 
         if (FAILED(hr))
             return hr;
     }
-    sqlite3_stmt *add = hnsm__stmt(inst, "INSERT INTO lb_backends(lb_id, endpoint_id) "
-                                         "VALUES(?1, ?2)");
-    if (!add)
-        return HNSM_E_FAIL;
-    const cJSON *ep;
-    cJSON_ArrayForEach(ep, spec->backends)
-    {
+    /* Up to four backends per statement, in order (rowid order is the
+     * order HostComputeEndpoints renders). */
+    static const char *const add_sql[4] = {
+        "INSERT INTO lb_backends(lb_id, endpoint_id) VALUES(?1, ?2)",
+        "INSERT INTO lb_backends(lb_id, endpoint_id) VALUES(?1, ?2), (?1, ?3)",
+        "INSERT INTO lb_backends(lb_id, endpoint_id) VALUES(?1, ?2), (?1, ?3), (?1, ?4)",
+        "INSERT INTO lb_backends(lb_id, endpoint_id) VALUES(?1, ?2), (?1, ?3), (?1, ?4), (?1, ?5)"};
+    const cJSON *ep = spec->backends ? spec->backends->child : NULL;
+    for (int left = cJSON_GetArraySize(spec->backends); left > 0;) {
+        int n = left < 4 ? left : 4;
+        sqlite3_stmt *add = hnsm__stmt(inst, add_sql[n - 1]);
+        if (!add)
+            return HNSM_E_FAIL;
         sqlite3_bind_text(add, 1, lb_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(add, 2, ep->valuestring, -1, SQLITE_STATIC);
+        for (int i = 0; i < n; i++, ep = ep->next)
+            sqlite3_bind_text(add, 2 + i, ep->valuestring, -1, SQLITE_STATIC);
         if (FAILED(hr = hnsm__step_done(inst, add)))
             return hr;
+        left -= n;
     }
     return S_OK;
 }
