@@ -9,8 +9,10 @@
  * string; non-ASCII text surviving the UTF-16/32 <-> UTF-8 round trip; a NULL
  * Request taken as ""; argument errors (E_POINTER, E_INVALIDARG, invalid wide
  * text) answered without a response; notifications of v1 calls raised in
- * order and only when the call commits; several threads calling HNSCall on
- * one instance, each call one transaction.
+ * order and only when the call commits; one latency charge per call and an
+ * injected fault answered without a response (test_faults.c and
+ * test_fault_sweep.c sweep faults over v1 sequences); several threads
+ * calling HNSCall on one instance, each call one transaction.
  */
 #include "unit.h"
 
@@ -235,6 +237,45 @@ static void v1_calls_notify_on_commit_only(void **state)
     close_instance(inst);
 }
 
+/* ---- faults and latency ---------------------------------------------------- */
+
+/* Each HNSCall is one "HNSCall" for the latency model (1-5 ms, faults.c),
+ * whatever model operations the path runs: a v1 create that also renders
+ * the new object is charged once, never as HcnCreateNetwork. A call an
+ * injected fault stops is not charged and leaves no response. */
+static void latency_is_charged_once_per_call(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = open_instance("ws2022");
+    assert_int_equal(hnsm_set_latency(inst, 1, 1.0), 0);
+    for (int i = 0; i < 10; i++) {
+        char body[160], *response = NULL;
+        uint64_t before = hnsm_clock_ms(inst);
+        snprintf(body, sizeof body, "{\"Name\":\"n%d\",\"Type\":\"NAT\",\"Subnets\":[{\"AddressPrefix\":"
+                 "\"172.%d.0.0/16\",\"GatewayAddress\":\"172.%d.0.1\"}]}", i, 16 + i, 16 + i);
+        assert_hr(hnsm_hnscall(inst, "POST", "/networks/", body, &response), S_OK);
+        assert_non_null(strstr(response, "\"Success\":true"));
+        hnsm_free(response);
+        uint64_t spent = hnsm_clock_ms(inst) - before;
+        assert_in_range(spent, 1, 5);
+    }
+    assert_int_equal(hnsm_call_count(inst, "HNSCall"), 10);
+    assert_int_equal(hnsm_call_count(inst, "HcnCreateNetwork"), 0);
+    assert_int_equal(hnsm_call_count(inst, "HcnQueryNetworkProperties"), 0);
+
+    hnsm_fault fault = {"HNSCall", HNSM_HCN_E_MANAGER_STOPPED, HNSM_FAULT_NTH, 1, 0.0};
+    assert_int_equal(hnsm_fault_add(inst, &fault), 0);
+    uint64_t before = hnsm_clock_ms(inst);
+    char *response = (char *)"untouched";
+    assert_hr(hnsm_hnscall(inst, "GET", "/networks/", "", &response), HNSM_HCN_E_MANAGER_STOPPED);
+    assert_null(response);
+    assert_int_equal(hnsm_clock_ms(inst), before);
+    /* Through the wide entry point the injected HRESULT comes back the same way. */
+    assert_int_equal(hnsm_fault_add(inst, &fault), 0);
+    check_call(L"GET", L"/globals/version", L"", HNSM_HCN_E_MANAGER_STOPPED, NULL);
+    close_instance(inst);
+}
+
 /* ---- threads --------------------------------------------------------------- */
 
 #define THREADS 4
@@ -317,6 +358,7 @@ int main(void)
         cmocka_unit_test(null_request_is_empty),
         cmocka_unit_test(argument_errors_give_no_response),
         cmocka_unit_test(v1_calls_notify_on_commit_only),
+        cmocka_unit_test(latency_is_charged_once_per_call),
         cmocka_unit_test(threads_get_one_transaction_per_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
