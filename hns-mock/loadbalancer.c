@@ -22,7 +22,9 @@
  * Backends must exist when named; deleting one later is allowed (endpoint
  * delete is not blocked) and leaves the reference in place, so the LB shows
  * degraded: v1 State 4 (field-bugs.md A8.4), v2 Detailed State 4, and
- * HostComputeEndpoints / References keep the dead id (field-bugs.md A5).
+ * HostComputeEndpoints / References keep the dead id (field-bugs.md A5). A
+ * backend that lost its switch port (State Destroyed, after a restart under
+ * lifecycle choice RESTART_DROPS_LOCAL_ENDPOINTS = 2) degrades it the same way.
  *
  * Decisions the reference leaves open, besides the rows of choices.def
  * (LB_REQUIRES_PORT_MAPPING, LB_FEATURE_REFUSAL_INVALID_POLICY,
@@ -60,7 +62,7 @@
  * |                                           | rehydrated = 0 (a client owns it again)  |                      |
  * | v1 State                                  | 1; 4 when degraded                       | diagnostics.md 4     |
  * | v1 NetworkId                              | HostComputeNetwork, else the network of  | diagnostics.md 4     |
- * |                                           | the first backend that still exists      |                      |
+ * |                                           | the first backend still listed           |                      |
  * | v2 Detailed                               | adds State (as v1) and Version; IsApplied| consumers.md 9.5     |
  * |                                           | only in v1                               |                      |
  * | v1 (policy list) create document          | accepted: ELB Policies + References      | hcn-api.md 5.3       |
@@ -538,8 +540,8 @@ typedef struct lb_row {
     bool rehydrated;                  /* restored by an HNS restart */
     cJSON *doc;                       /* canonical settings */
     cJSON *backends;                  /* endpoint ids in order */
-    int missing;                      /* backends whose endpoint is gone */
-    char network_id[HNSM_GUID_TEXT];  /* network of the first live backend, or "" */
+    int missing;                      /* backends gone, or without their port */
+    char network_id[HNSM_GUID_TEXT];  /* network of the first backend still listed, or "" */
 } lb_row;
 
 static void lb_row_free(lb_row *row)
@@ -555,8 +557,8 @@ static HRESULT lb_load(hnsm_instance *inst, const char *id, lb_row *row)
     sqlite3_stmt *st = hnsm__stmt(inst, "SELECT applied, rehydrated, doc FROM loadbalancers "
                                         "WHERE id = ?1");
     sqlite3_stmt *backends = hnsm__stmt(
-        inst, "SELECT b.endpoint_id, e.network_id FROM lb_backends b LEFT JOIN endpoints e "
-              "ON e.id = b.endpoint_id WHERE b.lb_id = ?1 ORDER BY b.rowid");
+        inst, "SELECT b.endpoint_id, e.network_id, e.state FROM lb_backends b LEFT JOIN "
+              "endpoints e ON e.id = b.endpoint_id WHERE b.lb_id = ?1 ORDER BY b.rowid");
     if (!st || !backends)
         return HNSM_E_FAIL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -580,9 +582,9 @@ static HRESULT lb_load(hnsm_instance *inst, const char *id, lb_row *row)
         cJSON_AddItemToArray(row->backends,
                              cJSON_CreateString((const char *)sqlite3_column_text(backends, 0)));
         const unsigned char *network = sqlite3_column_text(backends, 1);
-        if (!network)
+        if (!network || sqlite3_column_int(backends, 2) == HNSM_EP_DESTROYED)
             row->missing++;
-        else if (!row->network_id[0])
+        if (network && !row->network_id[0])
             snprintf(row->network_id, sizeof row->network_id, "%s", (const char *)network);
     }
     sqlite3_reset(backends);
@@ -805,15 +807,17 @@ HRESULT hnsm__lb_delete(hnsm_instance *inst, const char *id)
         /* The degraded-policy loop of field-bugs.md A8.4. */
         sqlite3_stmt *st = hnsm__stmt(inst, "SELECT b.endpoint_id FROM lb_backends b LEFT JOIN "
                                             "endpoints e ON e.id = b.endpoint_id WHERE "
-                                            "b.lb_id = ?1 AND e.id IS NULL LIMIT 1");
+                                            "b.lb_id = ?1 AND (e.id IS NULL OR e.state = ?2) "
+                                            "LIMIT 1");
         if (!st)
             return HNSM_E_FAIL;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, HNSM_EP_DESTROYED);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
             hr = hnsm__detail(HNSM_HCN_E_ENDPOINT_NOT_FOUND,
-                              "load balancer %s refers to endpoint %s, which is gone", id,
-                              (const char *)sqlite3_column_text(st, 0));
+                              "load balancer %s refers to endpoint %s, which is gone or has lost "
+                              "its port", id, (const char *)sqlite3_column_text(st, 0));
         else if (rc != SQLITE_DONE)
             hr = hnsm__sql_error(inst, rc);
         sqlite3_reset(st);

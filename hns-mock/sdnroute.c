@@ -175,14 +175,15 @@ HRESULT hnsm__route_delete(hnsm_instance *inst, const char *id)
 }
 
 /* Loads a route's document and endpoint ids (in order); *missing counts
- * the endpoints that are gone. */
+ * the endpoints that are gone or have lost their switch port. */
 static HRESULT route_load(hnsm_instance *inst, const char *id, cJSON **doc, cJSON **endpoints,
                           int *missing)
 {
     sqlite3_stmt *st = hnsm__stmt(inst, "SELECT doc FROM sdnroutes WHERE id = ?1");
-    sqlite3_stmt *eps = hnsm__stmt(inst, "SELECT r.endpoint_id, e.id IS NULL FROM route_endpoints r "
-                                         "LEFT JOIN endpoints e ON e.id = r.endpoint_id "
-                                         "WHERE r.route_id = ?1 ORDER BY r.rowid");
+    sqlite3_stmt *eps = hnsm__stmt(inst, "SELECT r.endpoint_id, e.id IS NULL OR e.state = ?2 "
+                                         "FROM route_endpoints r LEFT JOIN endpoints e "
+                                         "ON e.id = r.endpoint_id WHERE r.route_id = ?1 "
+                                         "ORDER BY r.rowid");
     if (!st || !eps)
         return HNSM_E_FAIL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -200,6 +201,7 @@ static HRESULT route_load(hnsm_instance *inst, const char *id, cJSON **doc, cJSO
     *endpoints = cJSON_CreateArray();
     *missing = 0;
     sqlite3_bind_text(eps, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(eps, 2, HNSM_EP_DESTROYED);
     while ((rc = sqlite3_step(eps)) == SQLITE_ROW) {
         cJSON_AddItemToArray(*endpoints,
                              cJSON_CreateString((const char *)sqlite3_column_text(eps, 0)));

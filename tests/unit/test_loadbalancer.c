@@ -18,8 +18,11 @@
  * LB_REHYDRATED_RECREATE_ALREADY_EXISTS). A modify hands the LB back to a
  * client, so it is no longer "rehydrated". The backends are remote endpoints
  * (kube-proxy's overlay backends), which survive a restart (lifecycle.c
- * choice REMOTE_ENDPOINTS_PERSIST). These tests call hnsm_restart; while the
- * lifecycle is not built they are skipped, not passed.
+ * choice REMOTE_ENDPOINTS_PERSIST). A local backend that keeps its row but
+ * loses its switch port on the restart (field-bugs.md A2) makes a new LB fail
+ * with HCN_E_PORT_NOT_FOUND and the rehydrated one degraded; HNS can still
+ * drop such an LB when a client's delete is refused. These tests call
+ * hnsm_restart; while the lifecycle is not built they are skipped.
  */
 #include "unit.h"
 
@@ -337,6 +340,44 @@ static void rehydrated_lb_with_lost_backends_is_degraded(void **state)
     hnsm_close(f.inst);
 }
 
+/* field-bugs.md A2: after the restart the local endpoint is still listed
+ * but its switch port is gone (lifecycle choice RESTART_DROPS_LOCAL_ENDPOINTS
+ * = 2): a create naming it fails with 0x803B0007, and the rehydrated LB over
+ * it shows degraded. */
+static void backend_without_port_is_port_not_found(void **state)
+{
+    (void)state;
+    skip_without_lifecycle();
+    fixture f;
+    fixture_open(&f, "ws2022");
+    assert_int_equal(hnsm_set_choice(f.inst, "RESTART_DROPS_LOCAL_ENDPOINTS", 2), 0);
+    char *local = call(f.inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, f.net,
+                       "{\"Name\":\"pod\"," V2 "}", S_OK);
+    char doc[1024];
+    const char *backends[] = {f.ep[0], local};
+    lb_doc(doc, sizeof doc, "10.96.0.50", 80, 8080, backends, 2, NULL);
+    char *lb = create_lb(&f, doc, S_OK);
+    restart(&f);
+    hnsm_free(call(f.inst, HNSM_ENDPOINT, HNSM_OP_OPEN, local, NULL, NULL, S_OK));
+    assert_true(lb_number(&f, lb, NULL, "State") == 4);
+    assert_true(lb_number(&f, lb, QUERY_V2_DETAILED, "State") == 4);
+    lb_doc(doc, sizeof doc, "10.96.0.51", 80, 8080, backends, 2, NULL);
+    hnsm_free(create_lb(&f, doc, HNSM_HCN_E_PORT_NOT_FOUND));
+    assert_string_equal(hnsm_hresult_message(HNSM_HCN_E_PORT_NOT_FOUND),
+                        "The switch-port was not found.");
+    /* Under choice LB_DELETE_DEGRADED_FAILS the client cannot delete it. */
+    assert_int_equal(hnsm_set_choice(f.inst, "LB_DELETE_DEGRADED_FAILS", 1), 0);
+    hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_DELETE, lb, NULL, NULL,
+                   HNSM_HCN_E_ENDPOINT_NOT_FOUND));
+    /* HNS itself can always drop it (an HNS crash wipes load balancers). */
+    assert_int_equal(hnsm_restart(f.inst, HNSM_RESTART_CRASH_WIPE), 0);
+    hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_OPEN, lb, NULL, NULL,
+                   HNSM_HRESULT_ERROR_NOT_FOUND));
+    hnsm_free(local);
+    hnsm_free(lb);
+    hnsm_close(f.inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +387,7 @@ int main(void)
         cmocka_unit_test(recreate_after_restart_is_already_exists),
         cmocka_unit_test(modify_takes_a_rehydrated_lb_back),
         cmocka_unit_test(rehydrated_lb_with_lost_backends_is_degraded),
+        cmocka_unit_test(backend_without_port_is_port_not_found),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
