@@ -1033,6 +1033,8 @@ static int v1_container_index(const cJSON *attach, const char *container)
 static void v1_attach_event(hnsm_instance *inst, uint32_t type, const char *id,
                             const v1_attach_request *req)
 {
+    if (!hnsm__events_wanted(inst))
+        return; /* nobody listens: build nothing */
     cJSON *data = cJSON_CreateObject();
     cJSON_AddStringToObject(data, "SystemType", jx_enum_name(v1_system_types, req->system));
     if (req->system == V1_SYSTEM_CONTAINER)

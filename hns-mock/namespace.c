@@ -150,6 +150,8 @@ static HRESULT endpoint_namespace(hnsm_instance *inst, const char *endpoint_id,
 static void endpoint_event(hnsm_instance *inst, uint32_t type, const char *endpoint,
                            const char *namespace_id)
 {
+    if (!hnsm__events_wanted(inst))
+        return; /* nobody listens: build nothing */
     cJSON *data = cJSON_CreateObject();
     char g[HNSM_GUID_TEXT];
     hnsm__render_guid(inst, namespace_id, g);

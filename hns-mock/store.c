@@ -65,7 +65,7 @@ static const char store_schema[] =
     /* One row per (frontend VIP or '' for all host addresses, protocol, port). */
     "CREATE TABLE IF NOT EXISTS lb_frontends("
     "  lb_id TEXT NOT NULL, protocol INTEGER NOT NULL, vip TEXT NOT NULL, external_port INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS lb_frontends_by_port ON lb_frontends(protocol, external_port);"
+    "CREATE INDEX IF NOT EXISTS lb_frontends_by_port_vip ON lb_frontends(protocol, external_port, vip);"
     "CREATE INDEX IF NOT EXISTS lb_frontends_by_lb ON lb_frontends(lb_id);"
     /* SDN routes and the endpoints they apply to. */
     "CREATE TABLE IF NOT EXISTS sdnroutes("
