@@ -257,12 +257,13 @@ HRESULT WINAPI HcnUnregisterGuestNetworkServiceCallback(HCN_CALLBACK CallbackHan
 
 /* ---- port reservations -------------------------------------------------------- */
 
-/* The instance reservations act on, or an HRESULT (hnsd cannot carry them). */
+/* The instance reservations act on: NULL with S_OK when they go through
+ * hnsd (HNSIM_HNSD), which keeps them on this process's connection. */
 static HRESULT reservation_instance(hnsm_instance **inst)
 {
     *inst = NULL;
     if (hnsm__remote_enabled())
-        return hnsm__detail(HNSM_E_NOTIMPL, "port reservations are not served through hnsd");
+        return S_OK;
     *inst = hnsm_current();
     return *inst ? S_OK
                  : hnsm__detail(HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE,
@@ -277,7 +278,10 @@ static HRESULT reservation_handle(hnsm_instance *inst, int64_t number, HANDLE *o
     *out = hnsm__handle_new(HANDLE_KIND_PORT_RESERVATION, key);
     if (*out)
         return S_OK;
-    hnsm__gns_release_reservation(inst, number);
+    if (inst)
+        hnsm__gns_release_reservation(inst, number);
+    else
+        hnsm__remote_release_reservation(number);
     return HNSM_E_OUTOFMEMORY;
 }
 
@@ -296,7 +300,8 @@ HRESULT WINAPI HcnReserveGuestNetworkServicePort(HCN_GUESTNETWORKSERVICE GuestNe
     if (FAILED(hr) || FAILED(hr = reservation_instance(&inst)))
         return hr;
     int64_t number;
-    hr = hnsm__gns_reserve_port(inst, id, (int)Protocol, (int)Access, Port, &number);
+    hr = inst ? hnsm__gns_reserve_port(inst, id, (int)Protocol, (int)Access, Port, &number)
+              : hnsm__remote_reserve_port(id, (int)Protocol, (int)Access, Port, &number);
     if (SUCCEEDED(hr))
         hr = reservation_handle(inst, number, PortReservationHandle);
     return hr;
@@ -317,7 +322,8 @@ HRESULT WINAPI HcnReserveGuestNetworkServicePortRange(
         return hr;
     int64_t number;
     uint16_t start, end;
-    hr = hnsm__gns_reserve_range(inst, id, PortCount, &start, &end, &number);
+    hr = inst ? hnsm__gns_reserve_range(inst, id, PortCount, &start, &end, &number)
+              : hnsm__remote_reserve_range(id, PortCount, &start, &end, &number);
     if (SUCCEEDED(hr))
         hr = reservation_handle(inst, number, PortReservationHandle);
     if (SUCCEEDED(hr)) {
@@ -337,8 +343,10 @@ HRESULT WINAPI HcnReleaseGuestNetworkServicePortReservationHandle(HANDLE PortRes
         return hnsm__detail(HNSM_E_HANDLE, "not an open port reservation handle");
     hnsm_instance *inst;
     HRESULT hr = reservation_instance(&inst);
+    int64_t number = (int64_t)strtoll(key, NULL, 10);
     if (SUCCEEDED(hr))
-        hr = hnsm__gns_release_reservation(inst, (int64_t)strtoll(key, NULL, 10));
+        hr = inst ? hnsm__gns_release_reservation(inst, number)
+                  : hnsm__remote_release_reservation(number);
     /* Only one of two racing releases closes the handle; the other is stale. */
     if (SUCCEEDED(hr) && !hnsm__handle_close(PortReservationHandle, HANDLE_KIND_PORT_RESERVATION))
         hr = hnsm__detail(HNSM_E_HANDLE, "the reservation handle was released meanwhile");
@@ -361,7 +369,9 @@ HRESULT WINAPI HcnEnumerateGuestNetworkPortReservations(ULONG *ReturnCount,
         return hr;
     hnsm_port_reservation *list = NULL;
     size_t count = 0;
-    if (FAILED(hr = hnsm__gns_list_reservations(inst, &list, &count)))
+    hr = inst ? hnsm__gns_list_reservations(inst, &list, &count)
+              : hnsm__remote_list_reservations(&list, &count);
+    if (FAILED(hr))
         return hr;
     if (count) {
         HCN_PORT_RANGE_ENTRY *entries = CoTaskMemAlloc(count * sizeof *entries);

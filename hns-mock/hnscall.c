@@ -65,6 +65,7 @@
 #include "jsonx.h"
 #include "macaddr.h"
 #include "notify.h"
+#include "remote.h"
 #include "objects.h"
 #include "query.h"
 #include "wstr.h"
@@ -956,8 +957,10 @@ HRESULT WINAPI HNSCall(PCWSTR Method, PCWSTR Path, PCWSTR Request, PWSTR *Respon
     *Response = NULL;
     if (!Method || !Path)
         return HNSM_E_INVALIDARG;
-    hnsm_instance *inst = hnsm_current();
-    if (!inst)
+    /* With HNSIM_HNSD set the HNS lives in hnsd; otherwise in this process. */
+    bool remote = hnsm__remote_enabled();
+    hnsm_instance *inst = remote ? NULL : hnsm_current();
+    if (!remote && !inst)
         return HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE;
     char *method = NULL, *path = NULL, *request = NULL, *reply = NULL;
     int status = hnsm__wide_to_utf8(Method, &method);
@@ -967,7 +970,8 @@ HRESULT WINAPI HNSCall(PCWSTR Method, PCWSTR Path, PCWSTR Request, PWSTR *Respon
         status = hnsm__wide_to_utf8(Request, &request);
     HRESULT hr = status == WSTR_NOMEM ? HNSM_E_OUTOFMEMORY : HNSM_E_INVALIDARG;
     if (status == WSTR_OK) {
-        hr = hnsm_hnscall(inst, method, path, request, &reply);
+        hr = remote ? hnsm__remote_hnscall(method, path, request, &reply)
+                    : hnsm_hnscall(inst, method, path, request, &reply);
         if (reply) {
             *Response = hnsm__utf8_to_wide_cotask(reply);
             if (!*Response)

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 
 static pthread_mutex_t remote_lock = PTHREAD_MUTEX_INITIALIZER;
 static int remote_fd = -1;
+static pid_t remote_owner; /* the process that opened remote_fd */
 static double next_request_id = 1;
 
 bool hnsm__remote_enabled(void)
@@ -86,12 +88,19 @@ static int recv_all(int fd, void *data, size_t n)
     return 0;
 }
 
+/* Sends header and payload in one write: two small writes would meet Nagle's
+ * algorithm and the peer's delayed ACK on TCP (a 40 ms stall per call). */
 static int send_frame(int fd, const char *json)
 {
-    uint8_t header[4];
     size_t n = strlen(json);
-    hnsm__wire_header(n, header);
-    return send_all(fd, header, 4) == 0 && send_all(fd, json, n) == 0 ? 0 : -1;
+    uint8_t *frame = malloc(n + 4);
+    if (!frame)
+        return -1;
+    hnsm__wire_header(n, frame);
+    memcpy(frame + 4, json, n);
+    int rc = send_all(fd, frame, n + 4);
+    free(frame);
+    return rc;
 }
 
 /* Reads one frame; returns the parsed object or NULL on a broken stream. */
@@ -139,6 +148,9 @@ static int connect_daemon(void)
             close(fd);
             fd = -1;
         }
+        int one = 1;
+        if (fd >= 0)
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     } else {
         const char *path = strncmp(where, "unix:", 5) == 0 ? where + 5 : where;
         struct sockaddr_un sun = {0};
@@ -189,9 +201,16 @@ static cJSON *round_trip(cJSON *request)
     char *text = cJSON_PrintUnformatted(request);
     cJSON_Delete(request);
     cJSON *reply = NULL;
+    if (remote_fd >= 0 && remote_owner != getpid()) {
+        /* A forked child must not share its parent's request stream. */
+        close(remote_fd);
+        remote_fd = -1;
+    }
     for (int attempt = 0; text && attempt < 2 && !reply; attempt++) {
-        if (remote_fd < 0)
+        if (remote_fd < 0) {
             remote_fd = connect_daemon();
+            remote_owner = getpid();
+        }
         if (remote_fd < 0)
             break;
         if (send_frame(remote_fd, text) == 0)
@@ -275,6 +294,103 @@ HRESULT hnsm__remote_hnscall(const char *method, const char *path, const char *r
     cJSON *reply = round_trip(req);
     HRESULT hr = reply_hr(reply);
     *response = dup_field(reply, "response");
+    cJSON_Delete(reply);
+    return hr;
+}
+
+/* Sends a reservation request; returns its HRESULT and the reply in *out. */
+static HRESULT reservation_request(cJSON *req, cJSON **out)
+{
+    cJSON *reply = round_trip(req);
+    HRESULT hr = reply_hr(reply);
+    *out = reply;
+    return hr;
+}
+
+static cJSON *new_reservation(const char *action)
+{
+    cJSON *r = new_request("reservation");
+    cJSON_AddStringToObject(r, "action", action);
+    return r;
+}
+
+static double reply_number(const cJSON *reply, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(reply, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+HRESULT hnsm__remote_reserve_port(const char *gns_id, int protocol, int access, unsigned port,
+                                  int64_t *number)
+{
+    cJSON *req = new_reservation("port"), *reply;
+    cJSON_AddStringToObject(req, "gns", gns_id);
+    cJSON_AddNumberToObject(req, "protocol", protocol);
+    cJSON_AddNumberToObject(req, "access", access);
+    cJSON_AddNumberToObject(req, "port", port);
+    HRESULT hr = reservation_request(req, &reply);
+    *number = (int64_t)reply_number(reply, "number");
+    cJSON_Delete(reply);
+    return hr;
+}
+
+HRESULT hnsm__remote_reserve_range(const char *gns_id, unsigned count, uint16_t *start,
+                                   uint16_t *end, int64_t *number)
+{
+    cJSON *req = new_reservation("range"), *reply;
+    cJSON_AddStringToObject(req, "gns", gns_id);
+    cJSON_AddNumberToObject(req, "count", count);
+    HRESULT hr = reservation_request(req, &reply);
+    *start = (uint16_t)reply_number(reply, "start");
+    *end = (uint16_t)reply_number(reply, "end");
+    *number = (int64_t)reply_number(reply, "number");
+    cJSON_Delete(reply);
+    return hr;
+}
+
+HRESULT hnsm__remote_release_reservation(int64_t number)
+{
+    cJSON *req = new_reservation("release"), *reply;
+    cJSON_AddNumberToObject(req, "number", (double)number);
+    HRESULT hr = reservation_request(req, &reply);
+    cJSON_Delete(reply);
+    return hr;
+}
+
+HRESULT hnsm__remote_list_reservations(hnsm_port_reservation **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    cJSON *reply;
+    HRESULT hr = reservation_request(new_reservation("list"), &reply);
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(reply, "entries");
+    int n = SUCCEEDED(hr) ? cJSON_GetArraySize(entries) : 0;
+    if (n > 0) {
+        hnsm_port_reservation *list = calloc((size_t)n, sizeof *list);
+        if (!list) {
+            cJSON_Delete(reply);
+            return HNSM_E_OUTOFMEMORY;
+        }
+        int i = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, entries)
+        {
+            const cJSON *gns = cJSON_GetObjectItemCaseSensitive(e, "gns");
+            const cJSON *vm = cJSON_GetObjectItemCaseSensitive(e, "vm");
+            list[i].number = (int64_t)reply_number(e, "number");
+            snprintf(list[i].gns_id, sizeof list[i].gns_id, "%s",
+                     cJSON_IsString(gns) ? gns->valuestring : "");
+            snprintf(list[i].vm_id, sizeof list[i].vm_id, "%s",
+                     cJSON_IsString(vm) ? vm->valuestring : "");
+            list[i].protocol = (int)reply_number(e, "protocol");
+            list[i].access = (int)reply_number(e, "access");
+            list[i].start_port = (uint16_t)reply_number(e, "start");
+            list[i].end_port = (uint16_t)reply_number(e, "end");
+            i++;
+        }
+        *out = list;
+        *count = (size_t)n;
+    }
     cJSON_Delete(reply);
     return hr;
 }

@@ -15,6 +15,8 @@
 #include <hnsmock/hnsmock.h>
 #include <stdbool.h>
 
+#include "gns.h"
+
 /* True when HNSIM_HNSD is set (read once). */
 bool hnsm__remote_enabled(void);
 
@@ -26,6 +28,15 @@ HRESULT hnsm__remote_call(hnsm_kind kind, hnsm_op op, const char *id, const char
 /* hnsm_hnscall through the daemon. */
 HRESULT hnsm__remote_hnscall(const char *method, const char *path, const char *request,
                              char **response);
+
+/* Port reservations through the daemon (hns-mock/gns.h has the rules); they
+ * belong to this process's connection and end with it. */
+HRESULT hnsm__remote_reserve_port(const char *gns_id, int protocol, int access, unsigned port,
+                                  int64_t *number);
+HRESULT hnsm__remote_reserve_range(const char *gns_id, unsigned count, uint16_t *start,
+                                   uint16_t *end, int64_t *number);
+HRESULT hnsm__remote_release_reservation(int64_t number);
+HRESULT hnsm__remote_list_reservations(hnsm_port_reservation **out, size_t *count);
 
 /* A subscription to the daemon's notifications: its own connection, read by
  * its own thread, which calls fn in order. */

@@ -13,6 +13,7 @@
 
 int cmd_diag(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Opens the instance a tool reads: --store PATH if given, else $HNSIM_STORE.
  * A store file must already exist unless create is set. Prints the reason

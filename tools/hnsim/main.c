@@ -3,6 +3,7 @@
  *
  *   hnsim diag list networks|endpoints|namespaces|loadbalancers|sdnroutes|all [-d] [--json]
  *   hnsim demo [--store PATH] [--seed N] [--profile P]
+ *   hnsim serve --store FILE [...]   (the hnsd daemon, see tools/hnsd/daemon.c)
  *
  * Further subcommands (run, trace, reach, vfp, import, serve, graph) join as
  * the simulator grows; `hnsim help` lists what this build has.
@@ -27,6 +28,9 @@ static void usage(FILE *out)
             "  demo [--store PATH] [--seed N] [--profile P]\n"
             "                        program a node the way flannel and a CNI plugin do,\n"
             "                        then show the result\n"
+            "  serve --store FILE [--socket PATH] [--tcp 127.0.0.1:PORT --token-file F]\n"
+            "        [--profile P] [--seed N] [--ready-fd N] [--pid-file F]\n"
+            "                        run hnsd: serve the store to other processes\n"
             "  help                  this text\n"
             "\n"
             "The store is a SQLite file written by libhnsmock (HNSIM_STORE by default).\n");
@@ -43,6 +47,8 @@ int main(int argc, char **argv)
         return cmd_diag(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;
