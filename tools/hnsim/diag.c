@@ -10,7 +10,10 @@
  */
 #include "cli.h"
 
+#include "remote.h"
+
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +24,16 @@ typedef struct diag_options {
 } diag_options;
 
 
+/* Runs one operation on the store's instance, or through hnsd when inst is
+ * NULL (--hnsd / HNSIM_HNSD): the same calls either way. */
+static HRESULT diag_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *id,
+                         const char *json, char **out, char **err)
+{
+    if (!inst)
+        return hnsm__remote_call(kind, op, id, NULL, json, out, err);
+    return hnsm_call(inst, kind, op, id, NULL, json, out, err);
+}
+
 /* Queries one object; returns the parsed document or NULL (message printed). */
 static cJSON *query(hnsm_instance *inst, hnsm_kind kind, const char *id, int schema, int detailed)
 {
@@ -28,7 +41,7 @@ static cJSON *query(hnsm_instance *inst, hnsm_kind kind, const char *id, int sch
     snprintf(q, sizeof q, "{\"SchemaVersion\":{\"Major\":%d,\"Minor\":0},\"Flags\":%d}", schema,
              detailed ? 1 : 0);
     char *out = NULL, *err = NULL;
-    HRESULT hr = hnsm_call(inst, kind, HNSM_OP_QUERY, id, NULL, q, &out, &err);
+    HRESULT hr = diag_call(inst, kind, HNSM_OP_QUERY, id, q, &out, &err);
     cJSON *doc = SUCCEEDED(hr) ? cJSON_Parse(out) : NULL;
     if (FAILED(hr))
         fprintf(stderr, "hnsim: query %s failed: %s\n", id, err ? err : "");
@@ -41,7 +54,7 @@ static cJSON *query(hnsm_instance *inst, hnsm_kind kind, const char *id, int sch
 static cJSON *enumerate(hnsm_instance *inst, hnsm_kind kind)
 {
     char *out = NULL, *err = NULL;
-    HRESULT hr = hnsm_call(inst, kind, HNSM_OP_ENUMERATE, NULL, NULL,
+    HRESULT hr = diag_call(inst, kind, HNSM_OP_ENUMERATE, NULL,
                            "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &out, &err);
     cJSON *list = SUCCEEDED(hr) ? cJSON_Parse(out) : NULL;
     if (FAILED(hr))
@@ -279,10 +292,10 @@ int cmd_diag(int argc, char **argv)
     if (argc < 3 || strcmp(argv[1], "list") != 0) {
         fprintf(stderr, "usage: hnsim diag list networks|endpoints|namespaces|loadbalancers|sdnroutes|all\n"
                         "       [-d] [--json] "
-                        "[--schema 1|2] [--store PATH]\n       hnsim diag choices\n");
+                        "[--schema 1|2] [--store PATH | --hnsd SOCKET]\n       hnsim diag choices\n");
         return 2;
     }
-    const char *what = argv[2], *store = NULL;
+    const char *what = argv[2], *store = NULL, *hnsd = NULL;
     diag_options o = {0, 0, 2};
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "-d") == 0)
@@ -291,6 +304,8 @@ int cmd_diag(int argc, char **argv)
             o.json = 1;
         else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
             store = argv[++i];
+        else if (strcmp(argv[i], "--hnsd") == 0 && i + 1 < argc)
+            hnsd = argv[++i];
         else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc &&
                  (strcmp(argv[i + 1], "1") == 0 || strcmp(argv[i + 1], "2") == 0))
             o.schema = atoi(argv[++i]);
@@ -308,8 +323,12 @@ int cmd_diag(int argc, char **argv)
         fprintf(stderr, "hnsim diag list: unknown object kind '%s'\n", what);
         return 2;
     }
-    hnsm_instance *inst = cli_open_store(store, 0, NULL);
-    if (!inst)
+    /* A daemon is read through the protocol; a store file directly. */
+    if (hnsd)
+        setenv("HNSIM_HNSD", hnsd, 1);
+    bool remote = !store && hnsm__remote_enabled();
+    hnsm_instance *inst = remote ? NULL : cli_open_store(store, 0, NULL);
+    if (!remote && !inst)
         return 1;
     int status = 0;
     cJSON *doc = o.json ? cJSON_CreateObject() : NULL;

@@ -22,7 +22,7 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  diag list networks|endpoints|namespaces|loadbalancers|sdnroutes|all\n"
-            "       [-d] [--json] [--schema 1|2] [--store PATH]\n"
+            "       [-d] [--json] [--schema 1|2] [--store PATH | --hnsd SOCKET]\n"
             "                        show HNS objects, shaped like Windows `hnsdiag list`\n"
             "  diag choices          list the documented fidelity choices of the HNS model\n"
             "  demo [--store PATH] [--seed N] [--profile P]\n"
