@@ -42,6 +42,20 @@ static const struct kind_ops {
                                   hnsm__gns_render},
 };
 
+HRESULT hnsm__finish(hnsm_instance *inst, HRESULT hr)
+{
+    if (SUCCEEDED(hr))
+        hr = hnsm__commit(inst);
+    else
+        hnsm__rollback(inst);
+    /* Notifications leave only with a committed transaction. */
+    if (SUCCEEDED(hr))
+        hnsm__events_commit(inst);
+    else
+        hnsm__events_discard(inst);
+    return hr;
+}
+
 /* Canonicalises an optional GUID argument; NULL and GUID_NULL give "". */
 static HRESULT guid_argument(const char *text, char out[HNSM_GUID_TEXT])
 {
@@ -136,15 +150,7 @@ static HRESULT run(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *
         hr = hnsm__detail(HNSM_E_INVALIDARG, "unknown operation");
         break;
     }
-    if (SUCCEEDED(hr))
-        hr = hnsm__commit(inst);
-    else
-        hnsm__rollback(inst);
-    /* Notifications leave only with a committed transaction. */
-    if (SUCCEEDED(hr))
-        hnsm__events_commit(inst);
-    else
-        hnsm__events_discard(inst);
+    hr = hnsm__finish(inst, hr);
     if (FAILED(hr)) {
         cJSON_Delete(*result);
         *result = NULL;

@@ -93,20 +93,8 @@ HRESULT hnsm__gns_exists(hnsm_instance *inst, const char *id)
 /* Loads the stored document of a service (caller deletes). */
 static HRESULT gns_load(hnsm_instance *inst, const char *id, cJSON **doc)
 {
-    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT doc FROM guest_network_services WHERE id = ?1");
-    if (!st)
-        return HNSM_E_FAIL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    HRESULT hr;
-    if (rc == SQLITE_ROW)
-        hr = hnsm__parse_stored((const char *)sqlite3_column_text(st, 0), doc);
-    else if (rc == SQLITE_DONE)
-        hr = hnsm__detail(HNSM_HRESULT_ERROR_NOT_FOUND, "no guest network service %s", id);
-    else
-        hr = hnsm__sql_error(inst, rc);
-    sqlite3_reset(st);
-    return hr;
+    return hnsm__row_doc(inst, "SELECT doc FROM guest_network_services WHERE id = ?1", id,
+                         HNSM_HRESULT_ERROR_NOT_FOUND, "guest network service", doc);
 }
 
 static HRESULT gns_store(hnsm_instance *inst, const char *id, const cJSON *doc)
@@ -371,15 +359,7 @@ static HRESULT run_call(hnsm_instance *inst, const char *api, bool write, reserv
         hnsm__latency_charge(inst, api);
         hr = write ? hnsm__begin_write(inst) : hnsm__begin_read(inst);
         if (SUCCEEDED(hr)) {
-            hr = op(inst, arg);
-            if (SUCCEEDED(hr))
-                hr = hnsm__commit(inst);
-            else
-                hnsm__rollback(inst);
-            if (SUCCEEDED(hr))
-                hnsm__events_commit(inst);
-            else
-                hnsm__events_discard(inst);
+            hr = hnsm__finish(inst, op(inst, arg));
         }
     }
     pthread_mutex_unlock(&inst->lock);

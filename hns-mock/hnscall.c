@@ -902,16 +902,7 @@ static HRESULT serve(hnsm_instance *inst, const char *method, const char *path,
     }
     call.body = body;
     if (SUCCEEDED(hr = route->write ? hnsm__begin_write(inst) : hnsm__begin_read(inst))) {
-        hr = route->handler(&call, output);
-        if (SUCCEEDED(hr))
-            hr = hnsm__commit(inst);
-        else
-            hnsm__rollback(inst);
-        /* Notifications leave only with a committed transaction (as in exec.c). */
-        if (SUCCEEDED(hr))
-            hnsm__events_commit(inst);
-        else
-            hnsm__events_discard(inst);
+        hr = hnsm__finish(inst, route->handler(&call, output));
         if (FAILED(hr)) {
             cJSON_Delete(*output);
             *output = NULL;

@@ -90,6 +90,12 @@ HRESULT hnsm__sql_error(hnsm_instance *inst, int rc);
 HRESULT hnsm__row_exists(hnsm_instance *inst, const char *sql, const char *id, HRESULT missing,
                          const char *what);
 
+/* Parses the stored document that `sql` (one ?1 parameter, bound to id)
+ * returns in its first column into *doc (caller deletes); otherwise `missing`
+ * with detail "no <what> <id>", or the store error. */
+HRESULT hnsm__row_doc(hnsm_instance *inst, const char *sql, const char *id, HRESULT missing,
+                      const char *what, cJSON **doc);
+
 /* Runs a statement that returns no rows; S_OK or an HRESULT. */
 HRESULT hnsm__step_done(hnsm_instance *inst, sqlite3_stmt *st);
 

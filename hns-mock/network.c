@@ -626,21 +626,8 @@ HRESULT hnsm__network_exists(hnsm_instance *inst, const char *id)
 
 HRESULT hnsm__network_load(hnsm_instance *inst, const char *id, cJSON **doc)
 {
-    *doc = NULL;
-    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT doc FROM networks WHERE id = ?1");
-    if (!st)
-        return HNSM_E_FAIL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    HRESULT hr;
-    if (rc == SQLITE_ROW)
-        hr = hnsm__parse_stored((const char *)sqlite3_column_text(st, 0), doc);
-    else if (rc == SQLITE_DONE)
-        hr = hnsm__detail(HNSM_HCN_E_NETWORK_NOT_FOUND, "no network %s", id);
-    else
-        hr = hnsm__sql_error(inst, rc);
-    sqlite3_reset(st);
-    return hr;
+    return hnsm__row_doc(inst, "SELECT doc FROM networks WHERE id = ?1", id,
+                         HNSM_HCN_E_NETWORK_NOT_FOUND, "network", doc);
 }
 
 HRESULT hnsm__network_peek(hnsm_instance *inst, const char *id, const cJSON **doc)

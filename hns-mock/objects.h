@@ -142,6 +142,10 @@ HRESULT hnsm__apply_policy_request(hnsm_instance *inst, cJSON *list, int request
                                    const cJSON *canonical_policies);
 
 /* Shared helpers */
+/* Ends an operation's transaction: on success commits it and releases the
+ * notifications it raised, otherwise rolls back and drops them. Returns the
+ * final HRESULT (a failed commit turns success into failure). (exec.c) */
+HRESULT hnsm__finish(hnsm_instance *inst, HRESULT hr);
 /* Renders any object by kind (the renderers above). */
 HRESULT hnsm__render_object(hnsm_instance *inst, hnsm_kind kind, const char *id,
                             const hnsm_render *how, cJSON **out);

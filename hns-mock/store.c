@@ -161,6 +161,29 @@ HRESULT hnsm__row_exists(hnsm_instance *inst, const char *sql, const char *id, H
     return hnsm__sql_error(inst, rc);
 }
 
+HRESULT hnsm__row_doc(hnsm_instance *inst, const char *sql, const char *id, HRESULT missing,
+                      const char *what, cJSON **doc)
+{
+    *doc = NULL;
+    sqlite3_stmt *st = hnsm__stmt(inst, sql);
+    if (!st)
+        return HNSM_E_FAIL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    HRESULT hr;
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        *doc = text ? cJSON_Parse(text) : NULL;
+        hr = *doc ? S_OK : hnsm__detail(HNSM_E_FAIL, "store: a stored document is corrupt");
+    } else if (rc == SQLITE_DONE) {
+        hr = hnsm__detail(missing, "no %s %s", what, id);
+    } else {
+        hr = hnsm__sql_error(inst, rc);
+    }
+    sqlite3_reset(st);
+    return hr;
+}
+
 /* Runs one of the transaction-control statements, prepared once. */
 static HRESULT exec_cached(hnsm_instance *inst, const char *sql)
 {

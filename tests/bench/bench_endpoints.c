@@ -12,38 +12,13 @@
  */
 #include <hnsmock/hnsmock.h>
 
+#include "bench_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void must(HRESULT hr, const char *what)
-{
-    if (FAILED(hr)) {
-        fprintf(stderr, "bench: %s failed 0x%08X: %s\n", what, (unsigned)hr, hnsm_last_detail());
-        exit(1);
-    }
-}
 
 static hnsm_instance *open_store(const char *path)
 {
@@ -68,7 +43,7 @@ static hnsm_instance *open_store(const char *path)
 static char *make_network(hnsm_instance *inst)
 {
     char *id = NULL;
-    must(hnsm_call(inst, HNSM_NETWORK, HNSM_OP_CREATE, NULL, NULL,
+    bench_must(hnsm_call(inst, HNSM_NETWORK, HNSM_OP_CREATE, NULL, NULL,
                    "{\"Name\":\"bench\",\"Type\":\"L2Bridge\",\"MacPool\":{\"Ranges\":[{"
                    "\"StartMacAddress\":\"00-15-5D-00-00-00\",\"EndMacAddress\":"
                    "\"00-15-5D-0F-FF-FF\"}]},\"Ipams\":[{\"Subnets\":[{"
@@ -84,7 +59,7 @@ static char *make_network(hnsm_instance *inst)
 static double pairs_per_second(hnsm_instance *inst, const char *network, int pairs)
 {
     char doc[512];
-    double start = now();
+    double start = bench_now();
     for (int i = 0; i < pairs; i++) {
         char *id = NULL;
         snprintf(doc, sizeof doc,
@@ -92,13 +67,13 @@ static double pairs_per_second(hnsm_instance *inst, const char *network, int pai
                  "\"Policies\":[{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":"
                  "[\"10.128.0.0/14\"]}}],\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}",
                  i, (i / 250) % 250, 2 + i % 250);
-        must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, network, doc, &id, NULL),
+        bench_must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, network, doc, &id, NULL),
              "endpoint create");
-        must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_DELETE, id, NULL, NULL, NULL, NULL),
+        bench_must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_DELETE, id, NULL, NULL, NULL, NULL),
              "endpoint delete");
         hnsm_free(id);
     }
-    return pairs / (now() - start);
+    return pairs / (bench_now() - start);
 }
 
 /* Fills the network with n endpoints; returns the id of the last one. */
@@ -110,7 +85,7 @@ static char *fill(hnsm_instance *inst, const char *network, int n)
         last = NULL;
         snprintf(doc, sizeof doc, "{\"Name\":\"ep%d\",\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}",
                  i);
-        must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, network, doc, &last, NULL),
+        bench_must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, network, doc, &last, NULL),
              "fill create");
     }
     return last;
@@ -125,32 +100,32 @@ static double enumerate_seconds(hnsm_instance *inst, const char *filter, int rou
              filter);
     for (int r = 0; r < rounds; r++) {
         char *out = NULL;
-        double start = now();
+        double start = bench_now();
         for (int k = 0; k < 100; k++) {
-            must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_ENUMERATE, NULL, NULL, query, &out, NULL),
+            bench_must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_ENUMERATE, NULL, NULL, query, &out, NULL),
                  "enumerate");
             hnsm_free(out);
         }
-        t[r] = (now() - start) / 100;
+        t[r] = (bench_now() - start) / 100;
     }
-    return median(t, rounds);
+    return bench_median(t, rounds);
 }
 
 static double query_seconds(hnsm_instance *inst, const char *id, int rounds)
 {
     double t[64];
     for (int r = 0; r < rounds; r++) {
-        double start = now();
+        double start = bench_now();
         for (int k = 0; k < 1000; k++) {
             char *out = NULL;
-            must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_QUERY, id, NULL,
+            bench_must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_QUERY, id, NULL,
                            "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &out, NULL),
                  "query");
             hnsm_free(out);
         }
-        t[r] = (now() - start) / 1000;
+        t[r] = (bench_now() - start) / 1000;
     }
-    return median(t, rounds);
+    return bench_median(t, rounds);
 }
 
 int main(int argc, char **argv)
@@ -175,7 +150,7 @@ int main(int argc, char **argv)
         double v[64];
         for (int r = 0; r < rounds; r++)
             v[r] = pairs_per_second(inst, network, pairs);
-        rate[s] = median(v, rounds);
+        rate[s] = bench_median(v, rounds);
         printf("  %-11s median %9.0f pairs/s  (goal %s)\n", labels[s], rate[s],
                s == 0 ? ">= 20000" : ">= 5000");
         hnsm_free(network);

@@ -13,6 +13,8 @@
 
 #include <hnsmock/hnsmock.h>
 
+#include "bench_util.h"
+
 #include "remote.h"
 
 #include <signal.h>
@@ -27,29 +29,10 @@ static const char *query = "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}";
 static const char *network_doc =
     "{\"Name\":\"bench\",\"Ipams\":[{\"Subnets\":[{\"IpAddressPrefix\":\"10.1.0.0/16\"}]}]}";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return v[n / 2];
-}
-
 /* calls queries through the HNSIM_HNSD daemon; returns calls/s (0 on error). */
 static double remote_rate(const char *network, int calls)
 {
-    double start = now();
+    double start = bench_now();
     for (int i = 0; i < calls; i++) {
         char *out = NULL;
         if (FAILED(hnsm__remote_call(HNSM_NETWORK, HNSM_OP_QUERY, network, NULL, query, &out,
@@ -57,7 +40,7 @@ static double remote_rate(const char *network, int calls)
             return 0;
         free(out);
     }
-    return calls / (now() - start);
+    return calls / (bench_now() - start);
 }
 
 /* clients processes at once, each making calls queries; returns total calls/s. */
@@ -65,7 +48,7 @@ static double parallel_rate(const char *network, int clients, int calls)
 {
     int pipes[16][2];
     pid_t pids[16];
-    double start = now();
+    double start = bench_now();
     for (int c = 0; c < clients; c++) {
         if (pipe(pipes[c]) != 0)
             return 0;
@@ -85,7 +68,7 @@ static double parallel_rate(const char *network, int clients, int calls)
         failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
         close(pipes[c][0]);
     }
-    return failed ? 0 : clients * calls / (now() - start);
+    return failed ? 0 : clients * calls / (bench_now() - start);
 }
 
 int main(int argc, char **argv)
@@ -111,15 +94,15 @@ int main(int argc, char **argv)
         return 1;
     double v[32];
     for (int r = 0; r < rounds; r++) {
-        double start = now();
+        double start = bench_now();
         for (int i = 0; i < calls; i++) {
             char *out = NULL;
             hnsm_call(inst, HNSM_NETWORK, HNSM_OP_QUERY, network, NULL, query, &out, NULL);
             hnsm_free(out);
         }
-        v[r] = calls / (now() - start);
+        v[r] = calls / (bench_now() - start);
     }
-    double local = median(v, rounds);
+    double local = bench_median(v, rounds);
     hnsm_free(network);
     hnsm_close(inst);
 
@@ -138,7 +121,7 @@ int main(int argc, char **argv)
         return 1;
     for (int r = 0; r < rounds; r++)
         v[r] = remote_rate(network, calls);
-    double unix_one = median(v, rounds);
+    double unix_one = bench_median(v, rounds);
     double unix_four = parallel_rate(network, 4, calls / 2);
 
     FILE *tf = fopen(d.token_file, "r");
@@ -151,7 +134,7 @@ int main(int argc, char **argv)
     setenv("HNSIM_HNSD_TOKEN", token, 1);
     for (int r = 0; r < rounds; r++)
         v[r] = remote_rate(network, calls);
-    double tcp_one = median(v, rounds);
+    double tcp_one = bench_median(v, rounds);
     double tcp_four = parallel_rate(network, 4, calls / 2);
     hnsd_stop(&d);
     hnsd_cleanup(&d);

@@ -17,6 +17,8 @@
  */
 #include <hnsmock/hnsmock.h>
 
+#include "bench_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,33 +27,6 @@
 
 #define V2 "\"SchemaVersion\":{\"Major\":2,\"Minor\":0}"
 #define POOL 3000 /* backend endpoints the LBs draw from, 3 each, in turn */
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void must(HRESULT hr, const char *what)
-{
-    if (FAILED(hr)) {
-        fprintf(stderr, "bench: %s failed 0x%08X: %s\n", what, (unsigned)hr, hnsm_last_detail());
-        exit(1);
-    }
-}
 
 static void remove_store(const char *path)
 {
@@ -75,7 +50,7 @@ static hnsm_instance *open_filled(const char *path, char **backends)
         exit(1);
     }
     char *network = NULL;
-    must(hnsm_call(inst, HNSM_NETWORK, HNSM_OP_CREATE, NULL, NULL,
+    bench_must(hnsm_call(inst, HNSM_NETWORK, HNSM_OP_CREATE, NULL, NULL,
                    "{\"Name\":\"bench\",\"Type\":\"L2Bridge\",\"Ipams\":[{\"Subnets\":[{"
                    "\"IpAddressPrefix\":\"10.128.0.0/14\",\"Routes\":[{\"NextHop\":\"10.128.0.1\","
                    "\"DestinationPrefix\":\"0.0.0.0/0\"}]}]}]," V2 "}",
@@ -87,7 +62,7 @@ static hnsm_instance *open_filled(const char *path, char **backends)
                  "{\"Name\":\"pod%d\",\"IpConfigurations\":[{\"IpAddress\":\"10.129.%d.%d\"}]," V2
                  "}",
                  i, i / 250, 2 + i % 250);
-        must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, network, doc, &backends[i], NULL),
+        bench_must(hnsm_call(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, network, doc, &backends[i], NULL),
              "endpoint create");
     }
     hnsm_free(network);
@@ -98,7 +73,7 @@ static hnsm_instance *open_filled(const char *path, char **backends)
 static double create_seconds(hnsm_instance *inst, char **backends, int count, int shared_port)
 {
     char doc[512];
-    double start = now();
+    double start = bench_now();
     for (int i = 0; i < count; i++) {
         int b = (3 * i) % POOL;
         snprintf(doc, sizeof doc,
@@ -108,29 +83,29 @@ static double create_seconds(hnsm_instance *inst, char **backends, int count, in
                  backends[b], backends[(b + 1) % POOL], backends[(b + 2) % POOL], i / 250,
                  1 + i % 250, shared_port ? 80 : 1024 + i);
         char *id = NULL;
-        must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_CREATE, NULL, NULL, doc, &id, NULL),
+        bench_must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_CREATE, NULL, NULL, doc, &id, NULL),
              "load balancer create");
         hnsm_free(id);
     }
-    return now() - start;
+    return bench_now() - start;
 }
 
 /* Seconds of one enumerate of every LB; *list gets the result (malloc'd). */
 static double enumerate_seconds(hnsm_instance *inst, char **list)
 {
-    double start = now();
-    must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_ENUMERATE, NULL, NULL, "{" V2 "}", list, NULL),
+    double start = bench_now();
+    bench_must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_ENUMERATE, NULL, NULL, "{" V2 "}", list, NULL),
          "enumerate");
-    return now() - start;
+    return bench_now() - start;
 }
 
 /* Seconds of kube-proxy's ListLoadBalancers: enumerate, then open + query
  * each in v2 (hcsshim's open/query/close; the open is a cheap lookup). */
 static double list_seconds(hnsm_instance *inst, int *listed)
 {
-    double start = now();
+    double start = bench_now();
     char *list = NULL;
-    must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_ENUMERATE, NULL, NULL, "{" V2 "}", &list, NULL),
+    bench_must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_ENUMERATE, NULL, NULL, "{" V2 "}", &list, NULL),
          "enumerate");
     *listed = 0;
     /* The ids are 36 characters between quotes. */
@@ -139,14 +114,14 @@ static double list_seconds(hnsm_instance *inst, int *listed)
         memcpy(id, p + 1, 36);
         id[36] = '\0';
         char *props = NULL;
-        must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_OPEN, id, NULL, NULL, NULL, NULL), "open");
-        must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_QUERY, id, NULL, "{" V2 "}", &props, NULL),
+        bench_must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_OPEN, id, NULL, NULL, NULL, NULL), "open");
+        bench_must(hnsm_call(inst, HNSM_LOADBALANCER, HNSM_OP_QUERY, id, NULL, "{" V2 "}", &props, NULL),
              "query");
         hnsm_free(props);
         (*listed)++;
     }
     hnsm_free(list);
-    return now() - start;
+    return bench_now() - start;
 }
 
 typedef struct figures {
@@ -179,7 +154,7 @@ static figures measure(const char *path, int rounds, int count, int shared_port)
     }
     free(backends);
     remove_store(path);
-    figures f = {median(c, rounds), median(e, rounds), median(l, rounds)};
+    figures f = {bench_median(c, rounds), bench_median(e, rounds), bench_median(l, rounds)};
     return f;
 }
 
