@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *query = "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}";

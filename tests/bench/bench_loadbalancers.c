@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define V2 "\"SchemaVersion\":{\"Major\":2,\"Minor\":0}"
