@@ -29,8 +29,8 @@
  * Unregistering waits for a running callback to return (hnsm_unsubscribe),
  * except from inside that callback, where it returns at once. The port rules
  * are in gns.c. Through hnsd (HNSIM_HNSD) callbacks work (filtered here by
- * scope); port reservations answer E_NOTIMPL, since the daemon's protocol
- * carries object calls and notifications only.
+ * scope) and port reservations are held by this process's connection to the
+ * daemon, which releases them when the process goes (docs/hnsd-protocol.md).
  */
 #include <computenetwork.h>
 
