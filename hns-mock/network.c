@@ -1,5 +1,6 @@
 /*
- * network.c - HostComputeNetwork: create, modify, delete, render.
+ * network.c - HostComputeNetwork: validate, create, delete, render v2.
+ * The v1 shape is in network_v1.c, modify requests in network_modify.c.
  *
  * A network is stored as its canonical v2 document (hcn-api.md 2.2) plus the
  * columns that enumeration filters and IPAM use. v1-shaped create documents
@@ -9,12 +10,10 @@
  * AUTO_PROVIDER_ADDRESS). Private bookkeeping in the stored document uses keys
  * starting with '_' that no rendering emits.
  */
-#include "objects.h"
+#include "network_internal.h"
 
 #include "hresult.h"
-#include "ipaddr.h"
 #include "jsonx.h"
-#include "macaddr.h"
 #include "notify.h"
 
 #include <computenetwork.h>
@@ -26,182 +25,17 @@
 
 /* NetworkMode (hcn-api.md 2.2): NAT, ICS, Transparent confirmed; the rest in doc order. */
 static const jx_enum_entry network_modes[] = {
-    {"NAT", 0}, {"ICS", 1}, {"Transparent", 2}, {"L2Bridge", 3}, {"L2Tunnel", 4},
-    {"Overlay", 5}, {"Private", 6}, {"Internal", 7}, {"Mirrored", 8}, {"Infiniband", 9},
-    {"ConstrainedICS", 10}, {NULL, 0}};
-
-enum { MODE_NAT = 0, MODE_ICS = 1, MODE_L2BRIDGE = 3, MODE_L2TUNNEL = 4, MODE_OVERLAY = 5 };
+    {"NAT", 0},      {"ICS", 1},        {"Transparent", 2},     {"L2Bridge", 3},
+    {"L2Tunnel", 4}, {"Overlay", 5},    {"Private", 6},         {"Internal", 7},
+    {"Mirrored", 8}, {"Infiniband", 9}, {"ConstrainedICS", 10}, {NULL, 0}};
 
 static const jx_enum_entry ipam_types[] = {{"Static", 0}, {"Dhcp", 1}, {NULL, 0}};
 
-static const jx_enum_entry network_resource_types[] = {
-    {"DNS", 0}, {"Extension", 1}, {"Policy", 2}, {"Subnet", 3}, {"IPSubnet", 4}, {NULL, 0}};
-
-/* The switch extensions every network reports (v1 Extensions; modify
- * ResourceType Extension). */
-static const struct switch_extension {
-    const char *id;
-    const char *name;
-    bool enabled;
-} switch_extensions[] = {
+const hnsm_switch_extension hnsm__switch_extensions[HNSM_SWITCH_EXTENSION_COUNT] = {
     {"E7C3B2F0-F3C5-48DF-AF2B-10FED6D72E7A", "Microsoft Windows Filtering Platform", true},
     {"E9B59CFA-2BE1-4B21-828F-B6FBDBDDC017", "Microsoft Azure VFP Switch Extension", true},
     {"430BDADD-BAB0-41AB-A369-94B67FA5BE0A", "Microsoft NDIS Capture", false},
 };
-
-/* ---- v1 input ------------------------------------------------------------ */
-
-/* True when doc looks like a v1 HNSNetwork rather than a HostComputeNetwork. */
-static bool network_doc_is_v1(const cJSON *doc)
-{
-    if (cJSON_GetObjectItem(doc, "SchemaVersion") || cJSON_GetObjectItem(doc, "Ipams") ||
-        cJSON_GetObjectItem(doc, "MacPool"))
-        return false;
-    static const char *const v1_keys[] = {"Subnets", "MacPools", "DNSServerList", "DNSSuffix",
-                                          "NetworkAdapterName", "SourceMac", "ManagementIP",
-                                          "AutomaticDNS", NULL};
-    for (int i = 0; v1_keys[i]; i++)
-        if (cJSON_GetObjectItem(doc, v1_keys[i]))
-            return true;
-    return false;
-}
-
-/* Splits "a,b, c" into a JSON array of strings. */
-static cJSON *comma_list(const char *s)
-{
-    cJSON *list = cJSON_CreateArray();
-    char item[256];
-    while (s && *s) {
-        const char *comma = strchr(s, ',');
-        size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        while (n && *s == ' ')
-            s++, n--;
-        while (n && s[n - 1] == ' ')
-            n--;
-        if (n && n < sizeof item) {
-            memcpy(item, s, n);
-            item[n] = '\0';
-            cJSON_AddItemToArray(list, cJSON_CreateString(item));
-        }
-        s = comma ? comma + 1 : NULL;
-    }
-    return list;
-}
-
-/* Translates a v1 network document into a v2 one (not yet validated). */
-static HRESULT network_from_v1(const hnsm_instance *inst, const cJSON *v1, cJSON **out)
-{
-    const HRESULT bad = hnsm__type_error(inst);
-    cJSON *v2 = cJSON_CreateObject();
-    HRESULT hr = S_OK;
-    const char *s = NULL;
-    const cJSON *item;
-    if ((item = cJSON_GetObjectItem(v1, "ID")))
-        cJSON_AddItemToObject(v2, "ID", cJSON_Duplicate(item, 1));
-    if ((item = cJSON_GetObjectItem(v1, "Name")))
-        cJSON_AddItemToObject(v2, "Name", cJSON_Duplicate(item, 1));
-    if ((item = cJSON_GetObjectItem(v1, "Type")))
-        cJSON_AddItemToObject(v2, "Type", cJSON_Duplicate(item, 1));
-    if ((item = cJSON_GetObjectItem(v1, "Flags")))
-        cJSON_AddItemToObject(v2, "Flags", cJSON_Duplicate(item, 1));
-
-    cJSON *policies = cJSON_AddArrayToObject(v2, "Policies");
-    const cJSON *list = NULL;
-    if (SUCCEEDED(hr))
-        hr = jx_array(v1, "Policies", bad, &list);
-    cJSON_ArrayForEach(item, list)
-    {
-        cJSON *p;
-        if (FAILED(hr = hnsm__policy_from_v1(HNSM_POLICY_NETWORK, item, &p)))
-            break;
-        cJSON_AddItemToArray(policies, p);
-    }
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "NetworkAdapterName", bad, &s)) && s &&
-        *s) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "Type", "NetAdapterName");
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "Settings"), "NetworkAdapterName", s);
-        cJSON_AddItemToArray(policies, p);
-    }
-    s = NULL;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "SourceMac", bad, &s)) && s && *s) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "Type", "SourceMacAddress");
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "Settings"), "SourceMacAddress", s);
-        cJSON_AddItemToArray(policies, p);
-    }
-    bool automatic_dns = false;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_bool(v1, "AutomaticDNS", bad, &automatic_dns)) &&
-        automatic_dns) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "Type", "AutomaticDNS");
-        cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "Settings"), "Enable", 1);
-        cJSON_AddItemToArray(policies, p);
-    }
-
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_array(v1, "MacPools", bad, &list)) && list) {
-        cJSON *ranges = cJSON_AddArrayToObject(cJSON_AddObjectToObject(v2, "MacPool"), "Ranges");
-        cJSON_ArrayForEach(item, list) cJSON_AddItemToArray(ranges, cJSON_Duplicate(item, 1));
-    }
-
-    cJSON *dns = cJSON_AddObjectToObject(v2, "Dns");
-    s = NULL;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "DNSSuffix", bad, &s)) && s)
-        cJSON_AddStringToObject(dns, "Domain", s);
-    s = NULL;
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_string(v1, "DNSServerList", bad, &s)) && s)
-        cJSON_AddItemToObject(dns, "ServerList", comma_list(s));
-
-    if (SUCCEEDED(hr) && SUCCEEDED(hr = jx_array(v1, "Subnets", bad, &list)) && list) {
-        cJSON *ipam = cJSON_CreateObject();
-        cJSON_AddStringToObject(ipam, "Type", "Static");
-        cJSON *subnets = cJSON_AddArrayToObject(ipam, "Subnets");
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(v2, "Ipams"), ipam);
-        cJSON_ArrayForEach(item, list)
-        {
-            if (!cJSON_IsObject(item)) {
-                hr = hnsm__detail(bad, "Subnets entries must be objects");
-                break;
-            }
-            cJSON *subnet = cJSON_CreateObject();
-            cJSON_AddItemToArray(subnets, subnet);
-            const char *prefix = NULL, *gateway = NULL;
-            if (FAILED(hr = jx_string(item, "AddressPrefix", bad, &prefix)) ||
-                FAILED(hr = jx_string(item, "GatewayAddress", bad, &gateway)))
-                break;
-            if (prefix)
-                cJSON_AddStringToObject(subnet, "IpAddressPrefix", prefix);
-            if (gateway && *gateway) {
-                hnsm_prefix p;
-                bool v6 = prefix && hnsm__prefix_parse(prefix, false, &p) && p.addr.family == 6;
-                cJSON *route = cJSON_CreateObject();
-                cJSON_AddStringToObject(route, "NextHop", gateway);
-                cJSON_AddStringToObject(route, "DestinationPrefix", v6 ? "::/0" : "0.0.0.0/0");
-                cJSON_AddItemToArray(cJSON_AddArrayToObject(subnet, "Routes"), route);
-            }
-            const cJSON *subnet_policies = NULL;
-            if (FAILED(hr = jx_array(item, "Policies", bad, &subnet_policies)))
-                break;
-            cJSON *converted = cJSON_AddArrayToObject(subnet, "Policies");
-            const cJSON *sp;
-            cJSON_ArrayForEach(sp, subnet_policies)
-            {
-                cJSON *p;
-                if (FAILED(hr = hnsm__policy_from_v1(HNSM_POLICY_SUBNET, sp, &p)))
-                    break;
-                cJSON_AddItemToArray(converted, p);
-            }
-            if (FAILED(hr))
-                break;
-        }
-    }
-    if (FAILED(hr)) {
-        cJSON_Delete(v2);
-        return hr;
-    }
-    *out = v2;
-    return S_OK;
-}
 
 /* ---- canonical v2 form ---------------------------------------------------- */
 
@@ -243,8 +77,8 @@ HRESULT hnsm__dns_canonical(const hnsm_instance *inst, const cJSON *dns, cJSON *
 }
 
 /* Canonicalises one subnet; assigns an ID when it has none. */
-static HRESULT subnet_canonical(hnsm_instance *inst, const cJSON *in, const hnsm_profile *profile,
-                                cJSON **out)
+HRESULT hnsm__subnet_canonical(hnsm_instance *inst, const cJSON *in, const hnsm_profile *profile,
+                               cJSON **out)
 {
     const HRESULT bad = HNSM_HCN_E_INVALID_SUBNET;
     if (!cJSON_IsObject(in))
@@ -365,7 +199,7 @@ fail:
 }
 
 /* Refuses subnets that overlap one another anywhere in the network's IPAMs. */
-static HRESULT subnets_disjoint(const cJSON *ipams)
+HRESULT hnsm__subnets_disjoint(const cJSON *ipams)
 {
     const cJSON *ipam_a, *a, *ipam_b, *b;
     cJSON_ArrayForEach(ipam_a, ipams) cJSON_ArrayForEach(a, cJSON_GetObjectItem(ipam_a, "Subnets"))
@@ -405,9 +239,10 @@ static HRESULT mac_pool_canonical(const hnsm_instance *inst, const cJSON *pool, 
             FAILED(hr = jx_string(range, "EndMacAddress", bad, &end)) ||
             !hnsm__mac_parse(start, &a) || !hnsm__mac_parse(end, &b) || a > b) {
             cJSON_Delete(c);
-            return SUCCEEDED(hr) ? hnsm__detail(HNSM_HCN_E_INVALID_NETWORK,
-                                                "MacPool ranges need StartMacAddress <= EndMacAddress")
-                                 : hr;
+            return SUCCEEDED(hr)
+                       ? hnsm__detail(HNSM_HCN_E_INVALID_NETWORK,
+                                      "MacPool ranges need StartMacAddress <= EndMacAddress")
+                       : hr;
         }
         char sa[HNSM_MAC_TEXT], sb[HNSM_MAC_TEXT];
         hnsm__mac_format(a, sa);
@@ -445,7 +280,7 @@ static HRESULT ipams_canonical(hnsm_instance *inst, const cJSON *ipams_in, cJSON
         cJSON_ArrayForEach(subnet, subnets)
         {
             cJSON *s;
-            if (FAILED(hr = subnet_canonical(inst, subnet, &inst->profile, &s)))
+            if (FAILED(hr = hnsm__subnet_canonical(inst, subnet, &inst->profile, &s)))
                 break;
             cJSON_AddItemToArray(list, s);
         }
@@ -453,7 +288,7 @@ static HRESULT ipams_canonical(hnsm_instance *inst, const cJSON *ipams_in, cJSON
             break;
     }
     if (SUCCEEDED(hr))
-        hr = subnets_disjoint(ipams);
+        hr = hnsm__subnets_disjoint(ipams);
     if (FAILED(hr)) {
         cJSON_Delete(ipams);
         return hr;
@@ -499,7 +334,7 @@ static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **o
 {
     const HRESULT bad = hnsm__type_error(inst);
     const char *name = "";
-    int mode = MODE_NAT;
+    int mode = HNSM_MODE_NAT;
     uint64_t flags = 0;
     const cJSON *policies_in, *pool_in, *dns_in, *ipams_in;
     HRESULT hr;
@@ -514,7 +349,7 @@ static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **o
 
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "Name", name);
-    if (mode != MODE_NAT)
+    if (mode != HNSM_MODE_NAT)
         cJSON_AddStringToObject(doc, "Type", jx_enum_name(network_modes, mode));
 
     /* SetPolicy ids given in this document may be referenced by its ACLs. */
@@ -539,12 +374,12 @@ static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **o
     if (FAILED(hr = hnsm__host(inst, adapter, host_ip)))
         goto fail;
     if (hnsm__choice(inst, HNSM_CHOICE_AUTO_PROVIDER_ADDRESS) &&
-        (mode == MODE_L2BRIDGE || mode == MODE_L2TUNNEL || mode == MODE_OVERLAY)) {
+        (mode == HNSM_MODE_L2BRIDGE || mode == HNSM_MODE_L2TUNNEL || mode == HNSM_MODE_OVERLAY)) {
         char *slash = strchr(host_ip, '/');
         if (slash)
             *slash = '\0';
         add_default_policy(policies, "ProviderAddress", "ProviderAddress", host_ip);
-        if (mode == MODE_OVERLAY) {
+        if (mode == HNSM_MODE_OVERLAY) {
             uint64_t r;
             char mac[HNSM_MAC_TEXT];
             if (FAILED(hr = hnsm__new_random(inst, &r)))
@@ -599,8 +434,9 @@ static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **o
         cJSON_AddStringToObject(doc, private_ids[i], g);
     }
     cJSON *ext = cJSON_AddObjectToObject(doc, "_Extensions");
-    for (size_t i = 0; i < sizeof switch_extensions / sizeof switch_extensions[0]; i++)
-        cJSON_AddBoolToObject(ext, switch_extensions[i].id, switch_extensions[i].enabled);
+    for (size_t i = 0; i < HNSM_SWITCH_EXTENSION_COUNT; i++)
+        cJSON_AddBoolToObject(ext, hnsm__switch_extensions[i].id,
+                              hnsm__switch_extensions[i].enabled);
 
     *mode_out = mode;
     *flags_out = (uint32_t)flags;
@@ -667,7 +503,7 @@ HRESULT hnsm__network_peek(hnsm_instance *inst, const char *id, const cJSON **do
 }
 
 /* Writes doc back to the network's row. */
-static HRESULT network_save(hnsm_instance *inst, const char *id, const cJSON *doc)
+HRESULT hnsm__network_save(hnsm_instance *inst, const char *id, const cJSON *doc)
 {
     char *text = jx_print(doc);
     if (!text)
@@ -699,8 +535,8 @@ static HRESULT network_name_taken(hnsm_instance *inst, const char *name, int mod
         return S_OK;
     if (rc != SQLITE_ROW)
         return hnsm__sql_error(inst, rc);
-    return hnsm__detail(mode == MODE_ICS ? HNSM_HRESULT_ERROR_DUP_NAME
-                                         : HNSM_HCN_E_NETWORK_ALREADY_EXISTS,
+    return hnsm__detail(mode == HNSM_MODE_ICS ? HNSM_HRESULT_ERROR_DUP_NAME
+                                              : HNSM_HCN_E_NETWORK_ALREADY_EXISTS,
                         "a network named \"%s\" already exists", name);
 }
 
@@ -709,8 +545,8 @@ HRESULT hnsm__network_create(hnsm_instance *inst, const char *id, const cJSON *i
 {
     cJSON *v2 = NULL, *doc = NULL;
     HRESULT hr = S_OK;
-    if (network_doc_is_v1(in)) {
-        if (FAILED(hr = network_from_v1(inst, in, &v2)))
+    if (hnsm__network_doc_is_v1(in)) {
+        if (FAILED(hr = hnsm__network_from_v1(inst, in, &v2)))
             return hr;
         in = v2;
     }
@@ -721,7 +557,8 @@ HRESULT hnsm__network_create(hnsm_instance *inst, const char *id, const cJSON *i
     char *text = NULL;
     if (FAILED(hr = hnsm__choose_id(inst, id, in, hnsm__network_exists, out_id)) ||
         FAILED(hr = network_canonical(inst, in, &doc, &mode, &flags, &name)) ||
-        FAILED(hr = network_name_taken(inst, name, mode)) || FAILED(hr = hnsm__next_seq(inst, &seq)))
+        FAILED(hr = network_name_taken(inst, name, mode)) ||
+        FAILED(hr = hnsm__next_seq(inst, &seq)))
         goto done;
     if (!(text = jx_print(doc))) {
         hr = HNSM_E_OUTOFMEMORY;
@@ -772,8 +609,8 @@ HRESULT hnsm__network_delete(hnsm_instance *inst, const char *id)
         }
         if (!hnsm__choice(inst, HNSM_CHOICE_DELETE_NETWORK_CASCADES)) {
             sqlite3_reset(st);
-            return hnsm__detail(HNSM_HCN_E_ENTITY_HAS_REFERENCES,
-                                "network %s still has endpoints", id);
+            return hnsm__detail(HNSM_HCN_E_ENTITY_HAS_REFERENCES, "network %s still has endpoints",
+                                id);
         }
         char ep[HNSM_GUID_TEXT];
         snprintf(ep, sizeof ep, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -796,273 +633,10 @@ HRESULT hnsm__network_delete(hnsm_instance *inst, const char *id)
     return hr;
 }
 
-/* ---- modify ------------------------------------------------------------------ */
+/* ---- rendering (v2; v1 in network_v1.c)
+ * ------------------------------------------------------------- */
 
-/* The subnet object with the given ID (any case) in doc, or NULL; *owner
- * receives the Subnets array that holds it. */
-static cJSON *find_subnet_by_id(cJSON *doc, const char *id, cJSON **owner)
-{
-    char want[HNSM_GUID_TEXT];
-    if (!hnsm__guid_canonical(id, want))
-        return NULL;
-    cJSON *ipam, *subnet;
-    cJSON_ArrayForEach(ipam, cJSON_GetObjectItem(doc, "Ipams"))
-        cJSON_ArrayForEach(subnet, cJSON_GetObjectItem(ipam, "Subnets"))
-    {
-        const cJSON *sid = cJSON_GetObjectItem(subnet, "ID");
-        if (cJSON_IsString(sid) && strcmp(sid->valuestring, want) == 0) {
-            *owner = cJSON_GetObjectItem(ipam, "Subnets");
-            return subnet;
-        }
-    }
-    return NULL;
-}
-
-/* True when any endpoint of the network holds an address inside prefix. */
-static HRESULT prefix_in_use(hnsm_instance *inst, const char *network_id, const char *prefix_text,
-                             bool *used)
-{
-    hnsm_prefix p;
-    hnsm_ip first, last;
-    *used = false;
-    if (!hnsm__prefix_parse(prefix_text, true, &p))
-        return S_OK;
-    hnsm__prefix_first(&p, &first);
-    hnsm__prefix_last(&p, &last);
-    sqlite3_stmt *st = hnsm__stmt(inst, "SELECT 1 FROM endpoint_ips WHERE network_id = ?1 AND "
-                                        "ip >= ?2 AND ip <= ?3 LIMIT 1");
-    if (!st)
-        return HNSM_E_FAIL;
-    sqlite3_bind_text(st, 1, network_id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, first.b, 16, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, last.b, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return hnsm__sql_error(inst, rc);
-    *used = rc == SQLITE_ROW;
-    return S_OK;
-}
-
-static HRESULT modify_subnets(hnsm_instance *inst, const char *id, cJSON *doc, int request,
-                              const cJSON *settings)
-{
-    const cJSON *list;
-    HRESULT hr = jx_array(settings, "Subnets", hnsm__type_error(inst), &list);
-    if (FAILED(hr))
-        return hr;
-    cJSON *ipams = cJSON_GetObjectItem(doc, "Ipams");
-    if (!ipams)
-        ipams = cJSON_AddArrayToObject(doc, "Ipams");
-    if (!cJSON_GetArraySize(ipams)) {
-        cJSON *ipam = cJSON_CreateObject();
-        cJSON_AddStringToObject(ipam, "Type", "Static");
-        cJSON_AddArrayToObject(ipam, "Subnets");
-        cJSON_AddItemToArray(ipams, ipam);
-    }
-    cJSON *target = cJSON_GetObjectItem(cJSON_GetArrayItem(ipams, 0), "Subnets");
-    const cJSON *s;
-    cJSON_ArrayForEach(s, list)
-    {
-        if (request == HNSM_REQ_ADD || request == HNSM_REQ_UPDATE) {
-            cJSON *c;
-            if (FAILED(hr = subnet_canonical(inst, s, &inst->profile, &c)))
-                return hr;
-            cJSON_AddItemToArray(target, c);
-            if (FAILED(hr = subnets_disjoint(ipams)))
-                return hr;
-        } else if (request == HNSM_REQ_REMOVE) {
-            const cJSON *prefix = cJSON_GetObjectItem(s, "IpAddressPrefix");
-            cJSON *ipam, *found = NULL, *owner = NULL;
-            cJSON_ArrayForEach(ipam, ipams)
-            {
-                cJSON *candidate;
-                cJSON_ArrayForEach(candidate, cJSON_GetObjectItem(ipam, "Subnets"))
-                {
-                    if (cJSON_IsString(prefix) &&
-                        strcmp(cJSON_GetObjectItem(candidate, "IpAddressPrefix")->valuestring,
-                               prefix->valuestring) == 0)
-                        found = candidate, owner = cJSON_GetObjectItem(ipam, "Subnets");
-                }
-            }
-            if (!found)
-                return hnsm__detail(HNSM_HCN_E_SUBNET_NOT_FOUND, "the network has no such subnet");
-            bool used;
-            if (FAILED(hr = prefix_in_use(inst, id, prefix->valuestring, &used)))
-                return hr;
-            if (used)
-                return hnsm__detail(HNSM_HCN_E_ENTITY_HAS_REFERENCES,
-                                    "endpoints still hold addresses in %s", prefix->valuestring);
-            cJSON_Delete(cJSON_DetachItemViaPointer(owner, found));
-        }
-    }
-    return S_OK;
-}
-
-static HRESULT modify_ip_subnets(hnsm_instance *inst, const char *id, cJSON *doc, int request,
-                                 const cJSON *settings)
-{
-    const char *subnet_id = NULL;
-    const cJSON *list;
-    HRESULT hr;
-    if (FAILED(hr = jx_string(settings, "SubnetId", hnsm__type_error(inst), &subnet_id)) ||
-        FAILED(hr = jx_array(settings, "IpSubnets", hnsm__type_error(inst), &list)))
-        return hr;
-    cJSON *owner = NULL;
-    cJSON *subnet = subnet_id ? find_subnet_by_id(doc, subnet_id, &owner) : NULL;
-    if (!subnet)
-        return hnsm__detail(HNSM_HCN_E_SUBNET_NOT_FOUND, "no subnet %s in the network",
-                            subnet_id ? subnet_id : "(none)");
-    /* Re-validate the subnet with the new IpSubnets through the one canonicaliser. */
-    cJSON *candidate = cJSON_Duplicate(subnet, 1);
-    cJSON *ip_subnets = cJSON_GetObjectItem(candidate, "IpSubnets");
-    if (!ip_subnets)
-        ip_subnets = cJSON_AddArrayToObject(candidate, "IpSubnets");
-    const cJSON *e;
-    cJSON_ArrayForEach(e, list)
-    {
-        if (request == HNSM_REQ_REMOVE) {
-            const cJSON *prefix = cJSON_GetObjectItem(e, "IpAddressPrefix");
-            int i = 0, found = -1;
-            cJSON *existing;
-            cJSON_ArrayForEach(existing, ip_subnets)
-            {
-                if (cJSON_IsString(prefix) &&
-                    strcmp(cJSON_GetObjectItem(existing, "IpAddressPrefix")->valuestring,
-                           prefix->valuestring) == 0)
-                    found = i;
-                i++;
-            }
-            bool used = false;
-            if (found < 0) {
-                cJSON_Delete(candidate);
-                return hnsm__detail(HNSM_HCN_E_SUBNET_NOT_FOUND, "no such IpSubnet");
-            }
-            if (FAILED(hr = prefix_in_use(inst, id, prefix->valuestring, &used)) || used) {
-                cJSON_Delete(candidate);
-                return FAILED(hr) ? hr
-                                  : hnsm__detail(HNSM_HCN_E_ENTITY_HAS_REFERENCES,
-                                                 "endpoints still hold addresses in %s",
-                                                 prefix->valuestring);
-            }
-            cJSON_DeleteItemFromArray(ip_subnets, found);
-        } else {
-            cJSON_AddItemToArray(ip_subnets, cJSON_Duplicate(e, 1));
-        }
-    }
-    cJSON *canonical;
-    hr = subnet_canonical(inst, candidate, &inst->profile, &canonical);
-    cJSON_Delete(candidate);
-    if (FAILED(hr))
-        return hr;
-    /* The subnet may belong to any of the network's IPAMs. */
-    cJSON_ReplaceItemViaPointer(owner, subnet, canonical);
-    return S_OK;
-}
-
-HRESULT hnsm__network_modify(hnsm_instance *inst, const char *id, const cJSON *request)
-{
-    cJSON *doc;
-    HRESULT hr = hnsm__network_load(inst, id, &doc);
-    if (FAILED(hr))
-        return hr;
-    int request_type, resource_type;
-    const cJSON *settings;
-    if (FAILED(hr = hnsm__modify_request(request, network_resource_types, &request_type,
-                                         &resource_type, &settings)))
-        goto done;
-    if (!settings && request_type != HNSM_REQ_REMOVE) {
-        hr = hnsm__detail(HNSM_E_INVALIDARG, "the modify request has no Settings");
-        goto done;
-    }
-    if (settings && !cJSON_IsObject(settings)) {
-        hr = hnsm__detail(hnsm__type_error(inst), "the modify request's Settings must be an object");
-        goto done;
-    }
-    switch (resource_type) {
-    case 0: { /* DNS */
-        cJSON *dns = NULL;
-        cJSON_DeleteItemFromObject(doc, "Dns");
-        if (request_type != HNSM_REQ_REMOVE) {
-            if (FAILED(hr = hnsm__dns_canonical(inst, settings, &dns)))
-                goto done;
-            /* An empty Dns is omitted, as at create. */
-            if (dns->child)
-                cJSON_AddItemToObject(doc, "Dns", dns);
-            else
-                cJSON_Delete(dns);
-        }
-        break;
-    }
-    case 1: { /* Extension */
-        const char *ext_id = NULL;
-        bool enabled = false;
-        char canonical[HNSM_GUID_TEXT];
-        if (FAILED(hr = jx_string(settings, "Id", hnsm__type_error(inst), &ext_id)) ||
-            FAILED(hr = jx_bool(settings, "IsEnabled", hnsm__type_error(inst), &enabled)))
-            goto done;
-        cJSON *ext = cJSON_GetObjectItem(doc, "_Extensions");
-        if (!ext_id || !hnsm__guid_canonical(ext_id, canonical) ||
-            !cJSON_GetObjectItemCaseSensitive(ext, canonical)) {
-            hr = hnsm__detail(HNSM_HCN_E_SWITCH_EXTENSION_NOT_FOUND, "no switch extension %s",
-                              ext_id ? ext_id : "(none)");
-            goto done;
-        }
-        cJSON_ReplaceItemInObjectCaseSensitive(ext, canonical, cJSON_CreateBool(enabled));
-        break;
-    }
-    case 2: { /* Policy */
-        const cJSON *given = NULL;
-        cJSON *canonical = NULL, *ids = hnsm__network_set_policy_ids(doc);
-        if (FAILED(hr = jx_array(settings, "Policies", hnsm__type_error(inst), &given))) {
-            cJSON_Delete(ids);
-            goto done;
-        }
-        /* ACLs may refer to SetPolicies added in the same request. */
-        cJSON *view = cJSON_CreateObject();
-        cJSON_AddItemReferenceToObject(view, "Policies", (cJSON *)given);
-        cJSON *new_ids = hnsm__network_set_policy_ids(view);
-        cJSON_Delete(view);
-        cJSON *id_item;
-        cJSON_ArrayForEach(id_item, new_ids) cJSON_AddItemToArray(ids, cJSON_Duplicate(id_item, 1));
-        cJSON_Delete(new_ids);
-        hnsm_policy_context ctx = {&inst->profile, ids};
-        hr = hnsm__policies_canonical(HNSM_POLICY_NETWORK, given, &ctx, &canonical);
-        cJSON_Delete(ids);
-        if (FAILED(hr))
-            goto done;
-        cJSON *list = cJSON_GetObjectItem(doc, "Policies");
-        if (!list) {
-            list = cJSON_CreateArray();
-            /* Keep the canonical key order: Policies follows Type/Name. */
-            cJSON_AddItemToObject(doc, "Policies", list);
-        }
-        hr = hnsm__apply_policy_request(inst, list, request_type, canonical);
-        cJSON_Delete(canonical);
-        if (FAILED(hr))
-            goto done;
-        if (!cJSON_GetArraySize(list))
-            cJSON_DeleteItemFromObject(doc, "Policies");
-        break;
-    }
-    case 3: /* Subnet */
-        if (FAILED(hr = modify_subnets(inst, id, doc, request_type, settings)))
-            goto done;
-        break;
-    case 4: /* IPSubnet */
-        if (FAILED(hr = modify_ip_subnets(inst, id, doc, request_type, settings)))
-            goto done;
-        break;
-    }
-    hr = network_save(inst, id, doc);
-done:
-    cJSON_Delete(doc);
-    return hr;
-}
-
-/* ---- rendering ------------------------------------------------------------- */
-
-static HRESULT endpoint_count(hnsm_instance *inst, const char *id, int64_t *count)
+HRESULT hnsm__network_endpoint_count(hnsm_instance *inst, const char *id, int64_t *count)
 {
     sqlite3_stmt *st = hnsm__stmt(inst, "SELECT count(*) FROM endpoints WHERE network_id = ?1");
     if (!st)
@@ -1075,7 +649,7 @@ static HRESULT endpoint_count(hnsm_instance *inst, const char *id, int64_t *coun
 }
 
 /* The settings field of the first policy of type in doc, or NULL. */
-static const char *policy_setting(const cJSON *doc, const char *type, const char *field)
+const char *hnsm__network_policy_setting(const cJSON *doc, const char *type, const char *field)
 {
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "Policies"))
@@ -1107,162 +681,6 @@ const char *hnsm__subnet_gateway(const cJSON *subnet)
     return first ? first->valuestring : NULL;
 }
 
-/* Network rendering in the v1 (HNSNetwork) shape, keys in alphabetical order
- * as HNS v1 output shows them. */
-static cJSON *network_v1(hnsm_instance *inst, const char *id, const cJSON *doc, int64_t count,
-                         const hnsm_render *how)
-{
-    char gid[HNSM_GUID_TEXT], adapter[64] = "", host_ip[64] = "";
-    hnsm__render_guid(inst, id, gid);
-    hnsm__host(inst, adapter, host_ip);
-    char *slash = strchr(host_ip, '/');
-    if (slash)
-        *slash = '\0';
-    const cJSON *type = cJSON_GetObjectItem(doc, "Type");
-    const char *type_name = cJSON_IsString(type) ? type->valuestring : "NAT";
-    const cJSON *dns = cJSON_GetObjectItem(doc, "Dns");
-    cJSON *v1 = cJSON_CreateObject();
-
-    cJSON_AddObjectToObject(v1, "AdditionalParams");
-    cJSON_AddNumberToObject(v1, "CurrentEndpointCount", (double)count);
-    const cJSON *servers = cJSON_GetObjectItem(dns, "ServerList");
-    if (cJSON_GetArraySize(servers)) {
-        char list[1024] = "";
-        const cJSON *s;
-        cJSON_ArrayForEach(s, servers)
-        {
-            if (list[0])
-                strncat(list, ",", sizeof list - strlen(list) - 1);
-            strncat(list, s->valuestring, sizeof list - strlen(list) - 1);
-        }
-        cJSON_AddStringToObject(v1, "DNSServerList", list);
-    }
-    const cJSON *domain = cJSON_GetObjectItem(dns, "Domain");
-    if (cJSON_IsString(domain))
-        cJSON_AddStringToObject(v1, "DNSSuffix", domain->valuestring);
-    const char *dr_mac = policy_setting(doc, "DrMacAddress", "Address");
-    if (dr_mac)
-        cJSON_AddStringToObject(v1, "DrMacAddress", dr_mac);
-    cJSON *extensions = cJSON_AddArrayToObject(v1, "Extensions");
-    const cJSON *ext_state = cJSON_GetObjectItem(doc, "_Extensions");
-    for (size_t i = 0; i < sizeof switch_extensions / sizeof switch_extensions[0]; i++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "Id", switch_extensions[i].id);
-        cJSON_AddBoolToObject(
-            e, "IsEnabled",
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ext_state, switch_extensions[i].id)));
-        cJSON_AddStringToObject(e, "Name", switch_extensions[i].name);
-        cJSON_AddItemToArray(extensions, e);
-    }
-    const cJSON *flags = cJSON_GetObjectItem(doc, "Flags");
-    cJSON_AddNumberToObject(v1, "Flags", flags ? flags->valuedouble : 0);
-    cJSON *health = cJSON_AddObjectToObject(v1, "Health");
-    cJSON_AddNumberToObject(health, "LastErrorCode", 0);
-    cJSON_AddNumberToObject(health, "LastUpdateTime", 0);
-    cJSON_AddStringToObject(v1, "ID", gid);
-    bool ipv6 = false;
-    const cJSON *ipam, *subnet;
-    cJSON_ArrayForEach(ipam, cJSON_GetObjectItem(doc, "Ipams"))
-        cJSON_ArrayForEach(subnet, cJSON_GetObjectItem(ipam, "Subnets"))
-    {
-        if (strchr(cJSON_GetObjectItem(subnet, "IpAddressPrefix")->valuestring, ':'))
-            ipv6 = true;
-    }
-    cJSON_AddBoolToObject(v1, "IPv6", ipv6);
-    char layer[HNSM_GUID_TEXT];
-    const cJSON *layer_id = cJSON_GetObjectItem(doc, "_LayerId");
-    if (cJSON_IsString(layer_id)) {
-        hnsm__render_guid(inst, layer_id->valuestring, layer);
-        cJSON_AddStringToObject(v1, "LayeredOn", layer);
-    }
-    cJSON *pools = cJSON_AddArrayToObject(v1, "MacPools");
-    const cJSON *range;
-    cJSON_ArrayForEach(range, cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "MacPool"), "Ranges"))
-    {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "EndMacAddress",
-                                cJSON_GetObjectItem(range, "EndMacAddress")->valuestring);
-        cJSON_AddStringToObject(r, "StartMacAddress",
-                                cJSON_GetObjectItem(range, "StartMacAddress")->valuestring);
-        cJSON_AddItemToArray(pools, r);
-    }
-    const char *pa = policy_setting(doc, "ProviderAddress", "ProviderAddress");
-    if (pa)
-        cJSON_AddStringToObject(v1, "ManagementIP", pa);
-    cJSON_AddNumberToObject(v1, "MaxConcurrentEndpoints", 0);
-    cJSON_AddStringToObject(v1, "Name", cJSON_GetObjectItem(doc, "Name")->valuestring);
-    if (strcmp(type_name, "NAT") == 0 || strcmp(type_name, "ICS") == 0)
-        cJSON_AddStringToObject(v1, "NatName", gid);
-    const char *adapter_name = policy_setting(doc, "NetAdapterName", "NetworkAdapterName");
-    if (adapter_name)
-        cJSON_AddStringToObject(v1, "NetworkAdapterName", adapter_name);
-    else if (pa)
-        cJSON_AddStringToObject(v1, "NetworkAdapterName", adapter);
-    cJSON *policies = cJSON_AddArrayToObject(v1, "Policies");
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "Policies"))
-        cJSON_AddItemToArray(policies, hnsm__policy_to_v1(HNSM_POLICY_NETWORK, p));
-    const char *source_mac = policy_setting(doc, "SourceMacAddress", "SourceMacAddress");
-    if (source_mac)
-        cJSON_AddStringToObject(v1, "SourceMac", source_mac);
-    cJSON_AddNumberToObject(v1, "State", 1);
-    cJSON *subnets = cJSON_AddArrayToObject(v1, "Subnets");
-    cJSON_ArrayForEach(ipam, cJSON_GetObjectItem(doc, "Ipams"))
-        cJSON_ArrayForEach(subnet, cJSON_GetObjectItem(ipam, "Subnets"))
-    {
-        cJSON *s = cJSON_CreateObject();
-        cJSON_AddStringToObject(s, "AddressPrefix",
-                                cJSON_GetObjectItem(subnet, "IpAddressPrefix")->valuestring);
-        const char *gw = hnsm__subnet_gateway(subnet);
-        if (gw)
-            cJSON_AddStringToObject(s, "GatewayAddress", gw);
-        char sid[HNSM_GUID_TEXT];
-        hnsm__render_guid(inst, cJSON_GetObjectItem(subnet, "ID")->valuestring, sid);
-        cJSON_AddStringToObject(s, "ID", sid);
-        cJSON *ip_subnets = cJSON_AddArrayToObject(s, "IpSubnets");
-        const cJSON *ips;
-        cJSON_ArrayForEach(ips, cJSON_GetObjectItem(subnet, "IpSubnets"))
-        {
-            cJSON *e = cJSON_CreateObject();
-            const cJSON *f = cJSON_GetObjectItem(ips, "Flags");
-            cJSON_AddNumberToObject(e, "Flags", f ? f->valuedouble : 0);
-            char iid[HNSM_GUID_TEXT];
-            hnsm__render_guid(inst, cJSON_GetObjectItem(ips, "ID")->valuestring, iid);
-            cJSON_AddStringToObject(e, "ID", iid);
-            cJSON_AddStringToObject(e, "IpAddressPrefix",
-                                    cJSON_GetObjectItem(ips, "IpAddressPrefix")->valuestring);
-            cJSON_AddItemToArray(ip_subnets, e);
-        }
-        cJSON_AddNumberToObject(s, "ObjectType", 5);
-        cJSON *sp = cJSON_AddArrayToObject(s, "Policies");
-        cJSON_ArrayForEach(p, cJSON_GetObjectItem(subnet, "Policies"))
-            cJSON_AddItemToArray(sp, hnsm__policy_to_v1(HNSM_POLICY_SUBNET, p));
-        cJSON_AddItemToArray(subnets, s);
-    }
-    cJSON_AddStringToObject(v1, "Type", type_name);
-    cJSON_AddNumberToObject(v1, "Version", hnsm__object_version(inst));
-    if (how->detailed) {
-        /* The detailed view carries the VFP layer and its port allocators
-         * (diagnostics.md 2). */
-        cJSON *layer_obj = cJSON_AddObjectToObject(v1, "Layer");
-        cJSON_AddStringToObject(layer_obj, "ID", layer);
-        cJSON *allocators =
-            cJSON_AddArrayToObject(cJSON_AddObjectToObject(layer_obj, "Resources"), "Allocators");
-        cJSON *vnic = cJSON_CreateObject();
-        char g[HNSM_GUID_TEXT];
-        hnsm__render_guid(inst, cJSON_GetObjectItem(doc, "_HostVnicPort")->valuestring, g);
-        cJSON_AddStringToObject(vnic, "EndpointPortGuid", g);
-        cJSON_AddStringToObject(vnic, "Tag", "Host Vnic");
-        cJSON_AddItemToArray(allocators, vnic);
-        cJSON *external = cJSON_CreateObject();
-        hnsm__render_guid(inst, cJSON_GetObjectItem(doc, "_ExternalPort")->valuestring, g);
-        cJSON_AddStringToObject(external, "ExternalNicPortGuid", g);
-        cJSON_AddStringToObject(external, "Tag", "External Adapter Info");
-        cJSON_AddItemToArray(allocators, external);
-    }
-    return v1;
-}
-
 HRESULT hnsm__network_render(hnsm_instance *inst, const char *id, const hnsm_render *how,
                              cJSON **out)
 {
@@ -1272,11 +690,11 @@ HRESULT hnsm__network_render(hnsm_instance *inst, const char *id, const hnsm_ren
     if (FAILED(hr))
         return hr;
     if (how->v1) {
-        if (FAILED(hr = endpoint_count(inst, id, &count))) {
+        if (FAILED(hr = hnsm__network_endpoint_count(inst, id, &count))) {
             cJSON_Delete(doc);
             return hr;
         }
-        *out = network_v1(inst, id, doc, count, how);
+        *out = hnsm__network_v1_view(inst, id, doc, count, how);
         cJSON_Delete(doc);
         return S_OK;
     }
@@ -1284,8 +702,8 @@ HRESULT hnsm__network_render(hnsm_instance *inst, const char *id, const hnsm_ren
     char gid[HNSM_GUID_TEXT];
     hnsm__render_guid(inst, id, gid);
     cJSON_AddStringToObject(v2, "ID", gid);
-    static const char *const order[] = {"Name", "Type", "Policies", "MacPool", "Dns", "Ipams",
-                                        "Flags"};
+    static const char *const order[] = {"Name", "Type",  "Policies", "MacPool",
+                                        "Dns",  "Ipams", "Flags"};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         jx_move(v2, doc, order[i]);
     if (how->detailed) {
