@@ -3,6 +3,8 @@
  */
 #include "guid.h"
 
+#include <stdbool.h>
+
 #include <stdio.h>
 
 void hnsm__guid_format(const GUID *g, char out[HNSM_GUID_TEXT])
@@ -68,6 +70,21 @@ bool hnsm__guid_parse(const char *text, GUID *g)
 
 bool hnsm__guid_canonical(const char *text, char out[HNSM_GUID_TEXT])
 {
+    /* Fast path for the plain 36-character form every client sends:
+     * upper-casing its hex digits gives what parsing and formatting would. */
+    int i = 0;
+    for (; text && i < 36 && text[i]; i++) {
+        char c = text[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')))
+            break;
+        out[i] = c >= 'a' ? (char)(c - 'a' + 'A') : c;
+    }
+    if (i == 36 && !text[36]) {
+        out[36] = '\0';
+        return true;
+    }
     GUID g;
     if (!hnsm__guid_parse(text, &g))
         return false;
