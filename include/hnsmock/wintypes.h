@@ -15,6 +15,8 @@
 #if defined(_WIN32)
 #include <windows.h>
 #include <objbase.h>
+#include <stdint.h> /* as below: hnsim's headers rely on the fixed-width types */
+#include <string.h>
 #else
 
 #include <stddef.h>
