@@ -172,7 +172,8 @@ static void follow_reply(eval *e, const vfp_layer *l, vfp_flow *f)
  * expired flows and revalidating (or dropping) flows of older rulesets. */
 static vfp_flow *reply_flow(eval *e, const vfp_layer *l, const vfp_tuple *tuple)
 {
-    vfp_flow *f = vfp_flow_find_reply(e->flows, l->name, e->packet.direction, tuple);
+    vfp_flow *f =
+        vfp__flow_find_reply(e->flows, l->name, l->name_hash, e->packet.direction, tuple);
     if (!f)
         return NULL;
     uint64_t now = e->o->now;
@@ -198,7 +199,7 @@ static void record_flow(eval *e, const vfp_layer *l, size_t gi, const vfp_rule *
     vfp_tuple after;
     vfp_tuple_from_packet(&e->packet, &after);
     vfp_direction dir = e->packet.direction;
-    vfp_flow *f = vfp_flow_find_forward(e->flows, l->name, dir, before);
+    vfp_flow *f = vfp__flow_find_forward(e->flows, l->name, l->name_hash, dir, before);
     if (f && !vfp__tuple_equal(&f->translated, &after)) {
         /* The same first tuple now leaves translated differently (a new
          * backend after a swap): the old return tuple no longer applies. */
@@ -244,7 +245,8 @@ static int apply_action(eval *e, const vfp_layer *l, const vfp_group *g, const v
         .group = g,
         .rule = r,
         .flows = e->flows,
-        .flow = vfp_flow_find_forward(e->flows, l->name, e->packet.direction, before),
+        .flow = vfp__flow_find_forward(e->flows, l->name, l->name_hash, e->packet.direction,
+                                       before),
     };
     vfp_packet prior = e->packet;
     const char *reason = NULL;
@@ -264,7 +266,9 @@ static int eval_layer(eval *e, const vfp_layer *l)
     vfp_direction dir = e->packet.direction;
     vfp_tuple before;
     vfp_tuple_from_packet(&e->packet, &before);
-    if (e->flows) {
+    /* A layer without stateful rules holds no flows of this ruleset; only
+     * flows kept across a swap (pf option) could still be there. */
+    if (e->flows && (l->n_stateful || e->o->flows_survive_swap)) {
         vfp_flow *f = reply_flow(e, l, &before);
         if (f) {
             follow_reply(e, l, f);

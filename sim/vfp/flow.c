@@ -82,32 +82,38 @@ void vfp_flow_table_clear(vfp_flow_table *t)
     t->used = 0;
 }
 
-/* Mixes v into h (the splitmix64 finalizer). */
-static uint64_t mix(uint64_t h, uint64_t v)
+uint64_t vfp__layer_hash(const char *name)
 {
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = name; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return h;
+}
+
+/* Folds v into h: one multiply per word; key_hash finishes with a full mix. */
+static inline uint64_t fold(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 32);
+}
+
+/* The hash of (layer, flow direction, tuple, role). */
+static uint64_t key_hash(uint64_t layer_hash, vfp_direction dir, const vfp_tuple *t, int role)
+{
+    uint64_t h = fold(layer_hash, (uint64_t)dir << 8 | (uint64_t)role);
+    h = fold(h, (uint64_t)t->protocol << 48 | (uint64_t)t->local.family << 40 |
+                    (uint64_t)t->remote.family << 32 | (uint64_t)t->local_port << 16 |
+                    t->remote_port);
+    h = fold(h, t->local.hi);
+    h = fold(h, t->local.lo);
+    h = fold(h, t->remote.hi);
+    h = fold(h, t->remote.lo);
+    /* The splitmix64 finalizer, so that the low bits (the slot) depend on all. */
     h ^= h >> 30;
     h *= 0xBF58476D1CE4E5B9ull;
     h ^= h >> 27;
     h *= 0x94D049BB133111EBull;
-    h ^= h >> 31;
-    return h;
-}
-
-/* The hash of (layer, flow direction, tuple, role). */
-static uint64_t key_hash(const char *layer, vfp_direction dir, const vfp_tuple *t, int role)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a over the layer name */
-    for (const char *p = layer; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    h = mix(h, (uint64_t)dir << 8 | (uint64_t)role);
-    h = mix(h, (uint64_t)t->protocol << 32 | (uint64_t)t->local_port << 16 | t->remote_port);
-    h = mix(h, (uint64_t)t->local.family << 8 | t->remote.family);
-    h = mix(h, t->local.hi);
-    h = mix(h, t->local.lo);
-    h = mix(h, t->remote.hi);
-    h = mix(h, t->remote.lo);
-    return h;
+    return h ^ (h >> 31);
 }
 
 /* The tuple an entry of role is keyed by. */
@@ -117,9 +123,9 @@ static const vfp_tuple *role_tuple(const vfp_flow *f, int role)
 }
 
 /* The hash of node's entry of role. */
-static uint64_t node_hash(const flow_node *n, int role)
+static uint64_t node_hash(const flow_node *n, uint64_t layer_hash, int role)
 {
-    return key_hash(n->flow.layer, n->flow.direction, role_tuple(&n->flow, role), role);
+    return key_hash(layer_hash, n->flow.direction, role_tuple(&n->flow, role), role);
 }
 
 /* Places an entry (the capacity is known to suffice). */
@@ -153,13 +159,13 @@ static bool reserve(vfp_flow_table *t)
     return true;
 }
 
-/* The node with an entry of role for (layer, flow_dir, tuple), or NULL. */
-static flow_node *find(const vfp_flow_table *t, const char *layer, vfp_direction flow_dir,
-                       const vfp_tuple *tuple, int role)
+/* The node with an entry of role for (layer, flow_dir, tuple) whose key
+ * hashes to hash, or NULL. */
+static flow_node *find(const vfp_flow_table *t, const char *layer, uint64_t hash,
+                       vfp_direction flow_dir, const vfp_tuple *tuple, int role)
 {
-    if (!t || !t->cap || !layer || !tuple)
+    if (!t || !t->used || !layer || !tuple)
         return NULL;
-    uint64_t hash = key_hash(layer, flow_dir, tuple, role);
     for (size_t i = (size_t)hash & (t->cap - 1); t->slots[i].node; i = (i + 1) & (t->cap - 1)) {
         const slot *s = &t->slots[i];
         const vfp_flow *f = &s->node->flow;
@@ -170,19 +176,37 @@ static flow_node *find(const vfp_flow_table *t, const char *layer, vfp_direction
     return NULL;
 }
 
+vfp_flow *vfp__flow_find_forward(vfp_flow_table *t, const char *layer, uint64_t layer_hash,
+                                 vfp_direction dir, const vfp_tuple *tuple)
+{
+    if (!t || !t->used || !tuple)
+        return NULL;
+    flow_node *n = find(t, layer, key_hash(layer_hash, dir, tuple, ROLE_FORWARD), dir, tuple,
+                        ROLE_FORWARD);
+    return n ? &n->flow : NULL;
+}
+
+vfp_flow *vfp__flow_find_reply(vfp_flow_table *t, const char *layer, uint64_t layer_hash,
+                               vfp_direction dir, const vfp_tuple *tuple)
+{
+    if (!t || !t->used || !tuple)
+        return NULL;
+    vfp_direction flow_dir = dir == VFP_DIR_IN ? VFP_DIR_OUT : VFP_DIR_IN;
+    flow_node *n = find(t, layer, key_hash(layer_hash, flow_dir, tuple, ROLE_REPLY), flow_dir,
+                        tuple, ROLE_REPLY);
+    return n ? &n->flow : NULL;
+}
+
 vfp_flow *vfp_flow_find_forward(vfp_flow_table *t, const char *layer, vfp_direction dir,
                                 const vfp_tuple *tuple)
 {
-    flow_node *n = find(t, layer, dir, tuple, ROLE_FORWARD);
-    return n ? &n->flow : NULL;
+    return layer ? vfp__flow_find_forward(t, layer, vfp__layer_hash(layer), dir, tuple) : NULL;
 }
 
 vfp_flow *vfp_flow_find_reply(vfp_flow_table *t, const char *layer, vfp_direction dir,
                               const vfp_tuple *tuple)
 {
-    vfp_direction flow_dir = dir == VFP_DIR_IN ? VFP_DIR_OUT : VFP_DIR_IN;
-    flow_node *n = find(t, layer, flow_dir, tuple, ROLE_REPLY);
-    return n ? &n->flow : NULL;
+    return layer ? vfp__flow_find_reply(t, layer, vfp__layer_hash(layer), dir, tuple) : NULL;
 }
 
 vfp_flow *vfp__flow_insert(vfp_flow_table *t, const vfp_flow *f)
@@ -194,10 +218,12 @@ vfp_flow *vfp__flow_insert(vfp_flow_table *t, const vfp_flow *f)
         return NULL;
     n->flow = *f;
     n->flow.layer[sizeof n->flow.layer - 1] = '\0';
+    uint64_t layer_hash = vfp__layer_hash(n->flow.layer);
     for (int role = ROLE_FORWARD; role <= ROLE_REPLY; role++) {
-        if (find(t, n->flow.layer, n->flow.direction, role_tuple(&n->flow, role), role))
+        uint64_t hash = node_hash(n, layer_hash, role);
+        if (find(t, n->flow.layer, hash, n->flow.direction, role_tuple(&n->flow, role), role))
             continue;
-        slot_put(t, node_hash(n, role), n, role);
+        slot_put(t, hash, n, role);
         n->indexed[role] = true;
     }
     n->prev = t->last;
@@ -233,10 +259,11 @@ void vfp__flow_remove(vfp_flow_table *t, vfp_flow *f)
     if (!t || !f)
         return;
     flow_node *n = (flow_node *)f;
+    uint64_t layer_hash = vfp__layer_hash(n->flow.layer);
     for (int role = ROLE_FORWARD; role <= ROLE_REPLY; role++) {
         if (!n->indexed[role])
             continue;
-        uint64_t hash = node_hash(n, role);
+        uint64_t hash = node_hash(n, layer_hash, role);
         for (size_t i = (size_t)hash & (t->cap - 1); t->slots[i].node; i = (i + 1) & (t->cap - 1)) {
             if (t->slots[i].node == n && t->slots[i].role == role) {
                 slot_delete(t, i);

@@ -725,6 +725,7 @@ int vfp_builder_finish(vfp_builder *b, vfp_ruleset **out)
         l->priority = bl->spec.priority;
         l->flags = bl->spec.flags;
         l->default_action = bl->spec.default_action;
+        l->name_hash = vfp__layer_hash(l->name);
         if (bl->n_groups && !(l->groups = malloc(bl->n_groups * sizeof *l->groups))) {
             err = VFP_ENOMEM;
             continue;
@@ -744,6 +745,8 @@ int vfp_builder_finish(vfp_builder *b, vfp_ruleset **out)
                 l->n_rules_in += g->n_rules;
             else
                 l->n_rules_out += g->n_rules;
+            for (size_t k = 0; k < g->n_rules; k++)
+                l->n_stateful += (g->rules[k].flags & VFP_RULE_STATEFUL) != 0;
         }
     }
     free(order);

@@ -519,6 +519,8 @@ typedef struct vfp_layer {
     size_t n_groups;                  /* number of groups */
     size_t n_rules_in;                /* rules in IN groups */
     size_t n_rules_out;               /* rules in OUT groups */
+    size_t n_stateful;                /* rules with VFP_RULE_STATEFUL (0 = no flows to look up) */
+    uint64_t name_hash;               /* hash of name, for the flow table */
 } vfp_layer;
 
 /* Equal-priority order inside a group (choice table above). */

@@ -47,6 +47,15 @@ void vfp__classifier_free(vfp_group *g);
 
 /* ---- flow.c ---- */
 
+/* The hash of a layer name as the flow table uses it. */
+uint64_t vfp__layer_hash(const char *name);
+
+/* vfp_flow_find_forward / _reply with the layer's hash already known. */
+vfp_flow *vfp__flow_find_forward(vfp_flow_table *t, const char *layer, uint64_t layer_hash,
+                                 vfp_direction dir, const vfp_tuple *tuple);
+vfp_flow *vfp__flow_find_reply(vfp_flow_table *t, const char *layer, uint64_t layer_hash,
+                               vfp_direction dir, const vfp_tuple *tuple);
+
 /* Adds a flow (copied). Returns the stored flow, or NULL when the table is
  * full or memory ran out. */
 vfp_flow *vfp__flow_insert(vfp_flow_table *t, const vfp_flow *f);
