@@ -6,7 +6,9 @@
  * inclusive numeric range, which is what the classifier cuts into intervals.
  * The text forms are written here rather than with inet_ntop so that output
  * is the same bytes on every libc (RFC 5952: lower case, the longest run of
- * two or more zero groups compressed, the first such run on ties).
+ * two or more zero groups compressed, the first such run on ties). The HNS
+ * list fields ("10.0.0.0/8,10.0.0.21", "80,1000-2000", "6,17") are parsed
+ * here too, so that a compiler needs nothing else to fill a vfp_match.
  */
 #include "vfp_internal.h"
 
@@ -218,6 +220,128 @@ int vfp_range_prefix_length(const vfp_addr_range *r)
     return -1;
 }
 
+/* Splits text at commas and hands each trimmed item to parse_item, which
+ * writes element i of an array of elem-byte elements. Shared by the three
+ * list parsers. */
+static int parse_list(const char *text, size_t elem, void **out, size_t *n,
+                      int (*parse_item)(const char *item, void *element))
+{
+    *out = NULL;
+    *n = 0;
+    if (!text)
+        return 0;
+    size_t items = 1;
+    bool blank = true;
+    for (const char *p = text; *p; p++) {
+        items += *p == ',';
+        blank = blank && (*p == ' ' || *p == '\t');
+    }
+    if (blank)
+        return 0;
+    char *array = malloc(items * elem);
+    if (!array)
+        return VFP_ENOMEM;
+    const char *start = text;
+    for (size_t i = 0; i < items; i++) {
+        const char *end = strchr(start, ',');
+        size_t len = end ? (size_t)(end - start) : strlen(start);
+        char item[128];
+        int err = copy_trimmed(start, len, item, sizeof item) ? parse_item(item, array + i * elem)
+                                                              : VFP_EPARSE;
+        if (err) {
+            free(array);
+            return err;
+        }
+        start = end ? end + 1 : start + len;
+    }
+    *out = array;
+    *n = items;
+    return 0;
+}
+
+static int parse_addr_item(const char *item, void *element)
+{
+    return vfp_range_parse(item, element);
+}
+
+/* A decimal number up to max with nothing after it; -1 when it is not one. */
+static long parse_number(const char *text, long max)
+{
+    if (*text < '0' || *text > '9')
+        return -1;
+    char *end;
+    long v = strtol(text, &end, 10);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    return *end || v > max ? -1 : v;
+}
+
+static int parse_port_item(const char *item, void *element)
+{
+    vfp_port_range *r = element;
+    const char *dash = strchr(item, '-');
+    char lo[16];
+    if (!dash) {
+        long v = parse_number(item, 65535);
+        if (v < 0)
+            return VFP_EPARSE;
+        r->lo = r->hi = (uint16_t)v;
+        return 0;
+    }
+    if (!copy_trimmed(item, (size_t)(dash - item), lo, sizeof lo))
+        return VFP_EPARSE;
+    const char *hi_text = dash + 1;
+    while (*hi_text == ' ' || *hi_text == '\t')
+        hi_text++;
+    long a = parse_number(lo, 65535), b = parse_number(hi_text, 65535);
+    if (a < 0 || b < 0)
+        return VFP_EPARSE;
+    if (a > b)
+        return VFP_ERANGE;
+    r->lo = (uint16_t)a;
+    r->hi = (uint16_t)b;
+    return 0;
+}
+
+static int parse_protocol_item(const char *item, void *element)
+{
+    long v = parse_number(item, VFP_PROTO_ANY);
+    if (v < 0)
+        return VFP_EPARSE;
+    *(uint16_t *)element = (uint16_t)v;
+    return 0;
+}
+
+int vfp_parse_addr_list(const char *text, vfp_addr_range **out, size_t *n)
+{
+    if (!out || !n)
+        return VFP_EINVAL;
+    void *array = NULL;
+    int err = parse_list(text, sizeof **out, &array, n, parse_addr_item);
+    *out = array;
+    return err;
+}
+
+int vfp_parse_port_list(const char *text, vfp_port_range **out, size_t *n)
+{
+    if (!out || !n)
+        return VFP_EINVAL;
+    void *array = NULL;
+    int err = parse_list(text, sizeof **out, &array, n, parse_port_item);
+    *out = array;
+    return err;
+}
+
+int vfp_parse_protocol_list(const char *text, uint16_t **out, size_t *n)
+{
+    if (!out || !n)
+        return VFP_EINVAL;
+    void *array = NULL;
+    int err = parse_list(text, sizeof **out, &array, n, parse_protocol_item);
+    *out = array;
+    return err;
+}
+
 bool vfp__range_contains(const vfp_addr_range *r, const vfp_addr *a)
 {
     return a->family == r->lo.family && vfp_addr_compare(&r->lo, a) <= 0 &&
@@ -228,12 +352,18 @@ bool vfp__range_contains(const vfp_addr_range *r, const vfp_addr *a)
 static const char *protocol_name(unsigned protocol)
 {
     switch (protocol) {
-    case VFP_PROTO_ICMP: return "icmp";
-    case VFP_PROTO_IGMP: return "igmp";
-    case VFP_PROTO_TCP: return "tcp";
-    case VFP_PROTO_UDP: return "udp";
-    case VFP_PROTO_ICMPV6: return "icmpv6";
-    default: return NULL;
+    case VFP_PROTO_ICMP:
+        return "icmp";
+    case VFP_PROTO_IGMP:
+        return "igmp";
+    case VFP_PROTO_TCP:
+        return "tcp";
+    case VFP_PROTO_UDP:
+        return "udp";
+    case VFP_PROTO_ICMPV6:
+        return "icmpv6";
+    default:
+        return NULL;
     }
 }
 

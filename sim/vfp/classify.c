@@ -60,37 +60,28 @@ typedef struct table {
 } table;
 
 /* Indexes of the tables in vfp_classifier.tables. */
-enum {
-    T_PROTOCOL,
-    T_LOCAL4,
-    T_LOCAL6,
-    T_REMOTE4,
-    T_REMOTE6,
-    T_LOCAL_PORT,
-    T_REMOTE_PORT,
-    T_COUNT
-};
+enum { T_PROTOCOL, T_LOCAL4, T_LOCAL6, T_REMOTE4, T_REMOTE6, T_LOCAL_PORT, T_REMOTE_PORT, T_COUNT };
 
 struct vfp_classifier {
-    size_t n_rules;         /* rules of the group */
-    size_t n_words;         /* 64-bit words per bitset */
-    table tables[T_COUNT];  /* one per dimension and family */
-    size_t bytes;           /* memory used, for reports */
+    size_t n_rules;        /* rules of the group */
+    size_t n_words;        /* 64-bit words per bitset */
+    table tables[T_COUNT]; /* one per dimension and family */
+    size_t bytes;          /* memory used, for reports */
 };
 
 /* One range of one rule in one dimension, during the build. */
 typedef struct span {
-    u128 lo, hi;     /* inclusive */
-    uint32_t rule;   /* rule order */
+    u128 lo, hi;   /* inclusive */
+    uint32_t rule; /* rule order */
 } span;
 
 /* What the builder of one table is given. */
 typedef struct table_input {
-    const span *spans;  /* every range of every rule */
+    const span *spans; /* every range of every rule */
     size_t n_spans;
-    const bool *any;    /* per rule: the dimension is unconstrained */
-    bool wide;          /* 128-bit keys */
-    u128 max;           /* the largest value of the dimension */
+    const bool *any; /* per rule: the dimension is unconstrained */
+    bool wide;       /* 128-bit keys */
+    u128 max;        /* the largest value of the dimension */
 } table_input;
 
 /* The interval holding key: the last start <= key. */
@@ -260,7 +251,8 @@ static size_t add_addr_spans(span *spans, size_t n, const vfp_addr_range *list, 
 {
     for (size_t i = 0; i < count; i++)
         if (list[i].lo.family == family)
-            spans[n++] = (span){{list[i].lo.hi, list[i].lo.lo}, {list[i].hi.hi, list[i].hi.lo}, rule};
+            spans[n++] =
+                (span){{list[i].lo.hi, list[i].lo.lo}, {list[i].hi.hi, list[i].hi.lo}, rule};
     return n;
 }
 
@@ -325,15 +317,21 @@ int vfp__classifier_build(vfp_group *g, size_t budget)
         }
         in.n_spans = n;
         switch (t) {
-        case T_PROTOCOL: in.max = (u128){0, 255}; break;
+        case T_PROTOCOL:
+            in.max = (u128){0, 255};
+            break;
         case T_LOCAL4:
-        case T_REMOTE4: in.max = (u128){0, 0xFFFFFFFFu}; break;
+        case T_REMOTE4:
+            in.max = (u128){0, 0xFFFFFFFFu};
+            break;
         case T_LOCAL6:
         case T_REMOTE6:
             in.max = (u128){UINT64_MAX, UINT64_MAX};
             in.wide = true;
             break;
-        default: in.max = (u128){0, 0xFFFF}; break;
+        default:
+            in.max = (u128){0, 0xFFFF};
+            break;
         }
         err = table_build(&c->tables[t], &in, g->n_rules, c->n_words, budget, &c->bytes);
     }

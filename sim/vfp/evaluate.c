@@ -29,11 +29,11 @@ void vfp_eval_options_init(vfp_eval_options *o, const char *profile)
 
 /* The state of one evaluation. */
 typedef struct eval {
-    const vfp_ruleset *rs;      /* the program */
-    vfp_flow_table *flows;      /* the port's flows, or NULL */
-    const vfp_eval_options *o;  /* options */
-    vfp_packet packet;          /* the packet as it is now */
-    vfp_result *out;            /* what we report */
+    const vfp_ruleset *rs;     /* the program */
+    vfp_flow_table *flows;     /* the port's flows, or NULL */
+    const vfp_eval_options *o; /* options */
+    vfp_packet packet;         /* the packet as it is now */
+    vfp_result *out;           /* what we report */
 } eval;
 
 /* What a layer tells the loop over layers. */
@@ -172,8 +172,7 @@ static void follow_reply(eval *e, const vfp_layer *l, vfp_flow *f)
  * expired flows and revalidating (or dropping) flows of older rulesets. */
 static vfp_flow *reply_flow(eval *e, const vfp_layer *l, const vfp_tuple *tuple)
 {
-    vfp_flow *f =
-        vfp__flow_find_reply(e->flows, l->name, l->name_hash, e->packet.direction, tuple);
+    vfp_flow *f = vfp__flow_find_reply(e->flows, l->name, l->name_hash, e->packet.direction, tuple);
     if (!f)
         return NULL;
     uint64_t now = e->o->now;
@@ -245,8 +244,8 @@ static int apply_action(eval *e, const vfp_layer *l, const vfp_group *g, const v
         .group = g,
         .rule = r,
         .flows = e->flows,
-        .flow = vfp__flow_find_forward(e->flows, l->name, l->name_hash, e->packet.direction,
-                                       before),
+        .flow =
+            vfp__flow_find_forward(e->flows, l->name, l->name_hash, e->packet.direction, before),
     };
     vfp_packet prior = e->packet;
     const char *reason = NULL;

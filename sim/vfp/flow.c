@@ -22,27 +22,27 @@ enum { ROLE_FORWARD = 0, ROLE_REPLY = 1 };
 /* A flow and its bookkeeping; the vfp_flow comes first so the pointers
  * handed out convert back. */
 typedef struct flow_node {
-    vfp_flow flow;               /* what callers see */
-    struct flow_node *prev;      /* creation-order chain */
+    vfp_flow flow;          /* what callers see */
+    struct flow_node *prev; /* creation-order chain */
     struct flow_node *next;
-    bool indexed[2];             /* which entries the index holds */
+    bool indexed[2]; /* which entries the index holds */
 } flow_node;
 
 /* One index entry. */
 typedef struct slot {
-    uint64_t hash;    /* hash of the key, kept for growing and deleting */
-    flow_node *node;  /* NULL = empty */
-    int role;         /* ROLE_FORWARD or ROLE_REPLY */
+    uint64_t hash;   /* hash of the key, kept for growing and deleting */
+    flow_node *node; /* NULL = empty */
+    int role;        /* ROLE_FORWARD or ROLE_REPLY */
 } slot;
 
 struct vfp_flow_table {
-    size_t max_flows;  /* 0 = no limit */
-    size_t n_flows;    /* flows held */
-    flow_node *first;  /* oldest flow */
-    flow_node *last;   /* newest flow */
-    slot *slots;       /* the index */
-    size_t cap;        /* slots allocated, a power of two (0 before the first flow) */
-    size_t used;       /* slots in use */
+    size_t max_flows; /* 0 = no limit */
+    size_t n_flows;   /* flows held */
+    flow_node *first; /* oldest flow */
+    flow_node *last;  /* newest flow */
+    slot *slots;      /* the index */
+    size_t cap;       /* slots allocated, a power of two (0 before the first flow) */
+    size_t used;      /* slots in use */
 };
 
 vfp_flow_table *vfp_flow_table_new(size_t max_flows)
@@ -62,10 +62,7 @@ void vfp_flow_table_free(vfp_flow_table *t)
     free(t);
 }
 
-size_t vfp_flow_table_count(const vfp_flow_table *t)
-{
-    return t ? t->n_flows : 0;
-}
+size_t vfp_flow_table_count(const vfp_flow_table *t) { return t ? t->n_flows : 0; }
 
 void vfp_flow_table_clear(vfp_flow_table *t)
 {
@@ -181,8 +178,8 @@ vfp_flow *vfp__flow_find_forward(vfp_flow_table *t, const char *layer, uint64_t 
 {
     if (!t || !t->used || !tuple)
         return NULL;
-    flow_node *n = find(t, layer, key_hash(layer_hash, dir, tuple, ROLE_FORWARD), dir, tuple,
-                        ROLE_FORWARD);
+    flow_node *n =
+        find(t, layer, key_hash(layer_hash, dir, tuple, ROLE_FORWARD), dir, tuple, ROLE_FORWARD);
     return n ? &n->flow : NULL;
 }
 

@@ -98,8 +98,7 @@ static void print_port_list(vfp__buf *b, const vfp_port_range *list, size_t n)
 }
 
 /* Writes a "Conditions:" block at indent for a group of direction dir. */
-static void print_conditions(vfp__buf *b, const char *indent, const vfp_match *m,
-                             vfp_direction dir)
+static void print_conditions(vfp__buf *b, const char *indent, const vfp_match *m, vfp_direction dir)
 {
     bool in = dir == VFP_DIR_IN;
     const vfp_addr_range *src = in ? m->remote_addrs : m->local_addrs;
@@ -166,8 +165,7 @@ static void print_rule_data(vfp__buf *b, const vfp_action *a)
         vfp__buf_printf(b, "        Rule Data:\n%sDIP Range:\n", in);
         for (size_t i = 0; i < a->u.lb_nat.n_dips; i++) {
             vfp_addr_format(&a->u.lb_nat.dips[i].addr, addr);
-            vfp__buf_printf(b, "%s    { %s : %u }\n", in, addr,
-                            (unsigned)a->u.lb_nat.dips[i].port);
+            vfp__buf_printf(b, "%s    { %s : %u }\n", in, addr, (unsigned)a->u.lb_nat.dips[i].port);
         }
         vfp__buf_printf(b, "%sLB flags : %u\n%sDistribution : %u\n", in,
                         (unsigned)a->u.lb_nat.flags, in, (unsigned)a->u.lb_nat.distribution);
@@ -183,9 +181,10 @@ static void print_rule_data(vfp__buf *b, const vfp_action *a)
         return;
     case VFP_ACTION_ENCAP:
         vfp_addr_format(&a->u.encap.pa, addr);
-        vfp__buf_printf(b, "        Rule Data:\n%sEncap Type: %s\n%sVNI : %u\n%sPA : %s\n%sDR MAC : ",
-                        in, a->u.encap.encap_type == VFP_ENCAP_VXLAN ? "VXLAN" : "unknown", in,
-                        (unsigned)a->u.encap.vni, in, addr, in);
+        vfp__buf_printf(
+            b, "        Rule Data:\n%sEncap Type: %s\n%sVNI : %u\n%sPA : %s\n%sDR MAC : ", in,
+            a->u.encap.encap_type == VFP_ENCAP_VXLAN ? "VXLAN" : "unknown", in,
+            (unsigned)a->u.encap.vni, in, addr, in);
         print_mac(b, a->u.encap.dr_mac);
         vfp__buf_printf(b, "\n");
         return;
@@ -225,8 +224,9 @@ static void print_rule_flags(vfp__buf *b, uint32_t flags)
 
 static void print_rule(vfp__buf *b, const vfp_rule *r, vfp_direction dir)
 {
-    vfp__buf_printf(b, "\n      RULE : %s\n        Friendly name : %s\n        Priority : %u\n"
-                       "        Flags : ",
+    vfp__buf_printf(b,
+                    "\n      RULE : %s\n        Friendly name : %s\n        Priority : %u\n"
+                    "        Flags : ",
                     r->id, r->friendly_name, (unsigned)r->priority);
     print_rule_flags(b, r->flags);
     vfp__buf_printf(b, "\n        Type : %s\n", vfp_action_name(r->action.type));
@@ -241,8 +241,9 @@ static void print_group(vfp__buf *b, const vfp_group *g)
     const char *type = g->family == VFP_FAMILY_IPV4   ? "IPv4"
                        : g->family == VFP_FAMILY_IPV6 ? "IPv6"
                                                       : "Any";
-    vfp__buf_printf(b, "\n    GROUP : %s\n      Friendly name : %s\n      Priority : %u\n"
-                       "      Direction : %s\n      Type : %s\n",
+    vfp__buf_printf(b,
+                    "\n    GROUP : %s\n      Friendly name : %s\n      Priority : %u\n"
+                    "      Direction : %s\n      Type : %s\n",
                     g->name, g->friendly_name, (unsigned)g->priority,
                     g->direction == VFP_DIR_IN ? "IN" : "OUT", type);
     print_conditions(b, "      ", &g->conditions, g->direction);
@@ -252,7 +253,8 @@ static void print_group(vfp__buf *b, const vfp_group *g)
 
 static void print_layer(vfp__buf *b, const vfp_layer *l)
 {
-    vfp__buf_printf(b, "\n  LAYER : %s\n    Friendly name : %s\n    Priority : %u\n    Flags : %u\n",
+    vfp__buf_printf(b,
+                    "\n  LAYER : %s\n    Friendly name : %s\n    Priority : %u\n    Flags : %u\n",
                     l->name, l->friendly_name, (unsigned)l->priority, (unsigned)l->flags);
 }
 
@@ -350,8 +352,8 @@ static void print_verdict(vfp__buf *b, const vfp_result *r)
         return;
     case VFP_REASON_BLOCK_RULE:
         if (h && h->rule)
-            vfp__buf_printf(b, "verdict: block (rule %s in %s / %s)\n", h->rule->id,
-                            h->layer->name, h->group->name);
+            vfp__buf_printf(b, "verdict: block (rule %s in %s / %s)\n", h->rule->id, h->layer->name,
+                            h->group->name);
         else
             vfp__buf_printf(b, "verdict: block (a block rule)\n");
         return;
@@ -366,8 +368,7 @@ static void print_verdict(vfp__buf *b, const vfp_result *r)
     case VFP_REASON_HOOK:
         vfp__buf_printf(b, "verdict: block (%s", r->hook_reason ? r->hook_reason : "action hook");
         if (h && h->rule)
-            vfp__buf_printf(b, ", rule %s in %s / %s", h->rule->id, h->layer->name,
-                            h->group->name);
+            vfp__buf_printf(b, ", rule %s in %s / %s", h->rule->id, h->layer->name, h->group->name);
         vfp__buf_printf(b, ")\n");
         return;
     case VFP_REASON_BAD_PACKET:

@@ -24,8 +24,8 @@
 const char *vfp_strerror(int err)
 {
     switch (err) {
-#define VFP_ERRNO_TEXT(name, value, message)                                                    \
-    case VFP_##name:                                                                            \
+#define VFP_ERRNO_TEXT(name, value, message)                                                       \
+    case VFP_##name:                                                                               \
         return message;
         VFP_ERRNO_MAP(VFP_ERRNO_TEXT)
 #undef VFP_ERRNO_TEXT
@@ -39,8 +39,8 @@ const char *vfp_strerror(int err)
 const char *vfp_err_name(int err)
 {
     switch (err) {
-#define VFP_ERRNO_NAME(name, value, message)                                                    \
-    case VFP_##name:                                                                            \
+#define VFP_ERRNO_NAME(name, value, message)                                                       \
+    case VFP_##name:                                                                               \
         return #name;
         VFP_ERRNO_MAP(VFP_ERRNO_NAME)
 #undef VFP_ERRNO_NAME
@@ -54,14 +54,22 @@ const char *vfp_err_name(int err)
 const char *vfp_action_name(vfp_action_type t)
 {
     switch (t) {
-    case VFP_ACTION_ALLOW: return "allow";
-    case VFP_ACTION_BLOCK: return "block";
-    case VFP_ACTION_PASS: return "pass";
-    case VFP_ACTION_LB_NAT: return "lbnat";
-    case VFP_ACTION_SNAT: return "snat";
-    case VFP_ACTION_ENCAP: return "routeencap";
-    case VFP_ACTION_ROUTE: return "paroute";
-    case VFP_ACTION_MAC_REWRITE: return "macrewrite";
+    case VFP_ACTION_ALLOW:
+        return "allow";
+    case VFP_ACTION_BLOCK:
+        return "block";
+    case VFP_ACTION_PASS:
+        return "pass";
+    case VFP_ACTION_LB_NAT:
+        return "lbnat";
+    case VFP_ACTION_SNAT:
+        return "snat";
+    case VFP_ACTION_ENCAP:
+        return "routeencap";
+    case VFP_ACTION_ROUTE:
+        return "paroute";
+    case VFP_ACTION_MAC_REWRITE:
+        return "macrewrite";
     }
     return "unknown";
 }
@@ -203,8 +211,7 @@ static int normalize_ports(const vfp_port_range *list, size_t n, const vfp_port_
 
 /* Protocols 0..255 sorted and unique; 256 anywhere (or an empty list) means
  * any, stored as an empty list. Returns 0, VFP_EINVAL or VFP_ENOMEM. */
-static int normalize_protocols(const uint16_t *list, size_t n, const uint16_t **out,
-                               size_t *n_out)
+static int normalize_protocols(const uint16_t *list, size_t n, const uint16_t **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
@@ -248,8 +255,8 @@ static void match_free(vfp_match *m)
 static int match_copy(const vfp_match *in, uint8_t family, vfp_match *out)
 {
     memset(out, 0, sizeof *out);
-    int err = normalize_protocols(in->protocols, in->n_protocols, &out->protocols,
-                                  &out->n_protocols);
+    int err =
+        normalize_protocols(in->protocols, in->n_protocols, &out->protocols, &out->n_protocols);
     if (!err)
         err = normalize_addrs(in->local_addrs, in->n_local_addrs, family, &out->local_addrs,
                               &out->n_local_addrs);
@@ -366,19 +373,19 @@ typedef struct build_layer {
 
 /* A group being built (or shared from an older ruleset). */
 typedef struct build_group {
-    vfp_group *group;    /* rules appended in order of addition */
-    size_t layer;        /* index into vfp_builder.layers */
-    size_t sequence;     /* order of addition, for equal priorities */
-    size_t cap_rules;    /* allocated rules */
-    bool shared;         /* taken from an older ruleset: already compiled */
+    vfp_group *group; /* rules appended in order of addition */
+    size_t layer;     /* index into vfp_builder.layers */
+    size_t sequence;  /* order of addition, for equal priorities */
+    size_t cap_rules; /* allocated rules */
+    bool shared;      /* taken from an older ruleset: already compiled */
 } build_group;
 
 struct vfp_builder {
-    char *port;                /* port name */
-    vfp_build_options opts;    /* defaults filled in */
-    build_layer *layers;       /* layers in order of addition */
+    char *port;             /* port name */
+    vfp_build_options opts; /* defaults filled in */
+    build_layer *layers;    /* layers in order of addition */
     size_t n_layers, cap_layers;
-    build_group *groups;       /* groups in order of addition */
+    build_group *groups; /* groups in order of addition */
     size_t n_groups, cap_groups;
 };
 
@@ -818,11 +825,11 @@ const vfp_rule *vfp_group_rule(const vfp_group *group, const char *id)
  */
 
 struct vfp_port {
-    char *name;             /* port name */
-    pthread_mutex_t lock;   /* guards current and generation */
-    vfp_ruleset *current;   /* the installed ruleset (one reference), or NULL */
-    uint64_t generation;    /* generation of current */
-    vfp_flow_table *flows;  /* the port's flows */
+    char *name;            /* port name */
+    pthread_mutex_t lock;  /* guards current and generation */
+    vfp_ruleset *current;  /* the installed ruleset (one reference), or NULL */
+    uint64_t generation;   /* generation of current */
+    vfp_flow_table *flows; /* the port's flows */
 };
 
 int vfp_port_new(const char *name, size_t max_flows, vfp_port **out)
@@ -882,12 +889,6 @@ vfp_ruleset *vfp_port_acquire(vfp_port *port)
     return rs;
 }
 
-const char *vfp_port_name(const vfp_port *port)
-{
-    return port ? port->name : NULL;
-}
+const char *vfp_port_name(const vfp_port *port) { return port ? port->name : NULL; }
 
-vfp_flow_table *vfp_port_flows(vfp_port *port)
-{
-    return port ? port->flows : NULL;
-}
+vfp_flow_table *vfp_port_flows(vfp_port *port) { return port ? port->flows : NULL; }

@@ -67,10 +67,10 @@ void vfp__flow_remove(vfp_flow_table *t, vfp_flow *f);
 
 /* A growable NUL-terminated text buffer. failed sticks once memory ran out. */
 typedef struct vfp__buf {
-    char *text;    /* malloc'd, NUL-terminated */
-    size_t len;    /* bytes before the NUL */
-    size_t cap;    /* bytes allocated */
-    bool failed;   /* an allocation failed; text is incomplete */
+    char *text;  /* malloc'd, NUL-terminated */
+    size_t len;  /* bytes before the NUL */
+    size_t cap;  /* bytes allocated */
+    bool failed; /* an allocation failed; text is incomplete */
 } vfp__buf;
 
 /* Appends printf-style text. */

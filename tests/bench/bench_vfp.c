@@ -36,14 +36,11 @@ static uint64_t rng_next(void)
     return z ^ (z >> 31);
 }
 
-static uint32_t below(uint32_t n)
-{
-    return (uint32_t)(rng_next() % n);
-}
+static uint32_t below(uint32_t n) { return (uint32_t)(rng_next() % n); }
 
 /* One ACL as generated, kept to aim packets at it. */
 typedef struct acl {
-    uint16_t protocol;       /* 6, 17 or 256 */
+    uint16_t protocol; /* 6, 17 or 256 */
     vfp_addr_range remote[4];
     size_t n_remote;
     vfp_port_range rport[2];
@@ -93,9 +90,12 @@ static void add_acls(vfp_builder *b, int g, const acl *acls, size_t n)
             .priority = 1000 + (uint32_t)i,
             .flags = VFP_RULE_FLAGS_ACL,
             .action = {.type = below(8) ? VFP_ACTION_ALLOW : VFP_ACTION_BLOCK},
-            .match = {.protocols = &a->protocol, .n_protocols = 1,
-                      .remote_addrs = a->remote, .n_remote_addrs = a->n_remote,
-                      .remote_ports = a->rport, .n_remote_ports = a->n_rport},
+            .match = {.protocols = &a->protocol,
+                      .n_protocols = 1,
+                      .remote_addrs = a->remote,
+                      .n_remote_addrs = a->n_remote,
+                      .remote_ports = a->rport,
+                      .n_remote_ports = a->n_rport},
             .cookie = {.object_id = "EP", .policy_index = 0},
         };
         if (vfp_builder_add_rule(b, g, &spec)) {
@@ -140,8 +140,11 @@ static vfp_ruleset *acl_ruleset(const acl *acls, size_t n, double *build_ms)
     vfp_builder *b = vfp_builder_new("EP", NULL);
     vfp_layer_spec ls = {.name = "FW_ADMIN_LAYER", .priority = 10, .default_action = VFP_LAYER_ACL};
     int layer = vfp_builder_add_layer(b, &ls);
-    vfp_group_spec gs = {.name = "FW_GROUP_IPv4_OUT", .priority = 1, .direction = VFP_DIR_OUT,
-                         .family = VFP_FAMILY_IPV4, .match_type = VFP_MATCH_PRIORITY};
+    vfp_group_spec gs = {.name = "FW_GROUP_IPv4_OUT",
+                         .priority = 1,
+                         .direction = VFP_DIR_OUT,
+                         .family = VFP_FAMILY_IPV4,
+                         .match_type = VFP_MATCH_PRIORITY};
     int g = vfp_builder_add_group(b, layer, &gs);
     add_acls(b, g, acls, n);
     vfp_ruleset *rs = NULL;
@@ -158,19 +161,26 @@ static vfp_ruleset *port_ruleset(const acl *acls, size_t n)
 {
     vfp_builder *b = vfp_builder_new("EP", NULL);
     vfp_layer_spec fw = {.name = "FW_ADMIN_LAYER", .priority = 10, .default_action = VFP_LAYER_ACL};
-    vfp_layer_spec slb = {.name = "SLB_NAT_LAYER", .priority = 20,
-                          .default_action = VFP_LAYER_CONTINUE};
-    vfp_layer_spec vnet = {.name = "VNET_PA_ROUTE_LAYER", .priority = 30,
-                           .default_action = VFP_LAYER_CONTINUE};
+    vfp_layer_spec slb = {
+        .name = "SLB_NAT_LAYER", .priority = 20, .default_action = VFP_LAYER_CONTINUE};
+    vfp_layer_spec vnet = {
+        .name = "VNET_PA_ROUTE_LAYER", .priority = 30, .default_action = VFP_LAYER_CONTINUE};
     int lf = vfp_builder_add_layer(b, &fw), ls = vfp_builder_add_layer(b, &slb),
         lv = vfp_builder_add_layer(b, &vnet);
-    vfp_group_spec gf = {.name = "FW_GROUP_IPv4_OUT", .priority = 1, .direction = VFP_DIR_OUT,
-                         .family = VFP_FAMILY_IPV4, .match_type = VFP_MATCH_PRIORITY};
-    vfp_group_spec gs = {.name = "SLB_GROUP_NAT_IPv4_OUT", .priority = 1,
-                         .direction = VFP_DIR_OUT, .family = VFP_FAMILY_IPV4,
+    vfp_group_spec gf = {.name = "FW_GROUP_IPv4_OUT",
+                         .priority = 1,
+                         .direction = VFP_DIR_OUT,
+                         .family = VFP_FAMILY_IPV4,
                          .match_type = VFP_MATCH_PRIORITY};
-    vfp_group_spec gv = {.name = "VNET_GROUP_PA_ROUTE_IPV4_OUT", .priority = 1,
-                         .direction = VFP_DIR_OUT, .family = VFP_FAMILY_IPV4,
+    vfp_group_spec gs = {.name = "SLB_GROUP_NAT_IPv4_OUT",
+                         .priority = 1,
+                         .direction = VFP_DIR_OUT,
+                         .family = VFP_FAMILY_IPV4,
+                         .match_type = VFP_MATCH_PRIORITY};
+    vfp_group_spec gv = {.name = "VNET_GROUP_PA_ROUTE_IPV4_OUT",
+                         .priority = 1,
+                         .direction = VFP_DIR_OUT,
+                         .family = VFP_FAMILY_IPV4,
                          .match_type = VFP_MATCH_LPM};
     int g1 = vfp_builder_add_group(b, lf, &gf), g2 = vfp_builder_add_group(b, ls, &gs),
         g3 = vfp_builder_add_group(b, lv, &gv);
@@ -188,12 +198,17 @@ static vfp_ruleset *port_ruleset(const acl *acls, size_t n)
         vfp_dip dips[3] = {{vfp_addr_v4(0x0AF40000u | (i * 3)), 8443},
                            {vfp_addr_v4(0x0AF40000u | (i * 3 + 1)), 8443},
                            {vfp_addr_v4(0x0AF40000u | (i * 3 + 2)), 8443}};
-        vfp_rule_spec spec = {.id = id, .priority = 100, .flags = 3,
-                              .action = {.type = VFP_ACTION_LB_NAT,
-                                         .u.lb_nat = {.dips = dips, .n_dips = 3}},
-                              .match = {.protocols = &tcp, .n_protocols = 1,
-                                        .remote_addrs = &vip, .n_remote_addrs = 1,
-                                        .remote_ports = &port, .n_remote_ports = 1}};
+        vfp_rule_spec spec = {
+            .id = id,
+            .priority = 100,
+            .flags = 3,
+            .action = {.type = VFP_ACTION_LB_NAT, .u.lb_nat = {.dips = dips, .n_dips = 3}},
+            .match = {.protocols = &tcp,
+                      .n_protocols = 1,
+                      .remote_addrs = &vip,
+                      .n_remote_addrs = 1,
+                      .remote_ports = &port,
+                      .n_remote_ports = 1}};
         vfp_builder_add_rule(b, g2, &spec);
     }
     for (uint32_t i = 0; i < 256; i++) {
@@ -202,9 +217,12 @@ static vfp_ruleset *port_ruleset(const acl *acls, size_t n)
         vfp_addr base = vfp_addr_v4(0x0A000000u | (i << 16));
         vfp_addr_range r;
         vfp_range_from_prefix(&base, 16, &r);
-        vfp_rule_spec spec = {.id = id, .priority = 10, .flags = 1,
+        vfp_rule_spec spec = {.id = id,
+                              .priority = 10,
+                              .flags = 1,
                               .action = {.type = VFP_ACTION_ENCAP,
-                                         .u.encap = {.encap_type = VFP_ENCAP_VXLAN, .vni = 4096,
+                                         .u.encap = {.encap_type = VFP_ENCAP_VXLAN,
+                                                     .vni = 4096,
                                                      .pa = vfp_addr_v4(0xC0A80100u | i)}},
                               .match = {.remote_addrs = &r, .n_remote_addrs = 1}};
         vfp_builder_add_rule(b, g3, &spec);
@@ -219,8 +237,8 @@ static vfp_ruleset *port_ruleset(const acl *acls, size_t n)
 
 /* Median ns per packet of the classifier (linear = 0) or the reference over
  * n packets, rounds times. The checksum keeps the calls from being elided. */
-static double classify_ns(const vfp_group *g, const vfp_key *keys, size_t n, int rounds,
-                          int linear, size_t *matched)
+static double classify_ns(const vfp_group *g, const vfp_key *keys, size_t n, int rounds, int linear,
+                          size_t *matched)
 {
     double *t = malloc((size_t)rounds * sizeof *t);
     size_t hits = 0;

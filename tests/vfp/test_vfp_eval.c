@@ -77,7 +77,10 @@ static int add_rule_ex(vfp_builder *b, int group, const char *id, uint32_t prior
             fail_msg("unknown condition key \"%s\"", kv);
         }
     }
-    vfp_rule_spec spec = {.id = id, .priority = priority, .flags = flags, .match = m,
+    vfp_rule_spec spec = {.id = id,
+                          .priority = priority,
+                          .flags = flags,
+                          .match = m,
                           .action = action,
                           .cookie = {.object_id = "EP-1", .policy_index = 0, .text = id}};
     return vfp_builder_add_rule(b, group, &spec);
@@ -100,8 +103,11 @@ static int add_layer(vfp_builder *b, const char *name, uint32_t priority, vfp_la
 static int add_group(vfp_builder *b, int layer, const char *name, uint32_t priority,
                      vfp_direction dir, uint8_t family)
 {
-    vfp_group_spec spec = {.name = name, .priority = priority, .direction = dir,
-                           .family = family, .match_type = VFP_MATCH_PRIORITY};
+    vfp_group_spec spec = {.name = name,
+                           .priority = priority,
+                           .direction = dir,
+                           .family = family,
+                           .match_type = VFP_MATCH_PRIORITY};
     return vfp_builder_add_group(b, layer, &spec);
 }
 
@@ -204,11 +210,14 @@ static void protocol_256_and_empty_list_mean_any(void **state)
     (void)state;
     int in, out;
     vfp_builder *b = acl_builder(VFP_TIE_BLOCK_FIRST, &in, &out);
-    assert_vfp_ok(add_rule(b, out, "tcp-udp", 100, VFP_ACTION_ALLOW, 1, "proto=6,17 remote=1.1.1.1"));
-    assert_vfp_ok(add_rule(b, out, "any-256", 100, VFP_ACTION_ALLOW, 1, "proto=256 remote=2.2.2.2"));
+    assert_vfp_ok(
+        add_rule(b, out, "tcp-udp", 100, VFP_ACTION_ALLOW, 1, "proto=6,17 remote=1.1.1.1"));
+    assert_vfp_ok(
+        add_rule(b, out, "any-256", 100, VFP_ACTION_ALLOW, 1, "proto=256 remote=2.2.2.2"));
     assert_vfp_ok(add_rule(b, out, "any-empty", 100, VFP_ACTION_ALLOW, 1, "remote=3.3.3.3"));
     vfp_ruleset *rs = finish(b);
-    const vfp_group *g = vfp_layer_group(vfp_ruleset_layer(rs, "FW_ADMIN_LAYER"), "FW_GROUP_IPv4_OUT");
+    const vfp_group *g =
+        vfp_layer_group(vfp_ruleset_layer(rs, "FW_ADMIN_LAYER"), "FW_GROUP_IPv4_OUT");
     assert_int_equal(vfp_group_rule(g, "any-256")->match.n_protocols, 0); /* normalized to any */
     static const uint8_t protos[] = {VFP_PROTO_TCP, VFP_PROTO_UDP, VFP_PROTO_ICMP, 47};
     for (int i = 0; i < 4; i++) {
@@ -424,8 +433,8 @@ static void acl_default_follows_the_os_profile(void **state)
     b = acl_builder(VFP_TIE_BLOCK_FIRST, &in, &out);
     assert_vfp_ok(add_rule(b, out, "block-1.2.3.4", 100, VFP_ACTION_BLOCK, VFP_RULE_FLAGS_ACL,
                            "remote=1.2.3.4"));
-    assert_vfp_ok(add_rule(b, out, "allow-all-out", 1000, VFP_ACTION_ALLOW, VFP_RULE_FLAGS_ACL,
-                           "proto=256"));
+    assert_vfp_ok(
+        add_rule(b, out, "allow-all-out", 1000, VFP_ACTION_ALLOW, VFP_RULE_FLAGS_ACL, "proto=256"));
     vfp_ruleset *fixed = finish(b);
     assert_int_equal(verdict_of(fixed, "ws2025", OUT_TCP("8.8.8.8", 443)), VFP_VERDICT_ALLOW);
     assert_int_equal(verdict_of(fixed, "ws2025", OUT_TCP("1.2.3.4", 443)), VFP_VERDICT_BLOCK);
@@ -499,9 +508,13 @@ static vfp_ruleset *stateful_allow_out(uint32_t flags, uint32_t ttl)
 {
     int in, out;
     vfp_builder *b = acl_builder(VFP_TIE_BLOCK_FIRST, &in, &out);
-    vfp_rule_spec spec = {.id = "allow-out", .priority = 1000, .flags = flags, .flow_ttl = ttl,
-                          .action = {.type = VFP_ACTION_ALLOW},
-                          .cookie = {.object_id = "EP-1", .policy_index = 2, .text = "ACL Allow Out"}};
+    vfp_rule_spec spec = {
+        .id = "allow-out",
+        .priority = 1000,
+        .flags = flags,
+        .flow_ttl = ttl,
+        .action = {.type = VFP_ACTION_ALLOW},
+        .cookie = {.object_id = "EP-1", .policy_index = 2, .text = "ACL Allow Out"}};
     assert_vfp_ok(vfp_builder_add_rule(b, out, &spec));
     return finish(b);
 }
@@ -540,8 +553,8 @@ static void stateful_allow_lets_return_traffic_in(void **state)
     assert_vfp_ok(vfp_evaluate(rs, flows, &o, &p, &r));
     assert_int_equal(r.flows_created, 0);
     assert_int_equal(vfp_flow_table_count(flows), 1);
-    const vfp_flow *f = vfp_flow_find_forward(flows, "FW_ADMIN_LAYER", VFP_DIR_OUT,
-                                              &(vfp_tuple){0});
+    const vfp_flow *f =
+        vfp_flow_find_forward(flows, "FW_ADMIN_LAYER", VFP_DIR_OUT, &(vfp_tuple){0});
     assert_null(f);
     vfp_tuple t;
     vfp_tuple_from_packet(&p, &t);
@@ -598,8 +611,7 @@ static vfp_ruleset *lb_ruleset(void)
     int layer = add_layer(b, "SLB_NAT_LAYER", 20, VFP_LAYER_CONTINUE);
     int g = add_group(b, layer, "SLB_GROUP_NAT_IPv4_OUT", 1, VFP_DIR_OUT, VFP_FAMILY_IPV4);
     vfp_dip dips[] = {{A("10.244.1.5"), 53}, {A("10.244.2.7"), 53}};
-    vfp_action a = {.type = VFP_ACTION_LB_NAT,
-                    .u.lb_nat = {.dips = dips, .n_dips = 2}};
+    vfp_action a = {.type = VFP_ACTION_LB_NAT, .u.lb_nat = {.dips = dips, .n_dips = 2}};
     assert_vfp_ok(add_rule_ex(b, g, "NAT_10.96.0.10_53_6", 100, a,
                               VFP_RULE_TERMINATING | VFP_RULE_STATEFUL,
                               "proto=6 remote=10.96.0.10 rport=53"));
@@ -696,8 +708,7 @@ static void flows_are_revalidated_after_a_swap(void **state)
     assert_int_equal(rs->generation, 2);
     assert_vfp_ok(vfp_evaluate(rs, vfp_port_flows(port), &o, &reply, &r));
     assert_int_equal(r.verdict, VFP_VERDICT_ALLOW);
-    assert_ptr_equal(r.trace.hits[0].rule,
-                     vfp_group_rule(rs->layers[0].groups[1], "allow-out"));
+    assert_ptr_equal(r.trace.hits[0].rule, vfp_group_rule(rs->layers[0].groups[1], "allow-out"));
     vfp_ruleset_release(rs);
 
     /* Rules that no longer allow the flow: pf keeps it on request... */
@@ -859,8 +870,8 @@ static void swaps_under_concurrent_readers_are_atomic(void **state)
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&readers[i], NULL, race_reader, &s), 0);
     for (int i = 1; i <= 300; i++)
-        assert_vfp_ok(vfp_port_install(
-            s.port, one_rule(i % 2 ? VFP_ACTION_BLOCK : VFP_ACTION_ALLOW, "r")));
+        assert_vfp_ok(
+            vfp_port_install(s.port, one_rule(i % 2 ? VFP_ACTION_BLOCK : VFP_ACTION_ALLOW, "r")));
     for (int i = 0; i < 2; i++)
         pthread_join(readers[i], NULL);
     assert_int_equal(s.mismatches, 0);
@@ -904,9 +915,9 @@ static void counters_count_winners_and_survive_group_reuse(void **state)
     assert_int_equal(add_rule(next, shared, "x", 1, VFP_ACTION_ALLOW, 1, NULL), VFP_ENOENT);
     assert_int_equal(vfp_builder_reuse_group(next, layer, rs, "FW_ADMIN_LAYER", "NOPE"),
                      VFP_ENOENT);
-    assert_int_equal(vfp_builder_reuse_group(next, layer, rs, "FW_ADMIN_LAYER",
-                                             "FW_GROUP_IPv4_OUT"),
-                     VFP_EEXIST);
+    assert_int_equal(
+        vfp_builder_reuse_group(next, layer, rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_OUT"),
+        VFP_EEXIST);
     vfp_ruleset *rs2 = finish(next);
     vfp_ruleset_release(rs); /* the group lives on in rs2 */
     o.count = 1;
@@ -947,7 +958,8 @@ static void builder_refuses_bad_input_and_stays_usable(void **state)
     assert_int_equal(add_rule(b, g, "a", 1, (vfp_action_type)99, 1, NULL), VFP_EINVAL);
     assert_int_equal(add_rule(b, 9, "a", 1, VFP_ACTION_ALLOW, 1, NULL), VFP_ENOENT);
     vfp_addr_range backwards = {A("10.0.0.9"), A("10.0.0.1")};
-    vfp_rule_spec spec = {.id = "back", .action = {.type = VFP_ACTION_ALLOW},
+    vfp_rule_spec spec = {.id = "back",
+                          .action = {.type = VFP_ACTION_ALLOW},
                           .match = {.remote_addrs = &backwards, .n_remote_addrs = 1}};
     assert_int_equal(vfp_builder_add_rule(b, g, &spec), VFP_ERANGE);
     /* Nothing of the refused rules remains. */
@@ -971,8 +983,10 @@ static void lpm_group_picks_the_longest_prefix(void **state)
     (void)state;
     vfp_builder *b = vfp_builder_new("EP-1", NULL);
     int layer = add_layer(b, "VNET_PA_ROUTE_LAYER", 30, VFP_LAYER_CONTINUE);
-    vfp_group_spec gs = {.name = "VNET_GROUP_PA_ROUTE_IPV4_OUT", .priority = 1,
-                         .direction = VFP_DIR_OUT, .family = VFP_FAMILY_IPV4,
+    vfp_group_spec gs = {.name = "VNET_GROUP_PA_ROUTE_IPV4_OUT",
+                         .priority = 1,
+                         .direction = VFP_DIR_OUT,
+                         .family = VFP_FAMILY_IPV4,
                          .match_type = VFP_MATCH_LPM};
     int g = vfp_builder_add_group(b, layer, &gs);
     assert_vfp_ok(g);
@@ -999,8 +1013,11 @@ static void group_conditions_gate_the_group(void **state)
     vfp_builder *b = vfp_builder_new("EP-1", NULL);
     int layer = add_layer(b, "L", 1, VFP_LAYER_CONTINUE);
     uint16_t tcp = VFP_PROTO_TCP;
-    vfp_group_spec gs = {.name = "TCP_ONLY", .priority = 1, .direction = VFP_DIR_OUT,
-                         .family = VFP_FAMILY_IPV4, .match_type = VFP_MATCH_PRIORITY,
+    vfp_group_spec gs = {.name = "TCP_ONLY",
+                         .priority = 1,
+                         .direction = VFP_DIR_OUT,
+                         .family = VFP_FAMILY_IPV4,
+                         .match_type = VFP_MATCH_PRIORITY,
                          .conditions = {.protocols = &tcp, .n_protocols = 1}};
     int g = vfp_builder_add_group(b, layer, &gs);
     assert_vfp_ok(add_rule(b, g, "block", 1, VFP_ACTION_BLOCK, 1, NULL));
@@ -1096,6 +1113,54 @@ static void address_text_round_trips(void **state)
     assert_string_equal(ptext, "in icmpv6 [fd00::1]:0 -> [fd00::2]:0 (100 bytes)");
 }
 
+/* hcn-api.md 2.10: the ACL fields are comma-separated strings; port ranges
+ * "a-b" (consumers.md 4.3); Protocols "256" = any. */
+static void hns_list_fields_parse(void **state)
+{
+    (void)state;
+    vfp_addr_range *addrs;
+    size_t n;
+    assert_vfp_ok(vfp_parse_addr_list("192.168.100.0/24, 10.0.0.21,fd00::/64", &addrs, &n));
+    assert_int_equal(n, 3);
+    assert_int_equal(vfp_range_prefix_length(&addrs[0]), 24);
+    assert_int_equal(vfp_range_prefix_length(&addrs[1]), 32);
+    assert_int_equal(addrs[2].lo.family, VFP_FAMILY_IPV6);
+    free(addrs);
+    assert_vfp_ok(vfp_parse_addr_list("", &addrs, &n));
+    assert_int_equal(n, 0);
+    assert_null(addrs);
+    assert_vfp_ok(vfp_parse_addr_list(NULL, &addrs, &n));
+    assert_int_equal(n, 0);
+    /* consumers.md 1.3: "Any" is refused by HNS (HCN_E_INVALID_POLICY). */
+    assert_int_equal(vfp_parse_addr_list("Any", &addrs, &n), VFP_EPARSE);
+    assert_null(addrs);
+    assert_int_equal(vfp_parse_addr_list("10.0.0.1,", &addrs, &n), VFP_EPARSE);
+    assert_int_equal(vfp_parse_addr_list("10.0.0.9-10.0.0.1", &addrs, &n), VFP_ERANGE);
+
+    vfp_port_range *ports;
+    assert_vfp_ok(vfp_parse_port_list("80,8080, 1000-2000 ,0,65535", &ports, &n));
+    assert_int_equal(n, 5);
+    assert_int_equal(ports[2].lo, 1000);
+    assert_int_equal(ports[2].hi, 2000);
+    assert_int_equal(ports[4].lo, 65535);
+    free(ports);
+    assert_int_equal(vfp_parse_port_list("65536", &ports, &n), VFP_EPARSE);
+    assert_int_equal(vfp_parse_port_list("-5", &ports, &n), VFP_EPARSE);
+    assert_int_equal(vfp_parse_port_list("80x", &ports, &n), VFP_EPARSE);
+    assert_int_equal(vfp_parse_port_list("90-80", &ports, &n), VFP_ERANGE);
+
+    uint16_t *protos;
+    assert_vfp_ok(vfp_parse_protocol_list("6,17", &protos, &n));
+    assert_int_equal(n, 2);
+    assert_int_equal(protos[1], 17);
+    free(protos);
+    assert_vfp_ok(vfp_parse_protocol_list("256", &protos, &n));
+    assert_int_equal(protos[0], VFP_PROTO_ANY);
+    free(protos);
+    assert_int_equal(vfp_parse_protocol_list("257", &protos, &n), VFP_EPARSE);
+    assert_int_equal(vfp_parse_protocol_list("TCP", &protos, &n), VFP_EPARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1125,6 +1190,7 @@ int main(void)
         cmocka_unit_test(packets_of_mixed_families_are_dropped),
         cmocka_unit_test(long_traces_count_what_did_not_fit),
         cmocka_unit_test(address_text_round_trips),
+        cmocka_unit_test(hns_list_fields_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

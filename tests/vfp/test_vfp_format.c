@@ -7,10 +7,11 @@
  * SLB_NAT_LAYER with a kube-proxy style lbnat rule (diagnostics.md 6 rule
  * ids) and an outbound NAT, and a VNET routing layer with an LPM group of
  * routeencap / paroute rules (field-bugs 0.4: VNET_GROUP_PA_ROUTE_IPV4_OUT,
- * REMOTESUBNETROUTE), then a layer rewriting the destination MAC. The expected text is in tests/vfp/golden/; run with
- * VFP_GOLDEN_UPDATE=1 to rewrite it after an intended change, then review
- * the diff. Byte stability is checked too: the same program added in
- * another order lists the same bytes.
+ * REMOTESUBNETROUTE), then a layer rewriting the destination MAC. The
+ * expected text is in tests/vfp/golden/; run with VFP_GOLDEN_UPDATE=1 to
+ * rewrite it after an intended change, then review the diff. Byte stability
+ * is checked too: the same program added in another order lists the same
+ * bytes.
  */
 #include "vfp_test.h"
 
@@ -65,9 +66,12 @@ static void rule(vfp_builder *b, int g, const char *id, uint32_t prio, uint32_t 
         .flags = flags,
         .flow_ttl = flags & VFP_RULE_STATEFUL ? 240 : 0,
         .action = action,
-        .match = {.protocols = proto ? &proto : NULL, .n_protocols = proto ? 1 : 0,
-                  .remote_addrs = remote ? &r : NULL, .n_remote_addrs = remote ? 1 : 0,
-                  .remote_ports = rport ? &p : NULL, .n_remote_ports = rport ? 1 : 0},
+        .match = {.protocols = proto ? &proto : NULL,
+                  .n_protocols = proto ? 1 : 0,
+                  .remote_addrs = remote ? &r : NULL,
+                  .n_remote_addrs = remote ? 1 : 0,
+                  .remote_ports = rport ? &p : NULL,
+                  .n_remote_ports = rport ? 1 : 0},
         .cookie = {.object_id = object, .policy_index = policy, .text = text},
     };
     if (remote)
@@ -78,8 +82,8 @@ static void rule(vfp_builder *b, int g, const char *id, uint32_t prio, uint32_t 
 static int group(vfp_builder *b, int layer, const char *name, uint32_t prio, vfp_direction dir,
                  uint8_t family, vfp_match_type match)
 {
-    vfp_group_spec spec = {.name = name, .priority = prio, .direction = dir, .family = family,
-                           .match_type = match};
+    vfp_group_spec spec = {
+        .name = name, .priority = prio, .direction = dir, .family = family, .match_type = match};
     int g = vfp_builder_add_group(b, layer, &spec);
     assert_vfp_ok(g);
     return g;
@@ -98,25 +102,31 @@ static vfp_ruleset *pod_port(bool reversed)
     const char *lb = "B1D5E0A2-7C44-4F0B-8E2D-3A9F6C1B2D0E";
     vfp_action allow = {.type = VFP_ACTION_ALLOW}, block = {.type = VFP_ACTION_BLOCK};
     vfp_action lbnat = {.type = VFP_ACTION_LB_NAT,
-                        .u.lb_nat = {.dips = dns_dips, .n_dips = 2, .flags = 0,
-                                     .distribution = 0, .source_vip = A("10.244.1.2")}};
-    vfp_action snat = {.type = VFP_ACTION_SNAT,
-                       .u.snat = {.vip = A("192.168.1.11"),
-                                  .pool = "SLB_NATPOOL_IPV4_UDP_192.168.1.11"}};
+                        .u.lb_nat = {.dips = dns_dips,
+                                     .n_dips = 2,
+                                     .flags = 0,
+                                     .distribution = 0,
+                                     .source_vip = A("10.244.1.2")}};
+    vfp_action snat = {
+        .type = VFP_ACTION_SNAT,
+        .u.snat = {.vip = A("192.168.1.11"), .pool = "SLB_NATPOOL_IPV4_UDP_192.168.1.11"}};
     vfp_action encap = {.type = VFP_ACTION_ENCAP,
-                        .u.encap = {.encap_type = VFP_ENCAP_VXLAN, .vni = 4096,
+                        .u.encap = {.encap_type = VFP_ENCAP_VXLAN,
+                                    .vni = 4096,
                                     .pa = A("192.168.1.12"),
                                     .dr_mac = {0x00, 0x15, 0x5d, 0x0a, 0x01, 0x02}}};
     vfp_action route = {.type = VFP_ACTION_ROUTE,
                         .u.route = {.next_hop = A("192.168.1.1"), .compartment = 1}};
-    vfp_action mac = {.type = VFP_ACTION_MAC_REWRITE,
-                      .u.mac_rewrite = {.dst_mac = {0x00, 0x15, 0x5d, 0x0a, 0x01, 0x01},
-                                        .rewrite_dst = 1}};
+    vfp_action mac = {
+        .type = VFP_ACTION_MAC_REWRITE,
+        .u.mac_rewrite = {.dst_mac = {0x00, 0x15, 0x5d, 0x0a, 0x01, 0x01}, .rewrite_dst = 1}};
 
     for (int step = 0; step < 4; step++) {
         int which = reversed ? 3 - step : step;
         if (which == 0) {
-            vfp_layer_spec ls = {.name = "FW_ADMIN_LAYER", .priority = 10, .flags = 0,
+            vfp_layer_spec ls = {.name = "FW_ADMIN_LAYER",
+                                 .priority = 10,
+                                 .flags = 0,
                                  .default_action = VFP_LAYER_ACL};
             int l = vfp_builder_add_layer(b, &ls);
             assert_vfp_ok(l);
@@ -139,10 +149,10 @@ static vfp_ruleset *pod_port(bool reversed)
             if (!reversed) {
                 rule(b, in, "allow-host-to-endpoint", 900, VFP_RULE_FLAGS_ACL, allow, 0,
                      "192.168.1.11", 0, ep, 0, "ACL Allow In host");
-                rule(b, in, "block-all-in", 65500, VFP_RULE_FLAGS_ACL, block, 256, NULL, 0, ep,
-                     1, "ACL Block In 256");
-                rule(b, out, "allow-dns", 200, VFP_RULE_FLAGS_ACL, allow, 17, "10.96.0.10", 53,
-                     ep, 2, "ACL Allow Out DNS");
+                rule(b, in, "block-all-in", 65500, VFP_RULE_FLAGS_ACL, block, 256, NULL, 0, ep, 1,
+                     "ACL Block In 256");
+                rule(b, out, "allow-dns", 200, VFP_RULE_FLAGS_ACL, allow, 17, "10.96.0.10", 53, ep,
+                     2, "ACL Allow Out DNS");
                 rule(b, out, "block-wireserver", 65000, VFP_RULE_FLAGS_ACL, block, 6,
                      "168.63.129.16", 80, ep, 3, "ACL Block Out wireserver");
                 rule(b, out, "allow-all-out", 65500, VFP_RULE_FLAGS_ACL, allow, 0, NULL, 0, ep, 4,
@@ -156,16 +166,16 @@ static vfp_ruleset *pod_port(bool reversed)
                      "ACL Allow Out 256");
                 rule(b, out, "block-wireserver", 65000, VFP_RULE_FLAGS_ACL, block, 6,
                      "168.63.129.16", 80, ep, 3, "ACL Block Out wireserver");
-                rule(b, out, "allow-dns", 200, VFP_RULE_FLAGS_ACL, allow, 17, "10.96.0.10", 53,
-                     ep, 2, "ACL Allow Out DNS");
-                rule(b, in, "block-all-in", 65500, VFP_RULE_FLAGS_ACL, block, 256, NULL, 0, ep,
-                     1, "ACL Block In 256");
+                rule(b, out, "allow-dns", 200, VFP_RULE_FLAGS_ACL, allow, 17, "10.96.0.10", 53, ep,
+                     2, "ACL Allow Out DNS");
+                rule(b, in, "block-all-in", 65500, VFP_RULE_FLAGS_ACL, block, 256, NULL, 0, ep, 1,
+                     "ACL Block In 256");
                 rule(b, in, "allow-host-to-endpoint", 900, VFP_RULE_FLAGS_ACL, allow, 0,
                      "192.168.1.11", 0, ep, 0, "ACL Allow In host");
             }
         } else if (which == 1) {
-            vfp_layer_spec ls = {.name = "SLB_NAT_LAYER", .priority = 20,
-                                 .default_action = VFP_LAYER_CONTINUE};
+            vfp_layer_spec ls = {
+                .name = "SLB_NAT_LAYER", .priority = 20, .default_action = VFP_LAYER_CONTINUE};
             int l = vfp_builder_add_layer(b, &ls);
             assert_vfp_ok(l);
             int out = group(b, l, "SLB_GROUP_NAT_IPv4_OUT", 1, VFP_DIR_OUT, VFP_FAMILY_IPV4,
@@ -189,15 +199,16 @@ static vfp_ruleset *pod_port(bool reversed)
         } else if (which == 3) {
             /* A layer of its own, so that it runs after the routing decision
              * (a fixture name; the reference names no MAC rewrite layer). */
-            vfp_layer_spec ls = {.name = "VNET_DR_MAC_LAYER", .priority = 40,
-                                 .default_action = VFP_LAYER_CONTINUE};
+            vfp_layer_spec ls = {
+                .name = "VNET_DR_MAC_LAYER", .priority = 40, .default_action = VFP_LAYER_CONTINUE};
             int l = vfp_builder_add_layer(b, &ls);
             assert_vfp_ok(l);
             int macs = group(b, l, "VNET_GROUP_MAC_IPV4_OUT", 1, VFP_DIR_OUT, VFP_FAMILY_IPV4,
                              VFP_MATCH_PRIORITY);
             rule(b, macs, "MAC_DR", 1, 0, mac, 0, NULL, 0, NULL, -1, NULL);
         } else {
-            vfp_layer_spec ls = {.name = "VNET_PA_ROUTE_LAYER", .priority = 30,
+            vfp_layer_spec ls = {.name = "VNET_PA_ROUTE_LAYER",
+                                 .priority = 30,
                                  .default_action = VFP_LAYER_CONTINUE};
             int l = vfp_builder_add_layer(b, &ls);
             assert_vfp_ok(l);
@@ -207,11 +218,11 @@ static vfp_ruleset *pod_port(bool reversed)
                 rule(b, routes, "REMOTESUBNETROUTE_10.244.2.0_24", 10, VFP_RULE_TERMINATING, encap,
                      0, "10.244.2.0/24", 0, "9F3E2D1C-0B0A-4908-8706-050403020100", -1,
                      "RemoteSubnetRoute 10.244.2.0/24 via 192.168.1.12");
-                rule(b, routes, "PA_ROUTE_DEFAULT", 20, VFP_RULE_TERMINATING, route, 0, "0.0.0.0/0", 0, NULL, -1,
-                     "host route");
+                rule(b, routes, "PA_ROUTE_DEFAULT", 20, VFP_RULE_TERMINATING, route, 0, "0.0.0.0/0",
+                     0, NULL, -1, "host route");
             } else {
-                rule(b, routes, "PA_ROUTE_DEFAULT", 20, VFP_RULE_TERMINATING, route, 0, "0.0.0.0/0", 0, NULL, -1,
-                     "host route");
+                rule(b, routes, "PA_ROUTE_DEFAULT", 20, VFP_RULE_TERMINATING, route, 0, "0.0.0.0/0",
+                     0, NULL, -1, "host route");
                 rule(b, routes, "REMOTESUBNETROUTE_10.244.2.0_24", 10, VFP_RULE_TERMINATING, encap,
                      0, "10.244.2.0/24", 0, "9F3E2D1C-0B0A-4908-8706-050403020100", -1,
                      "RemoteSubnetRoute 10.244.2.0/24 via 192.168.1.12");

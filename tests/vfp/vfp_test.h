@@ -61,18 +61,23 @@ static inline vfp_addr_range R(const char *text)
 static inline vfp_packet P(vfp_direction dir, uint8_t proto, const char *src, uint16_t sport,
                            const char *dst, uint16_t dport)
 {
-    vfp_packet p = {.direction = dir, .protocol = proto, .src = A(src), .dst = A(dst),
-                    .src_port = sport, .dst_port = dport, .size = 100};
+    vfp_packet p = {.direction = dir,
+                    .protocol = proto,
+                    .src = A(src),
+                    .dst = A(dst),
+                    .src_port = sport,
+                    .dst_port = dport,
+                    .size = 100};
     return p;
 }
 
 /* Fails unless err is 0, naming the error. */
-#define assert_vfp_ok(expr)                                                                    \
-    do {                                                                                       \
-        int vfp_t_err_ = (expr);                                                               \
-        if (vfp_t_err_ < 0)                                                                    \
-            fail_msg("%s failed: %s (%s)", #expr, vfp_err_name(vfp_t_err_),                    \
-                     vfp_strerror(vfp_t_err_));                                                \
+#define assert_vfp_ok(expr)                                                                        \
+    do {                                                                                           \
+        int vfp_t_err_ = (expr);                                                                   \
+        if (vfp_t_err_ < 0)                                                                        \
+            fail_msg("%s failed: %s (%s)", #expr, vfp_err_name(vfp_t_err_),                        \
+                     vfp_strerror(vfp_t_err_));                                                    \
     } while (0)
 
 #endif
