@@ -3,13 +3,13 @@
 #
 # Builds the mingw DLLs (hns-mock/win/build.sh), the upstream Windows
 # programs of this Go module (GOOS=windows: the hcsshim conformance client,
-# win-bridge, win-overlay, host-local), then runs the driver (./driver),
+# hcsshim's own hcn integration tests, win-bridge, win-overlay, host-local),
+# then runs the driver (./driver),
 # which starts HNSD on a fresh store per profile, sets a Wine prefix up with
 # tools/wine-setup.sh and runs everything under Wine. Exit 77 (meson's SKIP),
 # with the reason printed, only when Wine itself cannot start here.
 #
-# Environment: HNSIM_INTEROP_PROFILES (default "ws2019 ws2022"),
-# HNSIM_INTEROP_BENCH=1 adds the bridge benchmarks to the run.
+# Environment: HNSIM_INTEROP_PROFILES (default "ws2019 ws2022 ws2025"),
 # Go: the module needs go >= 1.26.8. An older go 1.21+ fetches that toolchain
 # itself (GOTOOLCHAIN); an older one (Debian 12's go1.19) gets it here from
 # the Go module proxy as the module golang.org/toolchain.
@@ -56,6 +56,9 @@ mkdir -p "$bin/dlls"
     github.com/containernetworking/plugins/plugins/main/windows/win-overlay \
     github.com/containernetworking/plugins/plugins/ipam/host-local
   GOOS=windows GOARCH=amd64 go test -c -o "$bin/hcnclient.test.exe" ./hcnclient
+  # hcsshim's own hcn integration tests, unmodified, from the module cache.
+  GOOS=windows GOARCH=amd64 go test -c -tags integration -o "$bin/hcsshim-hcn.test.exe" \
+    github.com/Microsoft/hcsshim/hcn
 )
 echo "interop: upstream modules:" >&2
 (cd "$here" && go list -m github.com/Microsoft/hcsshim github.com/containernetworking/plugins \
@@ -79,7 +82,7 @@ fi
 # --- the driver ---------------------------------------------------------------------
 export HNSIM_INTEROP_HNSD=$hnsd HNSIM_INTEROP_HNSIM=$hnsim HNSIM_INTEROP_BIN=$bin
 export HNSIM_INTEROP_WORK=$work HNSIM_INTEROP_ROOT=$root
-export HNSIM_INTEROP_PROFILES=${HNSIM_INTEROP_PROFILES:-ws2019 ws2022}
+export HNSIM_INTEROP_PROFILES=${HNSIM_INTEROP_PROFILES:-ws2019 ws2022 ws2025}
 unset HNSIM_HNSD HNSIM_STORE DISPLAY
 cd "$here"
 go test -count=1 -timeout 30m -v ./driver

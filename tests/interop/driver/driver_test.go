@@ -4,6 +4,12 @@
 //
 //   - the hcsshim conformance client (../hcnclient, built with
 //     `GOOS=windows go test -c`), which reaches hnsd through the environment;
+//   - on ws2025, whose HNS version (15.4) enables every hcsshim feature,
+//     hcsshim's own hcn integration tests (`go test -c -tags integration
+//     github.com/Microsoft/hcsshim/hcn`), unmodified: they use TierAcl,
+//     NetworkACL, ModifyLoadbalancer and Accelnet without checking the
+//     version gates, so on the older profiles the six tests that do fail
+//     exactly as they would on real HNS of that version;
 //   - the upstream CNI plugins win-bridge and win-overlay
 //     (github.com/containernetworking/plugins) with the real host-local IPAM,
 //     ADD, CHECK and DEL with real l2bridge and overlay configurations, which
@@ -51,7 +57,7 @@ func readSetup(t *testing.T) setup {
 			"Windows programs and sets HNSIM_INTEROP_*")
 	}
 	if len(s.profiles) == 0 {
-		s.profiles = []string{"ws2019", "ws2022"}
+		s.profiles = []string{"ws2019", "ws2022", "ws2025"}
 	}
 	return s
 }
@@ -247,6 +253,9 @@ func TestInterop(t *testing.T) {
 			d := startDaemon(t, s, profile)
 			p := setupPrefix(t, s, d)
 			t.Run("hcsshim-conformance", func(t *testing.T) { hcsshimConformance(t, s, d, p) })
+			if profile == "ws2025" {
+				t.Run("hcsshim-upstream-hcn", func(t *testing.T) { hcsshimUpstream(t, s, d, p) })
+			}
 			t.Run("win-bridge", func(t *testing.T) { winBridge(t, s, d, p) })
 			t.Run("win-overlay", func(t *testing.T) { winOverlay(t, s, d, p) })
 		})
@@ -276,5 +285,15 @@ func hcsshimConformance(t *testing.T, s setup, d *daemon, p *prefix) {
 		if strings.HasPrefix(line, "Benchmark") {
 			t.Logf("BENCH %s %s", d.profile, strings.Join(strings.Fields(line), " "))
 		}
+	}
+}
+
+func hcsshimUpstream(t *testing.T, s setup, d *daemon, p *prefix) {
+	stdout, stderr, err := p.wine(filepath.Join(s.bin, "hcsshim-hcn.test.exe"), []string{"-test.v"},
+		[]string{"HNSIM_HNSD=tcp:" + d.tcp, "HNSIM_HNSD_TOKEN_FILE=" + d.token}, nil)
+	passed, failed := strings.Count(stdout, "\n--- PASS"), strings.Count(stdout, "\n--- FAIL")
+	t.Logf("hcsshim's hcn integration tests (%s): %d passed, %d failed", d.profile, passed, failed)
+	if err != nil || failed != 0 || passed == 0 {
+		t.Fatalf("hcsshim hcn tests failed: %v\n%s%s", err, stdout, stderr)
 	}
 }
