@@ -38,8 +38,16 @@ if [[ $go_minor -lt 21 ]]; then
   echo "interop: $go_version is too old; fetching go$want_go from the module proxy" >&2
   dir=$(cd "$work" && GOFLAGS=-mod=mod GO111MODULE=on go mod download -json "$module" |
         sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [[ -x $dir/bin/go ]] || { echo "interop: could not fetch $module" >&2; exit 1; }
-  export PATH="$dir/bin:$PATH" GOROOT="$dir"
+  [[ -f $dir/bin/go ]] || { echo "interop: could not fetch $module" >&2; exit 1; }
+  # The module cache keeps files read-only and not executable: use a copy.
+  tool=$work/go$want_go
+  if [[ ! -x $tool/bin/go ]]; then
+    rm -rf "$tool"
+    cp -r "$dir" "$tool"
+    chmod -R u+w "$tool"
+    chmod +x "$tool"/bin/* "$tool"/pkg/tool/*/*
+  fi
+  export PATH="$tool/bin:$PATH" GOROOT="$tool"
 else
   export GOTOOLCHAIN=${GOTOOLCHAIN:-go$want_go+auto}
 fi
