@@ -166,9 +166,7 @@ static int table_build(table *t, const table_input *in, size_t n_rules, size_t n
             points[n++] = points[i];
     t->n = n;
     if (t->wide) {
-        t->starts128 = realloc(points, n * sizeof *points);
-        if (!t->starts128)
-            t->starts128 = points;
+        t->starts128 = points; /* n <= the allocated count: kept as it is */
     } else {
         t->starts64 = malloc(n * sizeof *t->starts64);
         if (!t->starts64) {
