@@ -41,8 +41,17 @@ if ! have_deps; then
   fi
 fi
 
-if [[ ! -f "$builddir/build.ninja" ]]; then
-  meson setup "$builddir" "${meson_args[@]}" >/dev/null
+# Quiet when all goes well; the full output on stderr when something fails.
+log=$(mktemp)
+if [[ ! -f "$builddir/build.ninja" ]] && ! meson setup "$builddir" "${meson_args[@]}" >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  exit 1
 fi
-ninja -C "$builddir" >/dev/null
+if ! ninja -C "$builddir" >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  exit 1
+fi
+rm -f "$log"
 echo "$builddir"
