@@ -3,13 +3,13 @@
  *
  * The record's fields and spacing follow the records real HNS returns: the
  * message ends with a single space, ErrorCode is the HRESULT as an unsigned
- * decimal. cJSON renders the record so that any detail text is escaped.
+ * decimal. No JSON library is needed, so the mingw-built DLLs share it.
  */
 #include "hresult.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct hresult_row {
     uint32_t value;
@@ -45,20 +45,14 @@ const char *hnsm__hresult_message(HRESULT hr)
 
 char *hnsm__error_record(HRESULT hr)
 {
+    /* The messages of errors.def hold no character JSON would escape (a unit
+     * test keeps it so), so the record is written directly; the Windows DLLs
+     * share this file and have no JSON library. */
     const char *message = hnsm__hresult_message(hr);
-    size_t len = strlen(message) + 2;
-    char *text = malloc(len);
-    if (!text)
-        return NULL;
-    snprintf(text, len, "%s ", message);
-
-    cJSON *record = cJSON_CreateObject();
-    char *json = NULL;
-    if (record && cJSON_AddBoolToObject(record, "Success", 0) &&
-        cJSON_AddStringToObject(record, "Error", text) &&
-        cJSON_AddNumberToObject(record, "ErrorCode", (double)(uint32_t)hr))
-        json = cJSON_PrintUnformatted(record);
-    cJSON_Delete(record);
-    free(text);
+    static const char format[] = "{\"Success\":false,\"Error\":\"%s \",\"ErrorCode\":%lu}";
+    size_t size = sizeof format + strlen(message) + 16;
+    char *json = malloc(size);
+    if (json)
+        snprintf(json, size, format, message, (unsigned long)(uint32_t)hr);
     return json;
 }

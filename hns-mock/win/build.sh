@@ -8,9 +8,9 @@
 # Each DLL is linked statically (libgcc, winpthreads), so the three files are
 # all a Wine prefix needs; tools/wine-setup.sh copies them into system32.
 # The sources shared with the native library (wire.c, wstr.c, guid.c,
-# handles.c and the errors.def table) compile unchanged; hnsd_link.c is the
-# Winsock twin of remote.c and wirejson.c stands in for cJSON. The native
-# meson build does not need mingw; CC overrides the compiler.
+# handles.c, hresult.c with its errors.def table) compile unchanged;
+# hnsd_link.c is the Winsock twin of remote.c and wirejson.c stands in for
+# cJSON. The native meson build does not need mingw; CC overrides the compiler.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,7 +26,7 @@ flags="-std=c11 -O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
   -I$root/include -I$root/hns-mock -I$here"
 link="-shared -s -static -static-libgcc"
 shared="$root/hns-mock/wire.c $root/hns-mock/wstr.c $root/hns-mock/guid.c
-  $here/hnsd_link.c $here/wirejson.c $here/error_record.c"
+  $here/hnsd_link.c $here/wirejson.c $root/hns-mock/hresult.c"
 # shellcheck disable=SC2086
 "$cc" $flags $link -o "$out/computenetwork.dll" "$here/computenetwork.c" \
   "$root/hns-mock/handles.c" $shared "$here/computenetwork.def" -lws2_32 -lole32 -lpthread

@@ -95,6 +95,21 @@ static void well_known_records_spelled_out(void **state)
                         "The network was not found.");
 }
 
+/* hresult.c writes the record without a JSON library: that is exact only as
+ * long as no message holds a character JSON escapes. */
+static void messages_need_no_json_escaping(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+#define HNSM_ERROR(name, value, text) text,
+#include "errors.def"
+#undef HNSM_ERROR
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        for (const char *c = texts[i]; *c; c++)
+            assert_false(*c == '"' || *c == '\\' || (unsigned char)*c < 0x20);
+}
+
 static void unknown_codes_have_a_generic_message(void **state)
 {
     (void)state;
@@ -141,6 +156,7 @@ int main(void)
         cmocka_unit_test(error_record_is_exact_for_every_code),
         cmocka_unit_test(well_known_records_spelled_out),
         cmocka_unit_test(unknown_codes_have_a_generic_message),
+        cmocka_unit_test(messages_need_no_json_escaping),
         cmocka_unit_test(error_record_is_json_consumers_can_read),
     };
     return cmocka_run_group_tests_name("hresult", tests, NULL, NULL);
