@@ -46,7 +46,7 @@ bool hnsd_start(hnsd_proc *d, const char *profile, int tcp_port)
         /* A negative port asks for a non-loopback address, which must be refused. */
         snprintf(tcp, sizeof tcp, "%s:%d", tcp_port < 0 ? "0.0.0.0" : "127.0.0.1",
                  tcp_port < 0 ? 20999 : tcp_port);
-        const char *args[20];
+        const char *args[24];
         int n = 0;
         args[n++] = hnsd_binary;
         args[n++] = "--store";
@@ -59,6 +59,10 @@ bool hnsd_start(hnsd_proc *d, const char *profile, int tcp_port)
         args[n++] = "7";
         args[n++] = "--ready-fd";
         args[n++] = fd_text;
+        if (d->group) {
+            args[n++] = "--group";
+            args[n++] = d->group;
+        }
         if (tcp_port != 0) {
             args[n++] = "--tcp";
             args[n++] = tcp;

@@ -18,6 +18,7 @@ typedef struct hnsd_proc {
     char store[300];      /* store file */
     char token_file[300]; /* when started with TCP */
     int tcp_port;         /* 0 when no TCP */
+    const char *group;    /* --group for the socket, or NULL */
 } hnsd_proc;
 
 /* Starts hnsd (binary path from $HNSD or the first argument given to

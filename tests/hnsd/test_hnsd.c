@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,6 +134,22 @@ static void serves_calls_and_stops_cleanly(void **state)
     close(fd);
     assert_int_equal(hnsd_stop(&d), 0);
     assert_int_not_equal(access(d.socket, F_OK), 0); /* the socket is gone */
+    hnsd_cleanup(&d);
+}
+
+static void group_socket_is_0660_of_that_group(void **state)
+{
+    (void)state;
+    struct group *g = getgrgid(getegid());
+    assert_non_null(g);
+    hnsd_proc d = {0};
+    d.group = g->gr_name;
+    assert_true(hnsd_start(&d, "ws2022", 0));
+    struct stat st;
+    assert_int_equal(stat(d.socket, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0660); /* issue 4: "or a configured group" */
+    assert_int_equal(st.st_gid, g->gr_gid);
+    assert_int_equal(hnsd_stop(&d), 0);
     hnsd_cleanup(&d);
 }
 
@@ -566,6 +583,7 @@ int main(int argc, char **argv)
     unsetenv("HNSIM_HNSD");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serves_calls_and_stops_cleanly),
+        cmocka_unit_test(group_socket_is_0660_of_that_group),
         cmocka_unit_test(library_clients_reach_the_daemon),
         cmocka_unit_test(concurrent_clients_lose_nothing),
         cmocka_unit_test(acknowledged_calls_survive_kill_9),
