@@ -111,11 +111,9 @@ static const struct latency_row {
     {"HcnCreateGuestNetworkService", 100, 500, NO_GATE, "inferred (guest service set-up)"},
     {"HcnModifyGuestNetworkService", 20, 100, NO_GATE, "inferred"},
     {"HcnDeleteGuestNetworkService", 50, 200, NO_GATE, "inferred"},
-    /* hnscall.c charges every v1 call under this one name, whatever the path
-     * does, so a v1 create costs what a query costs here; charging the v2
-     * entry point a path maps to (POST /networks -> "HcnCreateNetwork")
-     * would give it the operation's cost. */
-    {"HNSCall", 1, 5, NO_GATE, "as queries (one name for every v1 path)"},
+    /* hnscall.c charges a v1 path the HCN operation it performs (POST
+     * /networks -> HcnCreateNetwork); the v1 reads cost this. */
+    {"HNSCall", 1, 5, NO_GATE, "as queries (the v1 reads)"},
     /* Everything else reads state: a few milliseconds. A2's slow start
      * ("roughly half a minute per policy", per-endpoint queries during each
      * policy's sync before kubernetes PR #109124) is the cost of thousands

@@ -12,8 +12,9 @@
  * case for every object, choice GUID_UPPER_CASE).
  *
  * One call, one transaction. Each HNSCall takes the instance lock, counts as
- * one call of the API "HNSCall" for fault injection and virtual latency
- * (faults.h), and runs its whole operation - e.g. create and render the
+ * one call of the API "HNSCall" for fault injection (faults.h), costs the
+ * virtual latency of the HCN operation its path performs (POST /networks/
+ * costs what HcnCreateNetwork costs; reads cost "HNSCall"), and runs its whole operation - e.g. create and render the
  * created object, or a policy-list replace - in one store transaction whose
  * notifications are released on commit and dropped on rollback, as exec.c
  * does for the HCN calls. It does not nest hnsm_call: that would count a v1
@@ -98,6 +99,8 @@ typedef struct v1_route {
     body_use body;
     bool write;         /* runs in a write transaction */
     v1_handler handler;
+    const char *cost;   /* the HCN operation whose latency it costs (faults.c), or NULL
+                           for the plain HNSCall figure */
 } v1_route;
 
 /* ---- the envelope --------------------------------------------------------------- */
@@ -753,52 +756,52 @@ static HRESULT accelnet_delete(v1_call *call, cJSON **output)
 /* ---- the route table ------------------------------------------------------------- */
 
 static const v1_route routes[] = {
-    {"GET", "networks", BODY_NONE, false, networks_list},
-    {"POST", "networks", BODY_REQUIRED, true, network_create},
-    {"GET", "networks/{id}", BODY_NONE, false, network_get},
-    {"POST", "networks/{id}", BODY_REQUIRED, true, network_update},
-    {"DELETE", "networks/{id}", BODY_NONE, true, network_delete},
-    {"POST", "networks/{id}/refresh", BODY_NONE, false, network_refresh},
-    {"GET", "networks/{id}/detailed", BODY_NONE, false, network_get_detailed},
-    {"POST", "networks/{id}/messageGuest", BODY_REQUIRED, false, network_message_guest},
+    {"GET", "networks", BODY_NONE, false, networks_list, NULL},
+    {"POST", "networks", BODY_REQUIRED, true, network_create, "HcnCreateNetwork"},
+    {"GET", "networks/{id}", BODY_NONE, false, network_get, NULL},
+    {"POST", "networks/{id}", BODY_REQUIRED, true, network_update, "HcnModifyNetwork"},
+    {"DELETE", "networks/{id}", BODY_NONE, true, network_delete, "HcnDeleteNetwork"},
+    {"POST", "networks/{id}/refresh", BODY_NONE, false, network_refresh, NULL},
+    {"GET", "networks/{id}/detailed", BODY_NONE, false, network_get_detailed, NULL},
+    {"POST", "networks/{id}/messageGuest", BODY_REQUIRED, false, network_message_guest, NULL},
 
-    {"GET", "endpoints", BODY_NONE, false, endpoints_list},
-    {"POST", "endpoints", BODY_REQUIRED, true, endpoint_create},
-    {"GET", "endpoints/{id}", BODY_NONE, false, endpoint_get},
-    {"POST", "endpoints/{id}", BODY_REQUIRED, true, endpoint_update},
-    {"DELETE", "endpoints/{id}", BODY_NONE, true, endpoint_delete},
-    {"POST", "endpoints/{id}/attach", BODY_REQUIRED, true, endpoint_attach},
-    {"POST", "endpoints/{id}/detach", BODY_REQUIRED, true, endpoint_detach},
-    {"GET", "endpoints/{id}/detailed", BODY_NONE, false, endpoint_get_detailed},
-    {"POST", "endpoints/{id}/modify", BODY_REQUIRED, true, endpoint_modify},
-    {"POST", "endpoints/{id}/refresh", BODY_NONE, false, endpoint_refresh},
-    {"GET", "endpointstats/{id}", BODY_NONE, false, endpoint_stats},
-    {"GET", "endpointaddresses", BODY_NONE, false, endpoint_addresses_all},
-    {"GET", "endpointaddresses/{id}", BODY_NONE, false, endpoint_addresses_one},
+    {"GET", "endpoints", BODY_NONE, false, endpoints_list, NULL},
+    {"POST", "endpoints", BODY_REQUIRED, true, endpoint_create, "HcnCreateEndpoint"},
+    {"GET", "endpoints/{id}", BODY_NONE, false, endpoint_get, NULL},
+    {"POST", "endpoints/{id}", BODY_REQUIRED, true, endpoint_update, "HcnModifyEndpoint"},
+    {"DELETE", "endpoints/{id}", BODY_NONE, true, endpoint_delete, "HcnDeleteEndpoint"},
+    {"POST", "endpoints/{id}/attach", BODY_REQUIRED, true, endpoint_attach, "HcnModifyEndpoint"},
+    {"POST", "endpoints/{id}/detach", BODY_REQUIRED, true, endpoint_detach, "HcnModifyEndpoint"},
+    {"GET", "endpoints/{id}/detailed", BODY_NONE, false, endpoint_get_detailed, NULL},
+    {"POST", "endpoints/{id}/modify", BODY_REQUIRED, true, endpoint_modify, "HcnModifyEndpoint"},
+    {"POST", "endpoints/{id}/refresh", BODY_NONE, false, endpoint_refresh, NULL},
+    {"GET", "endpointstats/{id}", BODY_NONE, false, endpoint_stats, NULL},
+    {"GET", "endpointaddresses", BODY_NONE, false, endpoint_addresses_all, NULL},
+    {"GET", "endpointaddresses/{id}", BODY_NONE, false, endpoint_addresses_one, NULL},
 
-    {"GET", "policylists", BODY_NONE, false, policylists_list},
-    {"POST", "policylists", BODY_REQUIRED, true, policylist_create},
-    {"GET", "policylists/{id}", BODY_NONE, false, policylist_get},
-    {"DELETE", "policylists/{id}", BODY_NONE, true, policylist_delete},
+    {"GET", "policylists", BODY_NONE, false, policylists_list, NULL},
+    {"POST", "policylists", BODY_REQUIRED, true, policylist_create, "HcnCreateLoadBalancer"},
+    {"GET", "policylists/{id}", BODY_NONE, false, policylist_get, NULL},
+    {"DELETE", "policylists/{id}", BODY_NONE, true, policylist_delete, "HcnDeleteLoadBalancer"},
 
-    {"GET", "namespaces", BODY_NONE, false, namespaces_list},
-    {"POST", "namespaces", BODY_REQUIRED, true, namespace_create},
-    {"GET", "namespaces/{id}", BODY_NONE, false, namespace_get},
-    {"DELETE", "namespaces/{id}", BODY_NONE, true, namespace_delete},
-    {"POST", "namespaces/{id}/addresource", BODY_REQUIRED, true, namespace_add_resource},
-    {"POST", "namespaces/{id}/removeresource", BODY_REQUIRED, true, namespace_remove_resource},
+    {"GET", "namespaces", BODY_NONE, false, namespaces_list, NULL},
+    {"POST", "namespaces", BODY_REQUIRED, true, namespace_create, "HcnCreateNamespace"},
+    {"GET", "namespaces/{id}", BODY_NONE, false, namespace_get, NULL},
+    {"DELETE", "namespaces/{id}", BODY_NONE, true, namespace_delete, "HcnDeleteNamespace"},
+    {"POST", "namespaces/{id}/addresource", BODY_REQUIRED, true, namespace_add_resource, "HcnModifyNamespace"},
+    {"POST", "namespaces/{id}/removeresource", BODY_REQUIRED, true, namespace_remove_resource, "HcnModifyNamespace"},
 
-    {"GET", "globals", BODY_NONE, false, globals_get},
-    {"GET", "globals/version", BODY_NONE, false, globals_version},
+    {"GET", "globals", BODY_NONE, false, globals_get, NULL},
+    {"GET", "globals/version", BODY_NONE, false, globals_version, NULL},
 
-    {"GET", "accelnet", BODY_NONE, false, accelnet_get},
-    {"POST", "accelnet", BODY_REQUIRED, true, accelnet_post},
-    {"DELETE", "accelnet", BODY_OPTIONAL, true, accelnet_delete},
+    {"GET", "accelnet", BODY_NONE, false, accelnet_get, NULL},
+    {"POST", "accelnet", BODY_REQUIRED, true, accelnet_post, NULL},
+    {"DELETE", "accelnet", BODY_OPTIONAL, true, accelnet_delete, NULL},
 
-    {"GET", "activities", BODY_NONE, false, empty_list},
-    {"GET", "plugins", BODY_NONE, false, empty_list},
-    {"GET", "portpools", BODY_NONE, false, empty_list},
-    {"GET", "compartments", BODY_NONE, false, compartments_list},
+    {"GET", "activities", BODY_NONE, false, empty_list, NULL},
+    {"GET", "plugins", BODY_NONE, false, empty_list, NULL},
+    {"GET", "portpools", BODY_NONE, false, empty_list, NULL},
+    {"GET", "compartments", BODY_NONE, false, compartments_list, NULL},
 };
 
 #define MAX_SEGMENTS 4
@@ -901,6 +904,8 @@ static HRESULT serve(hnsm_instance *inst, const char *method, const char *path,
             return hr;
     }
     call.body = body;
+    /* A v1 path costs what the HCN operation it performs costs. */
+    hnsm__latency_charge(inst, route->cost ? route->cost : "HNSCall");
     if (SUCCEEDED(hr = route->write ? hnsm__begin_write(inst) : hnsm__begin_read(inst))) {
         hr = hnsm__finish(inst, route->handler(&call, output));
         if (FAILED(hr)) {
@@ -922,13 +927,12 @@ HRESULT hnsm_hnscall(hnsm_instance *inst, const char *method, const char *path,
         return HNSM_E_INVALIDARG;
     cJSON *output = NULL;
     pthread_mutex_lock(&inst->lock);
-    /* One HNSCall is one call for fault injection and latency, whatever it does. */
+    /* One HNSCall is one call for fault injection, whatever it does; its
+     * latency is charged by serve() once the path is known. */
     HRESULT call_hr = hnsm__fault_check(inst, "HNSCall");
     HRESULT hr = call_hr;
-    if (SUCCEEDED(call_hr)) {
-        hnsm__latency_charge(inst, "HNSCall");
+    if (SUCCEEDED(call_hr))
         hr = serve(inst, method, path, request, &output);
-    }
     if (SUCCEEDED(call_hr))
         *response = envelope(inst, hr, output);
     pthread_mutex_unlock(&inst->lock);
