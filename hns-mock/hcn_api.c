@@ -1,19 +1,20 @@
 /*
- * hcn_api.c - computenetwork.h: the wide-string HCN API over hnsm_call.
+ * hcn_api.c - computenetwork.h: the wide-string HCN API.
  *
- * Each function converts its wide JSON arguments to UTF-8, runs the operation
- * on the current instance, and converts the result and ErrorRecord back into
- * CoTaskMemAlloc'd wide strings. Rules clients depend on (hcn-api.md 1.9):
+ * Each function checks its arguments, converts its wide JSON to UTF-8, runs
+ * the operation through the backend (backend.h: the current instance or hnsd
+ * in libhnsmock, hnsd in the Windows DLLs, which compile this same file), and
+ * converts the result and ErrorRecord back into CoTaskMemAlloc'd wide strings. Rules clients depend on (hcn-api.md 1.9):
  * *ErrorRecord is NULL on success and never written through a NULL pointer;
  * a successful call always returns a valid document; handles only name objects.
  */
 #include <computenetwork.h>
 #include <hnsmock/hnsmock.h>
 
+#include "backend.h"
+#include "detail.h"
 #include "handles.h"
 #include "hresult.h"
-#include "jsonx.h"
-#include "remote.h"
 #include "wstr.h"
 
 #include <stdbool.h>
@@ -61,9 +62,6 @@ static HRESULT fail(HRESULT hr, PWSTR *error_record)
     return hr;
 }
 
-/* The instance the API acts on, or NULL when none can be opened. */
-static hnsm_instance *api_instance(void) { return hnsm_current(); }
-
 /*
  * The common path: optional GUID, handle-resolved id or parent, a JSON
  * argument, a JSON result. id_text/parent_text may be NULL.
@@ -78,22 +76,12 @@ static HRESULT api_call(hnsm_kind kind, hnsm_op op, const char *id_text, const c
     if (created)
         *created = NULL;
     hnsm__detail_clear();
-    /* With HNSIM_HNSD set the HNS lives in hnsd; otherwise in this process. */
-    bool remote = hnsm__remote_enabled();
-    hnsm_instance *inst = remote ? NULL : api_instance();
-    if (!remote && !inst)
-        return fail(hnsm__detail(HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE,
-                                 "the HNS instance could not be opened"),
-                    error_record);
     char *utf8 = NULL;
     HRESULT hr = take_wide(json, &utf8);
     if (FAILED(hr))
         return fail(hr, error_record);
     char *out = NULL, *record = NULL;
-    if (remote)
-        hr = hnsm__remote_call(kind, op, id_text, parent_text, utf8, &out, &record);
-    else
-        hr = hnsm_call(inst, kind, op, id_text, parent_text, utf8, &out, &record);
+    hr = hnsm__backend_call(kind, op, id_text, parent_text, utf8, &out, &record);
     free(utf8);
     if (SUCCEEDED(hr)) {
         if (created) {

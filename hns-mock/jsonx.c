@@ -13,21 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-static _Thread_local char detail_text[512];
-
-HRESULT hnsm__detail(HRESULT hr, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail_text, sizeof detail_text, fmt, ap);
-    va_end(ap);
-    return hr;
-}
-
-const char *hnsm__detail_get(void) { return detail_text; }
-
-void hnsm__detail_clear(void) { detail_text[0] = '\0'; }
-
 /* True when a JSON string escape \u0000 occurs: cJSON would cut the string
  * there, silently changing the document. Backslashes only occur inside
  * strings, so following escapes pair by pair is exact. */

@@ -13,6 +13,8 @@
 #define HNSM_JSONX_H
 
 #include <cjson/cJSON.h>
+
+#include "detail.h"
 #include <hnsmock/wintypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,15 +25,7 @@ typedef struct jx_enum_entry {
     int value;
 } jx_enum_entry;
 
-/* Records a human-readable reason for the current call's failure
- * (thread-local; read back with hnsm__detail_get). Returns hr for chaining. */
-HRESULT hnsm__detail(HRESULT hr, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-const char *hnsm__detail_get(void);
-void hnsm__detail_clear(void);
+
 
 /* Parses a UTF-8 document of len bytes. Malformed JSON, invalid UTF-8 or
  * nesting beyond cJSON's limit give HCN_E_INVALID_JSON; a root that is not
