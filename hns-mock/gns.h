@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "instance.h"
 
 /* The dynamic port range ranges are taken from: Windows' default
@@ -23,16 +24,7 @@
 #define HNSM_DYNAMIC_PORT_FIRST 49152u
 #define HNSM_DYNAMIC_PORT_LAST 65535u
 
-/* One reservation as HcnEnumerateGuestNetworkPortReservations lists it. */
-typedef struct hnsm_port_reservation {
-    int64_t number;                  /* the reservation's number, never reused in a store */
-    char gns_id[HNSM_GUID_TEXT];     /* the guest network service that made it */
-    char vm_id[HNSM_GUID_TEXT];      /* that service's VirtualMachineId, "" when none */
-    int protocol;                    /* HCN_PORT_PROTOCOL: 1 TCP, 2 UDP, 3 both */
-    int access;                      /* HCN_PORT_ACCESS: 1 exclusive, 2 shared */
-    uint16_t start_port;             /* first port, inclusive */
-    uint16_t end_port;               /* last port, inclusive */
-} hnsm_port_reservation;
+/* hnsm_port_reservation: backend.h. */
 
 /* Reserves port for the service gns_id; *number names the reservation.
  * E_INVALIDARG for a bad protocol, access or port 0; ERROR_NOT_FOUND when the

@@ -34,12 +34,11 @@
  */
 #include <computenetwork.h>
 
-#include "gns.h"
+#include "backend.h"
+#include "detail.h"
+#include "guid.h"
 #include "handles.h"
 #include "hresult.h"
-#include "jsonx.h"
-#include "notify.h"
-#include "remote.h"
 #include "wstr.h"
 
 #include <pthread.h>
@@ -56,14 +55,11 @@
 
 typedef struct registration {
     struct registration *next;
-    uint64_t serial;                   /* the key its handle carries */
-    bool on_gns;                       /* made by HcnRegisterGuestNetworkServiceCallback */
-    char gns_id[HNSM_GUID_TEXT];       /* that service (canonical) */
-    bool remote;                       /* through hnsd: filter by scope here */
+    uint64_t serial;                 /* the key its handle carries */
+    bool on_gns;                     /* made by HcnRegisterGuestNetworkServiceCallback */
     HCN_NOTIFICATION_CALLBACK callback;
     void *context;
-    hnsm_subscription *local;          /* the in-process subscription, or NULL */
-    hnsm_remote_subscription *via_hnsd; /* the subscription through hnsd, or NULL */
+    hnsm_backend_subscription *sub;  /* in process or through hnsd (backend.h) */
 } registration;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -77,33 +73,12 @@ static void key_text(uint64_t n, char out[HNSM_GUID_TEXT])
     snprintf(out, HNSM_GUID_TEXT, "%llu", (unsigned long long)n);
 }
 
-/* Through hnsd every notification arrives; keep what this registration's
- * scope hears (notify.c's table). */
-static bool remote_wanted(const registration *reg, uint32_t type, const char *data)
-{
-    bool gns_type = type == HcnNotificationGuestNetworkServiceStateChanged ||
-                    type == HcnNotificationGuestNetworkServiceInterfaceStateChanged;
-    if (type == HcnNotificationServiceDisconnect)
-        return true;
-    if (!reg->on_gns)
-        return !gns_type;
-    if (!gns_type || !data)
-        return false;
-    cJSON *doc = cJSON_Parse(data);
-    const cJSON *id = cJSON_GetObjectItem(doc, "ID");
-    bool mine = cJSON_IsString(id) && strcasecmp(id->valuestring, reg->gns_id) == 0;
-    cJSON_Delete(doc);
-    return mine;
-}
-
 /* Runs on the delivery thread: hands one notification to the callback. */
 static void deliver(uint32_t type, const char *data, void *context)
 {
     const registration *reg = context;
     if (data && !*data)
         data = NULL; /* hnsd sends ServiceDisconnect's missing data as "" */
-    if (reg->remote && !remote_wanted(reg, type, data))
-        return;
     HCN_NOTIFICATION_CALLBACK callback = reg->callback;
     void *callback_context = reg->context;
     WCHAR *wide = data ? hnsm__utf8_to_wide_cotask(data) : NULL;
@@ -122,29 +97,12 @@ static HRESULT register_callback(bool on_gns, const char *gns_id,
     if (!reg)
         return HNSM_E_OUTOFMEMORY;
     reg->on_gns = on_gns;
-    if (gns_id)
-        snprintf(reg->gns_id, sizeof reg->gns_id, "%s", gns_id);
     reg->callback = callback;
     reg->context = context;
-    reg->remote = hnsm__remote_enabled();
-    int err;
-    if (reg->remote) {
-        err = hnsm__remote_subscribe(deliver, reg, &reg->via_hnsd);
-    } else {
-        hnsm_instance *inst = hnsm_current();
-        if (!inst) {
-            free(reg);
-            return hnsm__detail(HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE,
-                                "the HNS instance could not be opened");
-        }
-        err = hnsm__subscribe_scoped(inst, on_gns ? HNSM_EVENTS_GNS : HNSM_EVENTS_SERVICE,
-                                     gns_id, deliver, reg, &reg->local);
-    }
-    if (err) {
+    HRESULT hr = hnsm__backend_subscribe(on_gns, gns_id, deliver, reg, &reg->sub);
+    if (FAILED(hr)) {
         free(reg);
-        return err == HNSM_ENOMEM ? HNSM_E_OUTOFMEMORY
-                                  : hnsm__detail(HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE,
-                                                 "cannot subscribe to hnsd");
+        return hr;
     }
     char key[HNSM_GUID_TEXT];
     pthread_mutex_lock(&registry_lock);
@@ -157,8 +115,7 @@ static HRESULT register_callback(bool on_gns, const char *gns_id,
     }
     pthread_mutex_unlock(&registry_lock);
     if (!*handle) {
-        hnsm_unsubscribe(reg->local);
-        hnsm__remote_unsubscribe(reg->via_hnsd);
+        hnsm__backend_unsubscribe(reg->sub);
         free(reg);
         return HNSM_E_OUTOFMEMORY;
     }
@@ -188,8 +145,7 @@ static HRESULT unregister_callback(HCN_CALLBACK handle, bool on_gns)
         return HNSM_E_HANDLE;
     /* Outside the registry lock: this waits for a running callback, which
      * may itself be registering or unregistering. */
-    hnsm_unsubscribe(reg->local);
-    hnsm__remote_unsubscribe(reg->via_hnsd);
+    hnsm__backend_unsubscribe(reg->sub);
     free(reg);
     return S_OK;
 }
@@ -236,15 +192,7 @@ HRESULT WINAPI HcnRegisterGuestNetworkServiceCallback(HCN_GUESTNETWORKSERVICE Gu
     if (!Callback)
         return hnsm__detail(HNSM_E_INVALIDARG, "no callback");
     /* The service must still exist (a handle only names it). */
-    if (hnsm__remote_enabled()) {
-        hr = hnsm__remote_call(HNSM_GUESTNETWORKSERVICE, HNSM_OP_OPEN, id, NULL, NULL, NULL, NULL);
-    } else {
-        hnsm_instance *inst = hnsm_current();
-        hr = inst ? hnsm_call(inst, HNSM_GUESTNETWORKSERVICE, HNSM_OP_OPEN, id, NULL, NULL, NULL,
-                              NULL)
-                  : hnsm__detail(HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE,
-                                 "the HNS instance could not be opened");
-    }
+    hr = hnsm__backend_call(HNSM_GUESTNETWORKSERVICE, HNSM_OP_OPEN, id, NULL, NULL, NULL, NULL);
     if (FAILED(hr))
         return hr;
     return register_callback(true, id, Callback, Context, CallbackHandle);
@@ -257,31 +205,15 @@ HRESULT WINAPI HcnUnregisterGuestNetworkServiceCallback(HCN_CALLBACK CallbackHan
 
 /* ---- port reservations -------------------------------------------------------- */
 
-/* The instance reservations act on: NULL with S_OK when they go through
- * hnsd (HNSIM_HNSD), which keeps them on this process's connection. */
-static HRESULT reservation_instance(hnsm_instance **inst)
-{
-    *inst = NULL;
-    if (hnsm__remote_enabled())
-        return S_OK;
-    *inst = hnsm_current();
-    return *inst ? S_OK
-                 : hnsm__detail(HNSM_HRESULT_ERROR_SERVICE_NOT_ACTIVE,
-                                "the HNS instance could not be opened");
-}
-
 /* Hands out a handle for reservation number; releases it when none can be had. */
-static HRESULT reservation_handle(hnsm_instance *inst, int64_t number, HANDLE *out)
+static HRESULT reservation_handle(int64_t number, HANDLE *out)
 {
     char key[HNSM_GUID_TEXT];
     key_text((uint64_t)number, key);
     *out = hnsm__handle_new(HANDLE_KIND_PORT_RESERVATION, key);
     if (*out)
         return S_OK;
-    if (inst)
-        hnsm__gns_release_reservation(inst, number);
-    else
-        hnsm__remote_release_reservation(number);
+    hnsm__backend_release_reservation(number);
     return HNSM_E_OUTOFMEMORY;
 }
 
@@ -295,15 +227,13 @@ HRESULT WINAPI HcnReserveGuestNetworkServicePort(HCN_GUESTNETWORKSERVICE GuestNe
         return HNSM_E_POINTER;
     *PortReservationHandle = NULL;
     char id[HNSM_GUID_TEXT];
-    hnsm_instance *inst;
     HRESULT hr = gns_of_handle(GuestNetworkService, id);
-    if (FAILED(hr) || FAILED(hr = reservation_instance(&inst)))
+    if (FAILED(hr))
         return hr;
     int64_t number;
-    hr = inst ? hnsm__gns_reserve_port(inst, id, (int)Protocol, (int)Access, Port, &number)
-              : hnsm__remote_reserve_port(id, (int)Protocol, (int)Access, Port, &number);
+    hr = hnsm__backend_reserve_port(id, (int)Protocol, (int)Access, Port, &number);
     if (SUCCEEDED(hr))
-        hr = reservation_handle(inst, number, PortReservationHandle);
+        hr = reservation_handle(number, PortReservationHandle);
     return hr;
 }
 
@@ -316,16 +246,14 @@ HRESULT WINAPI HcnReserveGuestNetworkServicePortRange(
         return HNSM_E_POINTER;
     *PortReservationHandle = NULL;
     char id[HNSM_GUID_TEXT];
-    hnsm_instance *inst;
     HRESULT hr = gns_of_handle(GuestNetworkService, id);
-    if (FAILED(hr) || FAILED(hr = reservation_instance(&inst)))
+    if (FAILED(hr))
         return hr;
     int64_t number;
     uint16_t start, end;
-    hr = inst ? hnsm__gns_reserve_range(inst, id, PortCount, &start, &end, &number)
-              : hnsm__remote_reserve_range(id, PortCount, &start, &end, &number);
+    hr = hnsm__backend_reserve_range(id, PortCount, &start, &end, &number);
     if (SUCCEEDED(hr))
-        hr = reservation_handle(inst, number, PortReservationHandle);
+        hr = reservation_handle(number, PortReservationHandle);
     if (SUCCEEDED(hr)) {
         PortRangeReservation->startingPort = start;
         PortRangeReservation->endingPort = end;
@@ -341,12 +269,8 @@ HRESULT WINAPI HcnReleaseGuestNetworkServicePortReservationHandle(HANDLE PortRes
     char key[HNSM_GUID_TEXT];
     if (!hnsm__handle_get(PortReservationHandle, HANDLE_KIND_PORT_RESERVATION, key))
         return hnsm__detail(HNSM_E_HANDLE, "not an open port reservation handle");
-    hnsm_instance *inst;
-    HRESULT hr = reservation_instance(&inst);
     int64_t number = (int64_t)strtoll(key, NULL, 10);
-    if (SUCCEEDED(hr))
-        hr = inst ? hnsm__gns_release_reservation(inst, number)
-                  : hnsm__remote_release_reservation(number);
+    HRESULT hr = hnsm__backend_release_reservation(number);
     /* Only one of two racing releases closes the handle; the other is stale. */
     if (SUCCEEDED(hr) && !hnsm__handle_close(PortReservationHandle, HANDLE_KIND_PORT_RESERVATION))
         hr = hnsm__detail(HNSM_E_HANDLE, "the reservation handle was released meanwhile");
@@ -363,14 +287,9 @@ HRESULT WINAPI HcnEnumerateGuestNetworkPortReservations(ULONG *ReturnCount,
         *PortEntries = NULL;
     if (!ReturnCount || !PortEntries)
         return HNSM_E_POINTER;
-    hnsm_instance *inst;
-    HRESULT hr = reservation_instance(&inst);
-    if (FAILED(hr))
-        return hr;
     hnsm_port_reservation *list = NULL;
     size_t count = 0;
-    hr = inst ? hnsm__gns_list_reservations(inst, &list, &count)
-              : hnsm__remote_list_reservations(&list, &count);
+    HRESULT hr = hnsm__backend_list_reservations(&list, &count);
     if (FAILED(hr))
         return hr;
     if (count) {

@@ -15,7 +15,7 @@
 #include <hnsmock/hnsmock.h>
 #include <stdbool.h>
 
-#include "gns.h"
+#include "backend.h"
 
 /* True when HNSIM_HNSD is set (read once). */
 bool hnsm__remote_enabled(void);

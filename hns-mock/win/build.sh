@@ -7,8 +7,8 @@
 #
 # Each DLL is linked statically (libgcc, winpthreads), so the three files are
 # all a Wine prefix needs; tools/wine-setup.sh copies them into system32.
-# The sources shared with the native library (hcn_api.c, the whole object
-# API, over backend_win.c; wire.c, wstr.c, guid.c, handles.c, detail.c,
+# The sources shared with the native library (hcn_api.c and hcn_service.c,
+# the whole HCN API, over backend_win.c; wire.c, wstr.c, guid.c, handles.c, detail.c,
 # hresult.c with its errors.def table) compile unchanged;
 # hnsd_link.c is the Winsock twin of remote.c and wirejson.c stands in for
 # cJSON. The native meson build does not need mingw; CC overrides the compiler.
@@ -30,7 +30,7 @@ shared="$root/hns-mock/wire.c $root/hns-mock/wstr.c $root/hns-mock/guid.c
   $here/hnsd_link.c $here/wirejson.c $root/hns-mock/hresult.c"
 # shellcheck disable=SC2086
 "$cc" $flags $link -o "$out/computenetwork.dll" "$root/hns-mock/hcn_api.c" \
-  "$here/backend_win.c" "$here/computenetwork.c" "$root/hns-mock/handles.c" \
+  "$root/hns-mock/hcn_service.c" "$here/backend_win.c" "$root/hns-mock/handles.c" \
   "$root/hns-mock/detail.c" $shared "$here/computenetwork.def" -lws2_32 -lole32 -lpthread
 # shellcheck disable=SC2086
 "$cc" $flags $link -o "$out/vmcompute.dll" "$here/vmcompute.c" $shared \
