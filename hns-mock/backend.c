@@ -92,30 +92,21 @@ struct hnsm_backend_subscription {
     void *context;
 };
 
-/* hnsd sends every notification; keep what the scope hears (notify.c's
- * table): a service callback everything but guest-network-service state
- * changes, a service's callback only its own, both ServiceDisconnect. */
+/* The canonical ID named by a notification's data (cJSON). */
+static bool event_id(const char *data, char out[HNSM_BACKEND_GUID_TEXT])
+{
+    cJSON *doc = cJSON_Parse(data);
+    const cJSON *id = cJSON_GetObjectItem(doc, "ID");
+    bool ok = cJSON_IsString(id) && hnsm__guid_canonical(id->valuestring, out);
+    cJSON_Delete(doc);
+    return ok;
+}
+
+/* hnsd sends every notification: keep what the scope hears. */
 static void remote_filter(uint32_t type, const char *data, void *context)
 {
     const hnsm_backend_subscription *sub = context;
-    bool gns_type = type == HcnNotificationGuestNetworkServiceStateChanged ||
-                    type == HcnNotificationGuestNetworkServiceInterfaceStateChanged;
-    bool wanted;
-    if (type == HcnNotificationServiceDisconnect)
-        wanted = true;
-    else if (!sub->on_gns)
-        wanted = !gns_type;
-    else if (!gns_type || !data)
-        wanted = false;
-    else {
-        cJSON *doc = cJSON_Parse(data);
-        const cJSON *id = cJSON_GetObjectItem(doc, "ID");
-        char canonical[HNSM_GUID_TEXT];
-        wanted = cJSON_IsString(id) && hnsm__guid_canonical(id->valuestring, canonical) &&
-                 strcmp(canonical, sub->gns_id) == 0;
-        cJSON_Delete(doc);
-    }
-    if (wanted)
+    if (hnsm__scope_hears(sub->on_gns, sub->gns_id, type, data, event_id))
         sub->fn(type, data, sub->context);
 }
 

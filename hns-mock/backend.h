@@ -50,4 +50,13 @@ HRESULT hnsm__backend_subscribe(bool on_gns, const char *gns_id, hnsm_event_fn f
                                 hnsm_backend_subscription **out);
 void hnsm__backend_unsubscribe(hnsm_backend_subscription *sub);
 
+/* Whether a subscription of that scope hears notification type, for the
+ * backends that receive every notification (hnsd sends them all): a service
+ * callback everything but guest-network-service state changes, a service's
+ * callback only the changes whose data names gns_id, both
+ * ServiceDisconnect (notify.c's table). event_id reads the canonical ID out
+ * of data with the backend's JSON reader. (event_scope.c) */
+bool hnsm__scope_hears(bool on_gns, const char *gns_id, uint32_t type, const char *data,
+                       bool (*event_id)(const char *data, char out[HNSM_BACKEND_GUID_TEXT]));
+
 #endif

@@ -84,29 +84,22 @@ struct hnsm_backend_subscription {
     void *context;
 };
 
-/* hnsd sends every notification; keep what the scope hears (notify.c's
- * table), as hns-mock/backend.c does for libhnsmock. */
+/* The canonical ID named by a notification's data (wirejson). */
+static bool event_id(const char *data, char out[HNSM_BACKEND_GUID_TEXT])
+{
+    wj_value doc, id;
+    char *text = NULL;
+    bool ok = wj_parse(data, strlen(data), &doc) && wj_member(&doc, "ID", &id) &&
+              (text = wj_string(&id, NULL)) && hnsm__guid_canonical(text, out);
+    free(text);
+    return ok;
+}
+
+/* hnsd sends every notification: keep what the scope hears. */
 static void scope_filter(uint32_t type, const char *data, void *context)
 {
     const hnsm_backend_subscription *sub = context;
-    bool gns_type = type == HcnNotificationGuestNetworkServiceStateChanged ||
-                    type == HcnNotificationGuestNetworkServiceInterfaceStateChanged;
-    bool wanted;
-    if (type == HcnNotificationServiceDisconnect)
-        wanted = true;
-    else if (!sub->on_gns)
-        wanted = !gns_type;
-    else if (!gns_type || !data)
-        wanted = false;
-    else {
-        wj_value doc, id;
-        char *text = NULL, canonical[HNSM_GUID_TEXT];
-        wanted = wj_parse(data, strlen(data), &doc) && wj_member(&doc, "ID", &id) &&
-                 (text = wj_string(&id, NULL)) && hnsm__guid_canonical(text, canonical) &&
-                 strcmp(canonical, sub->gns_id) == 0;
-        free(text);
-    }
-    if (wanted)
+    if (hnsm__scope_hears(sub->on_gns, sub->gns_id, type, data, event_id))
         sub->fn(type, data, sub->context);
 }
 

@@ -31,7 +31,7 @@ shared="$root/hns-mock/wire.c $root/hns-mock/wstr.c $root/hns-mock/guid.c
 # shellcheck disable=SC2086
 "$cc" $flags $link -o "$out/computenetwork.dll" "$root/hns-mock/hcn_api.c" \
   "$root/hns-mock/hcn_service.c" "$here/backend_win.c" "$root/hns-mock/handles.c" \
-  "$root/hns-mock/detail.c" $shared "$here/computenetwork.def" -lws2_32 -lole32 -lpthread
+  "$root/hns-mock/detail.c" "$root/hns-mock/event_scope.c" $shared "$here/computenetwork.def" -lws2_32 -lole32 -lpthread
 # shellcheck disable=SC2086
 "$cc" $flags $link -o "$out/vmcompute.dll" "$here/vmcompute.c" $shared \
   "$here/vmcompute.def" -lws2_32 -lole32
