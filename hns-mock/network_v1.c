@@ -187,6 +187,10 @@ cJSON *hnsm__network_v1_view(hnsm_instance *inst, const char *id, const cJSON *d
 
     cJSON_AddObjectToObject(v1, "AdditionalParams");
     cJSON_AddNumberToObject(v1, "CurrentEndpointCount", (double)count);
+    /* WSL reads the domain as DNSDomain from this view (hcn-api.md 1.6). */
+    const cJSON *dns_domain = cJSON_GetObjectItem(dns, "Domain");
+    if (cJSON_IsString(dns_domain))
+        cJSON_AddStringToObject(v1, "DNSDomain", dns_domain->valuestring);
     const cJSON *servers = cJSON_GetObjectItem(dns, "ServerList");
     if (cJSON_GetArraySize(servers)) {
         char list[1024] = "";
@@ -231,6 +235,18 @@ cJSON *hnsm__network_v1_view(hnsm_instance *inst, const char *id, const cJSON *d
             ipv6 = true;
     }
     cJSON_AddBoolToObject(v1, "IPv6", ipv6);
+    /* ... and a top-level InterfaceConstraint (hcn-api.md 1.6): the settings
+     * of the network's InterfaceConstraint policy. */
+    const cJSON *policy;
+    cJSON_ArrayForEach(policy, cJSON_GetObjectItem(doc, "Policies"))
+    {
+        const char *policy_type = hnsm__policy_type(policy);
+        if (policy_type && strcmp(policy_type, "InterfaceConstraint") == 0) {
+            cJSON_AddItemToObject(v1, "InterfaceConstraint",
+                                  cJSON_Duplicate(cJSON_GetObjectItem(policy, "Settings"), 1));
+            break;
+        }
+    }
     char layer[HNSM_GUID_TEXT];
     const cJSON *layer_id = cJSON_GetObjectItem(doc, "_LayerId");
     if (cJSON_IsString(layer_id)) {
