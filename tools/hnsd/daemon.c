@@ -299,6 +299,11 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     (void)h;
     fprintf(stderr, "hnsd: signal %d, stopping\n", signum);
+    /* No more events may reach the wake handle once it is closing. */
+    if (d.subscription) {
+        hnsm_unsubscribe(d.subscription);
+        d.subscription = NULL;
+    }
     if (d.socket_path[0])
         unlink(d.socket_path);
     close_handle_if_open((uv_handle_t *)&d.unix_server);
