@@ -81,8 +81,11 @@ typedef struct daemon_state {
     hnsm_instance *inst;
     char token[65];          /* hex secret for TCP clients; "" when no TCP */
     uv_pipe_t unix_server;
+    bool have_unix;          /* unix_server was initialised */
     uv_tcp_t tcp_server;
-    bool have_tcp;
+    bool have_tcp;           /* tcp_server was initialised */
+    bool have_signals;       /* sigterm and sigint were initialised */
+    bool have_wake;          /* wake was initialised */
     uv_signal_t sigterm, sigint;
     uv_async_t wake;         /* events are waiting */
     pthread_mutex_t event_lock;
@@ -298,7 +301,8 @@ static void close_handle_if_open(uv_handle_t *h)
 static void on_signal(uv_signal_t *h, int signum)
 {
     (void)h;
-    fprintf(stderr, "hnsd: signal %d, stopping\n", signum);
+    if (signum)
+        fprintf(stderr, "hnsd: signal %d, stopping\n", signum);
     /* No more events may reach the wake handle once it is closing. */
     if (d.subscription) {
         hnsm_unsubscribe(d.subscription);
@@ -306,14 +310,18 @@ static void on_signal(uv_signal_t *h, int signum)
     }
     if (d.socket_path[0])
         unlink(d.socket_path);
-    close_handle_if_open((uv_handle_t *)&d.unix_server);
+    if (d.have_unix)
+        close_handle_if_open((uv_handle_t *)&d.unix_server);
     if (d.have_tcp)
         close_handle_if_open((uv_handle_t *)&d.tcp_server);
     while (d.conns)
         conn_close(d.conns);
-    close_handle_if_open((uv_handle_t *)&d.sigterm);
-    close_handle_if_open((uv_handle_t *)&d.sigint);
-    close_handle_if_open((uv_handle_t *)&d.wake);
+    if (d.have_signals) {
+        close_handle_if_open((uv_handle_t *)&d.sigterm);
+        close_handle_if_open((uv_handle_t *)&d.sigint);
+    }
+    if (d.have_wake)
+        close_handle_if_open((uv_handle_t *)&d.wake);
 }
 
 /* The default socket: $XDG_RUNTIME_DIR/hnsim/hnsd.sock or /tmp/hnsim-UID/hnsd.sock. */
@@ -364,9 +372,9 @@ static int listen_unix(const options *o)
     char temp[1100];
     snprintf(temp, sizeof temp, "%s.%lu.tmp", d.socket_path, (unsigned long)getpid());
     unlink(temp);
-    int rc;
-    if ((rc = uv_pipe_init(d.loop, &d.unix_server, 0)) != 0 ||
-        (rc = uv_pipe_bind(&d.unix_server, temp)) != 0 ||
+    int rc = uv_pipe_init(d.loop, &d.unix_server, 0);
+    d.have_unix = rc == 0;
+    if (rc != 0 || (rc = uv_pipe_bind(&d.unix_server, temp)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&d.unix_server, 128, on_unix_connection)) != 0) {
         fprintf(stderr, "hnsd: cannot listen on %s: %s\n", temp, uv_strerror(rc));
         return -1;
@@ -416,14 +424,13 @@ static int listen_tcp(const options *o)
         fprintf(stderr, "hnsd: cannot write the token file %s\n", o->token_file);
         return -1;
     }
-    int rc;
-    if ((rc = uv_tcp_init(d.loop, &d.tcp_server)) != 0 ||
-        (rc = uv_tcp_bind(&d.tcp_server, (const struct sockaddr *)&addr, 0)) != 0 ||
+    int rc = uv_tcp_init(d.loop, &d.tcp_server);
+    d.have_tcp = rc == 0;
+    if (rc != 0 || (rc = uv_tcp_bind(&d.tcp_server, (const struct sockaddr *)&addr, 0)) != 0 ||
         (rc = uv_listen((uv_stream_t *)&d.tcp_server, 128, on_tcp_connection)) != 0) {
         fprintf(stderr, "hnsd: cannot listen on %s: %s\n", o->tcp, uv_strerror(rc));
         return -1;
     }
-    d.have_tcp = true;
     return 0;
 }
 
@@ -509,11 +516,12 @@ int hnsd_main(int argc, char **argv)
         return 1;
     }
     int status = 1;
-    if (uv_async_init(d.loop, &d.wake, on_wake) != 0 ||
-        hnsm_subscribe(d.inst, on_event, NULL, &d.subscription) != 0)
+    d.have_wake = uv_async_init(d.loop, &d.wake, on_wake) == 0;
+    if (!d.have_wake || hnsm_subscribe(d.inst, on_event, NULL, &d.subscription) != 0)
         goto out;
     uv_signal_init(d.loop, &d.sigterm);
     uv_signal_init(d.loop, &d.sigint);
+    d.have_signals = true;
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     uv_signal_start(&d.sigint, on_signal, SIGINT);
     if (o.tcp && listen_tcp(&o) != 0)
@@ -526,10 +534,13 @@ int hnsd_main(int argc, char **argv)
     uv_run(d.loop, UV_RUN_DEFAULT);
     status = 0;
 out:
-    if (d.subscription)
+    if (d.subscription) {
         hnsm_unsubscribe(d.subscription);
+        d.subscription = NULL;
+    }
     if (status != 0) {
-        /* Startup failed: close what was opened and let the loop finish it. */
+        /* Startup failed: close what was opened and let the loop finish it
+         * (on_signal with signal 0 is that clean-up). */
         on_signal(&d.sigterm, 0);
         uv_run(d.loop, UV_RUN_DEFAULT);
     }
