@@ -4,6 +4,8 @@
  *   hnsim diag list networks|endpoints|namespaces|loadbalancers|sdnroutes|all [-d] [--json]
  *   hnsim demo [--store PATH] [--seed N] [--profile P]
  *   hnsim serve --store FILE [...]   (the hnsd daemon, see tools/hnsd/daemon.c)
+ *   hnsim trace --from IP[:PORT] --to IP:PORT/PROTO [--json]   (trace.c)
+ *   hnsim vfp list-ports | list-rules --port P                 (trace.c)
  *
  * Further subcommands (run, trace, reach, vfp, import, serve, graph) join as
  * the simulator grows; `hnsim help` lists what this build has.
@@ -31,6 +33,11 @@ static void usage(FILE *out)
             "  serve --store FILE [--socket PATH] [--tcp 127.0.0.1:PORT --token-file F]\n"
             "        [--profile P] [--seed N] [--ready-fd N] [--pid-file F]\n"
             "                        run hnsd: serve the store to other processes\n"
+            "  trace [--store PATH | --hnsd SOCKET] [--node-ip IP] --from IP[:PORT]\n"
+            "        --to IP:PORT/PROTO [--size N] [--json]\n"
+            "                        walk a packet through the node's VFP program\n"
+            "  vfp list-ports | list-rules --port ID|IP|host|external [--layer L] [--group G]\n"
+            "                        the node's vSwitch ports and rules, like `vfpctrl`\n"
             "  help                  this text\n"
             "\n"
             "The store is a SQLite file written by libhnsmock (HNSIM_STORE by default).\n");
@@ -49,6 +56,10 @@ int main(int argc, char **argv)
         return cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "trace") == 0)
+        return cmd_trace(argc - 1, argv + 1);
+    if (strcmp(cmd, "vfp") == 0)
+        return cmd_vfp(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;
