@@ -67,6 +67,7 @@ net_cluster *net_cluster_new(uint64_t seed)
 static void port_clear(net__port *p)
 {
     free(p->name);
+    free(p->label);
     vfp_port_free(p->vfp);
     memset(p, 0, sizeof *p);
 }
@@ -338,9 +339,12 @@ static void plan_free(sync_plan *p, size_t n_rules)
     for (size_t i = 0; p->rules && i < n_rules; i++)
         vfp_ruleset_release(p->rules[i]);
     free(p->rules);
-    for (size_t i = 0; i < p->n_ports; i++)
+    for (size_t i = 0; i < p->n_ports; i++) {
         if (!p->ports[i].seen) /* ports created for this plan */
             port_clear(&p->ports[i]);
+        else
+            free(p->ports[i].label); /* the plan's copy; the node keeps its own */
+    }
     free(p->ports);
 }
 
@@ -364,6 +368,10 @@ static int plan_ports(net_node *n, const hns_view *v, sync_plan *plan)
             return -1;
         }
         p->ip = ep->ip;
+        char *label = ep->name ? strdup(ep->name) : NULL;
+        if (ep->name && !label)
+            return -1;
+        p->label = label; /* a reused port's old label stays with the node's list */
         port_network(p, v, ep);
     }
     return 0; /* the view is sorted by ID, so the list is too */
@@ -415,9 +423,12 @@ int net_node_sync(net_node *n, char **error)
     }
     vfp_port_install(n->host.vfp, plan.rules[plan.n_ports]);
     vfp_port_install(n->external.vfp, plan.rules[plan.n_ports + 1]);
-    for (size_t i = 0; i < n->n_ports; i++)
+    for (size_t i = 0; i < n->n_ports; i++) {
         if (!find_port(plan.ports, plan.n_ports, n->ports[i].name))
             port_clear(&n->ports[i]);
+        else
+            free(n->ports[i].label); /* replaced by the plan's copy */
+    }
     free(n->ports);
     for (size_t i = 0; i < plan.n_ports; i++)
         plan.ports[i].seen = false;

@@ -177,6 +177,7 @@ typedef struct net_place {
     net_place_kind kind;
     char node[64];   /* node name ("" for external) */
     char name[80];   /* endpoint ID, pod name, external host name */
+    char label[80];  /* a Windows endpoint's Name ("" otherwise) */
     vfp_addr ip;     /* address */
     uint16_t port;   /* port */
 } net_place;

@@ -21,6 +21,7 @@ typedef struct net__route {
 /* A vSwitch port of a Windows node. */
 typedef struct net__port {
     char *name;           /* endpoint ID, or the host/external port name */
+    char *label;          /* the endpoint's Name (NULL when it has none) */
     vfp_addr ip;          /* endpoint address (family 0 for host/external) */
     vfp_port *vfp;        /* rules and flows */
     bool overlay;         /* on an Overlay network */

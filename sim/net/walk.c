@@ -38,6 +38,7 @@ typedef struct walker {
     bool routed;
     vfp_addr next_hop;
     net_reason hook_reason;
+    const vfp_rule *hook_rule; /* the rule the note below is about */
     char hook_note[160];
 } walker;
 
@@ -127,7 +128,8 @@ static void drop(walker *k, const char *node, const char *at, net_reason r, cons
     end(k, NET_DROPPED, r, detail);
 }
 
-static void deliver(walker *k, net_place_kind kind, const char *node, const char *name)
+static void deliver(walker *k, net_place_kind kind, const char *node, const char *name,
+                    const char *label)
 {
     net_step *s = step(k, node, name, "deliver");
     if (!s)
@@ -136,6 +138,7 @@ static void deliver(walker *k, net_place_kind kind, const char *node, const char
     to->kind = kind;
     copy(to->node, sizeof to->node, node);
     copy(to->name, sizeof to->name, name);
+    copy(to->label, sizeof to->label, label);
     to->ip = k->pkt.dst;
     to->port = k->pkt.dst_port;
     end(k, NET_DELIVERED, NET_REASON_DELIVERED, NULL);
@@ -219,6 +222,7 @@ static vfp_hook_verdict apply(void *ctx, const vfp_action_context *ac, vfp_packe
     walker *k = ctx;
     const vfp_action *a = &ac->rule->action;
     k->hook_note[0] = 0;
+    k->hook_rule = ac->rule;
     switch (a->type) {
     case VFP_ACTION_LB_NAT:
     case VFP_ACTION_SNAT:
@@ -265,6 +269,10 @@ static void record_hits(walker *k, const net_node *n, const char *port, const vf
             copy(s->object, sizeof s->object, h->rule->cookie.object_id);
             s->policy = h->rule->cookie.policy_index;
             copy(s->note, sizeof s->note, h->rule->cookie.text);
+            if (h->rule == k->hook_rule && k->hook_note[0]) {
+                size_t len = strlen(s->note);
+                snprintf(s->note + len, sizeof s->note - len, "; %s", k->hook_note);
+            }
         } else if (h->kind == VFP_HIT_FLOW) {
             copy(s->note, sizeof s->note, "return traffic of an existing flow");
         } else {
@@ -309,17 +317,14 @@ static bool eval_port(walker *k, net_node *n, net__port *p, vfp_direction dir)
     k->node = n;
     k->port = p->name;
     k->hook_reason = NET_REASON_DROPPED_RULE;
+    k->hook_rule = NULL;
+    k->hook_note[0] = 0;
     vfp_packet in = k->pkt;
     in.direction = dir;
     vfp_result r;
     k->pkt.direction = dir;
     vfp_evaluate(rs, k->what_if ? NULL : vfp_port_flows(p->vfp), &o, &in, &r);
     record_hits(k, n, p->name, &r);
-    if (k->hook_note[0] && k->w->n_steps) {
-        net_step *last = &k->w->steps[k->w->n_steps - 1];
-        size_t len = strlen(last->note);
-        snprintf(last->note + len, sizeof last->note - len, "%s%s", len ? "; " : "", k->hook_note);
-    }
     bool pass = r.verdict == VFP_VERDICT_ALLOW;
     if (pass) {
         k->pkt = r.output;
@@ -374,7 +379,7 @@ static void underlay(walker *k, const vfp_addr *next_hop, bool encapsulated, uin
     const net__external *e = net__external_by_ip(c, next_hop);
     if (e && !encapsulated) {
         snprintf(s->note, sizeof s->note, "to external host %s", e->name);
-        deliver(k, NET_PLACE_EXTERNAL, "", e->name);
+        deliver(k, NET_PLACE_EXTERNAL, "", e->name, NULL);
         return;
     }
     if (encapsulated || net__is_cluster_address(c, next_hop)) {
@@ -385,6 +390,7 @@ static void underlay(walker *k, const vfp_addr *next_hop, bool encapsulated, uin
     snprintf(s->note, sizeof s->note, "leaves the modelled network towards %s", hop);
     net_place *to = &k->w->to;
     to->kind = NET_PLACE_EXTERNAL;
+    copy(to->name, sizeof to->name, "world");
     to->ip = k->pkt.dst;
     to->port = k->pkt.dst_port;
     end(k, NET_FORWARDED, NET_REASON_FORWARDED, NULL);
@@ -429,13 +435,13 @@ static void port_in(walker *k, net_node *n, net__port *p, bool from_host)
         return;
     }
     if (eval_port(k, n, p, VFP_DIR_IN))
-        deliver(k, NET_PLACE_POD, n->name, p->name);
+        deliver(k, NET_PLACE_POD, n->name, p->name, p->label);
 }
 
 static void host_in(walker *k, net_node *n)
 {
     if (eval_port(k, n, &n->host, VFP_DIR_IN))
-        deliver(k, NET_PLACE_HOST, n->name, "host");
+        deliver(k, NET_PLACE_HOST, n->name, "host", NULL);
 }
 
 /* A packet in node n's vSwitch (from a port, the host or the wire). */
@@ -543,11 +549,11 @@ static void linux_forward(walker *k, net_node *n)
 {
     const net__pod *pod = net__linux_pod(n, &k->pkt.dst);
     if (pod) {
-        deliver(k, NET_PLACE_POD, n->name, pod->name);
+        deliver(k, NET_PLACE_POD, n->name, pod->name, NULL);
         return;
     }
     if (vfp_addr_compare(&k->pkt.dst, &n->ip) == 0) {
-        deliver(k, NET_PLACE_HOST, n->name, "host");
+        deliver(k, NET_PLACE_HOST, n->name, "host", NULL);
         return;
     }
     const net__route *r = net__route_lookup(n->routes, n->n_routes, &k->pkt.dst);
@@ -603,6 +609,7 @@ static net_place locate(net_cluster *c, const vfp_addr *ip, net_node **node, net
         if (pod || pt) {
             p.kind = NET_PLACE_POD;
             copy(p.name, sizeof p.name, pod ? pod->name : pt->name);
+            copy(p.label, sizeof p.label, pt ? pt->label : NULL);
         } else if (vfp_addr_compare(&n->ip, ip) == 0) {
             p.kind = NET_PLACE_HOST;
             copy(p.name, sizeof p.name, "host");

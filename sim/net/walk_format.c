@@ -95,8 +95,9 @@ static void place_text(buf *b, const char *label, const net_place *p)
     char ip[VFP_ADDR_TEXT] = "-";
     if (p->ip.family)
         vfp_addr_format(&p->ip, ip);
-    put(b, "%s: %s %s%s%s (%s:%u)\n", label, place_kind(p->kind), p->node, p->node[0] ? " " : "",
-        p->name, ip, p->port);
+    put(b, "%s: %s %s%s%s%s%s%s (%s:%u)\n", label, place_kind(p->kind), p->node,
+        p->node[0] ? " " : "", p->label, p->label[0] ? " [" : "", p->name, p->label[0] ? "]" : "",
+        ip, p->port);
 }
 
 int net_walk_format_text(const net_walk *w, char **out)
@@ -148,6 +149,8 @@ static cJSON *place_json(const net_place *p)
     cJSON_AddStringToObject(o, "kind", place_kind(p->kind));
     cJSON_AddStringToObject(o, "node", p->node);
     cJSON_AddStringToObject(o, "name", p->name);
+    if (p->label[0])
+        cJSON_AddStringToObject(o, "label", p->label);
     cJSON_AddStringToObject(o, "ip", ip);
     cJSON_AddNumberToObject(o, "port", p->port);
     return o;

@@ -50,11 +50,12 @@ typedef enum lb_site {
     LB_SITE_EXTERNAL,      /* the external port: clients outside the node */
 } lb_site;
 
-static void note_stats(vfp_compile_stats *s, size_t *field)
-{
-    if (s)
-        (*field)++;
-}
+/* Counts a skipped item in stats (which may be NULL). */
+#define NOTE_SKIP(stats, field)                                                                    \
+    do {                                                                                           \
+        if (stats)                                                                                 \
+            (stats)->field++;                                                                      \
+    } while (0)
 
 static int ipv4(const vfp_addr *a)
 {
@@ -121,7 +122,7 @@ static vfp_dip *lb_dips(const hns_view *v, const hv_loadbalancer *lb, uint16_t p
     for (size_t i = 0; i < lb->n_backends; i++) {
         const hv_endpoint *ep = hns_view_endpoint(v, lb->backend_ids[i]);
         if (!ep || !ipv4(&ep->ip)) {
-            note_stats(stats, &stats->missing_backends);
+            NOTE_SKIP(stats, missing_backends);
             continue;
         }
         dips[(*n)++] = (vfp_dip){ep->ip, port};
@@ -230,7 +231,7 @@ static int add_lbs(vfp_builder *b, const hns_view *v, lb_site site, int group, i
             }
             for (size_t k = 0; rc == 0 && k < lb->n_frontend_vips; k++) {
                 if (!ipv4(&lb->frontend_vips[k])) {
-                    note_stats(stats, &stats->skipped_ipv6);
+                    NOTE_SKIP(stats, skipped_ipv6);
                     continue;
                 }
                 rc = add_lb_rule(b, target, site, lb, m, &lb->frontend_vips[k], dips, n_dips, o);
@@ -294,17 +295,17 @@ static int add_acl_rule(vfp_builder *b, int group, const char *owner, const hv_a
 {
     vfp_match m;
     if (a->action < HV_ACL_ALLOW || a->action > HV_ACL_PASS) { /* no Action: HNS has no default */
-        note_stats(stats, &stats->skipped_bad_lists);
+        NOTE_SKIP(stats, skipped_bad_lists);
         return 0;
     }
     if (acl_match(a, &m) < 0) {
         acl_match_free(&m);
-        note_stats(stats, &stats->skipped_bad_lists);
+        NOTE_SKIP(stats, skipped_bad_lists);
         return 0;
     }
     if (ipv6_only(m.local_addrs, m.n_local_addrs) || ipv6_only(m.remote_addrs, m.n_remote_addrs)) {
         acl_match_free(&m);
-        note_stats(stats, &stats->skipped_ipv6);
+        NOTE_SKIP(stats, skipped_ipv6);
         return 0;
     }
     const char *verb = a->action == HV_ACL_ALLOW ? "Allow" : a->action == HV_ACL_BLOCK ? "Block" : "Pass";
@@ -416,7 +417,7 @@ static int add_outbound_nat(vfp_builder *b, int group, const hv_endpoint *ep,
 {
     for (size_t i = 0; i < n->n_exceptions; i++) {
         if (!ipv4(&n->exceptions[i].addr)) {
-            note_stats(stats, &stats->skipped_ipv6);
+            NOTE_SKIP(stats, skipped_ipv6);
             continue;
         }
         int rc = add_nat_exception(b, group, ep, n, &n->exceptions[i]);
@@ -473,7 +474,7 @@ static int add_inbound_allow(vfp_builder *b, int group, const hv_endpoint *ep)
                           .flow_ttl = VFP_TTL_TCP,
                           .cookie = {.object_id = ep->id,
                                      .policy_index = -1,
-                                     .text = "replies to inbound flows skip OutBoundNAT"}};
+                                     .text = "inbound flow: its replies skip OutBoundNAT"}};
     spec.action.type = VFP_ACTION_ALLOW;
     return vfp_builder_add_rule(b, group, &spec);
 }
