@@ -79,6 +79,7 @@ static void node_free(net_node *n)
     for (size_t i = 0; i < n->n_ports; i++)
         port_clear(&n->ports[i]);
     free(n->ports);
+    free(n->by_ip);
     port_clear(&n->host);
     port_clear(&n->external);
     hns_view_free(n->view);
@@ -293,8 +294,49 @@ net__port *net__port_by_name(net_node *n, const char *name)
 
 net__port *net__port_by_ip(net_node *n, const vfp_addr *ip)
 {
-    const hv_endpoint *ep = n->view ? hns_view_endpoint_by_ip(n->view, ip) : NULL;
-    return ep && !ep->is_remote ? net__port_by_name(n, ep->id) : NULL;
+    size_t lo = 0, hi = n->n_ports;
+    while (lo < hi) { /* the first port whose address is not below ip */
+        size_t mid = lo + (hi - lo) / 2;
+        if (vfp_addr_compare(&n->ports[n->by_ip[mid]].ip, ip) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < n->n_ports && vfp_addr_compare(&n->ports[n->by_ip[lo]].ip, ip) == 0)
+        return &n->ports[n->by_ip[lo]];
+    return NULL;
+}
+
+/* The ports' address index; equal addresses keep ID order (the view's
+ * choice between duplicates is the first by ID). */
+typedef struct ip_slot {
+    vfp_addr ip;
+    size_t index;
+} ip_slot;
+
+static int compare_slot(const void *a, const void *b)
+{
+    const ip_slot *x = a, *y = b;
+    int c = vfp_addr_compare(&x->ip, &y->ip);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static size_t *index_by_ip(const net__port *ports, size_t n)
+{
+    ip_slot *slots = malloc((n ? n : 1) * sizeof *slots);
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (slots && idx) {
+        for (size_t i = 0; i < n; i++)
+            slots[i] = (ip_slot){ports[i].ip, i};
+        qsort(slots, n, sizeof *slots, compare_slot);
+        for (size_t i = 0; i < n; i++)
+            idx[i] = slots[i].index;
+    } else {
+        free(idx);
+        idx = NULL;
+    }
+    free(slots);
+    return idx;
 }
 
 vfp_ruleset *net_node_port_rules(net_node *n, const char *port)
@@ -410,7 +452,9 @@ int net_node_sync(net_node *n, char **error)
     if (hns_view_take(n->inst, &v, error) != 0)
         return -1;
     sync_plan plan = {0};
-    if (plan_ports(n, v, &plan) < 0 || plan_rules(n, v, &plan) < 0) {
+    size_t *by_ip = NULL;
+    if (plan_ports(n, v, &plan) < 0 || plan_rules(n, v, &plan) < 0 ||
+        !(by_ip = index_by_ip(plan.ports, plan.n_ports))) {
         plan_free(&plan, plan.n_ports + 2);
         hns_view_free(v);
         *error = message("net_node_sync: out of memory or a rule the compiler refused");
@@ -434,6 +478,8 @@ int net_node_sync(net_node *n, char **error)
         plan.ports[i].seen = false;
     n->ports = plan.ports;
     n->n_ports = plan.n_ports;
+    free(n->by_ip);
+    n->by_ip = by_ip;
     free(plan.rules);
     hns_view_free(n->view);
     n->view = v;

@@ -74,6 +74,7 @@ struct net_node {
     hns_view *view;
     net__port *ports;       /* endpoint ports sorted by name */
     size_t n_ports;
+    size_t *by_ip;          /* indexes into ports, sorted by address */
     net__port host;         /* host vNIC */
     net__port external;     /* physical NIC */
     uint16_t snat_lo, snat_hi;
