@@ -84,6 +84,7 @@ static void node_free(net_node *n)
     port_clear(&n->external);
     hns_view_free(n->view);
     net__snat_free(n);
+    net__faults_free(n);
     net__linux_free(n);
     free(n->routes);
     free(n->name);
@@ -433,6 +434,12 @@ static int plan_rules(net_node *n, const hns_view *v, sync_plan *plan)
     if (vfp_compile_host(v, &o, &plan->rules[plan->n_ports], NULL) != 0 ||
         vfp_compile_external(v, &o, &plan->rules[plan->n_ports + 1], NULL) != 0)
         return -1;
+    for (size_t i = 0; i < plan->n_ports + 2; i++) {
+        const char *port = i < plan->n_ports    ? plan->ports[i].name
+                           : i == plan->n_ports ? VFP_PORT_HOST_NAME
+                                                : VFP_PORT_EXTERNAL_NAME;
+        plan->rules[i] = net__diverge(n, port, plan->rules[i]);
+    }
     return 0;
 }
 

@@ -123,6 +123,24 @@ int net_linux_add_service(net_node *n, const char *ip, uint16_t port, uint8_t pr
 /* The SNAT port range of a Windows node (default 49152-65535). */
 int net_node_set_snat_range(net_node *n, uint16_t lo, uint16_t hi);
 
+/* Ways VFP can differ from HNS (divergence.c has the table and the
+ * field-bug entries). */
+typedef enum net_vfp_fault_kind {
+    NET_VFP_SKIP_GROUP = 1, /* the group is programmed empty (B6, A8.3) */
+    NET_VFP_KEEP_GROUP,     /* the group keeps the rules it has now (A8.1) */
+    NET_VFP_DUPLICATE_RULES, /* every rule of the group twice (A8.2) */
+    NET_VFP_DROP_LAYER,     /* the layer is not programmed (E1: DECAP_IN) */
+} net_vfp_fault_kind;
+
+/* Adds a divergence applied by every later net_node_sync of n: on port
+ * (an endpoint ID, VFP_PORT_HOST_NAME, VFP_PORT_EXTERNAL_NAME; NULL = every
+ * port), in layer, to group (NULL for DROP_LAYER). Returns 0 or -1. */
+int net_node_add_vfp_fault(net_node *n, net_vfp_fault_kind kind, const char *port,
+                           const char *layer, const char *group);
+
+/* Removes every divergence (the next sync programs what HNS says). */
+void net_node_clear_vfp_faults(net_node *n);
+
 /* Reads the node's HNS state and installs fresh rulesets on its ports.
  * Returns 0, or -1 with *error (malloc'd; caller frees). */
 int net_node_sync(net_node *n, char **error);
@@ -156,7 +174,7 @@ typedef enum net_verdict {
     X(LOOP, "routing loop")                                                                        \
     X(BAD_PACKET, "bad packet")                                                                    \
     X(UNKNOWN_SOURCE, "no pod, node or external host has the source address")                      \
-    X(VNI_MISMATCH, "no network for the VXLAN VNI")                                                \
+    X(NO_DECAP, "no DECAP_IN rule for the VXLAN network")                                         \
     X(DROPPED_RULE, "dropped by a rule")
 
 typedef enum net_reason {

@@ -60,6 +60,8 @@ typedef struct net__pod {
     char name[80];
 } net__pod;
 
+typedef struct net__fault net__fault;
+
 struct net_node {
     net_cluster *cluster;
     char *name;
@@ -82,6 +84,8 @@ struct net_node {
     size_t n_pools;
     char **owners;          /* port names that own SNAT ports */
     size_t n_owners;
+    net__fault *faults;     /* VFP divergences (divergence.c) */
+    size_t n_faults;
 
     /* Linux */
     bool has_pod_cidr;
@@ -157,6 +161,15 @@ const char *net__snat_owner(net_node *n, const vfp_addr *ip, uint8_t protocol, u
 
 /* Frees the node's pools. */
 void net__snat_free(net_node *n);
+
+/* ---- divergence.c ---- */
+
+/* fresh with the node's faults for port applied (a new ruleset; fresh is
+ * released), or fresh itself when none applies. */
+vfp_ruleset *net__diverge(const net_node *n, const char *port, vfp_ruleset *fresh);
+
+/* Frees the node's faults. */
+void net__faults_free(net_node *n);
 
 /* ---- linux.c ---- */
 

@@ -492,29 +492,41 @@ static void from_windows_host(walker *k, net_node *n)
         after_out(k, n, true);
 }
 
-/* 1 when node n has an overlay network with VXLAN network id vni. */
-static bool has_vni(const net_node *n, uint32_t vni)
+/* The DECAP_IN rule of node n for vni (a counted ruleset reference in
+ * *held), or NULL when the external port has none (field-bugs E1). */
+static const vfp_rule *decap_rule(net_node *n, uint32_t vni, vfp_ruleset **held)
 {
-    for (size_t i = 0; n->view && i < n->view->n_networks; i++)
-        for (size_t j = 0; j < n->view->networks[i].n_subnets; j++)
-            if (n->view->networks[i].subnets[j].vsid == vni)
-                return true;
-    return false;
+    char id[64];
+    vfp_decap_rule_id(vni, id, sizeof id);
+    *held = vfp_port_acquire(n->external.vfp);
+    const vfp_layer *l = *held ? vfp_ruleset_layer(*held, VFP_DECAP_LAYER) : NULL;
+    const vfp_group *g = l ? vfp_layer_group(l, VFP_DECAP_GROUP) : NULL;
+    return g ? vfp_group_rule(g, id) : NULL;
 }
 
 static void arrive_windows(walker *k, net_node *n, bool encapsulated, uint32_t vni)
 {
     if (encapsulated) {
-        if (!has_vni(n, vni)) {
-            char note[80];
-            snprintf(note, sizeof note, "no network with VNI %u on the node", vni);
-            drop(k, n->name, VFP_PORT_EXTERNAL_NAME, NET_REASON_VNI_MISMATCH, note);
-            return;
+        vfp_ruleset *rs;
+        const vfp_rule *r = decap_rule(n, vni, &rs);
+        if (!r) {
+            char note[96];
+            snprintf(note, sizeof note, "no %s rule for VXLAN VNI %u on the external port",
+                     VFP_DECAP_LAYER, vni);
+            drop(k, n->name, VFP_PORT_EXTERNAL_NAME, NET_REASON_NO_DECAP, note);
+        } else {
+            net_step *s = step(k, n->name, VFP_PORT_EXTERNAL_NAME, "decap");
+            if (s) {
+                copy(s->layer, sizeof s->layer, VFP_DECAP_LAYER);
+                copy(s->group, sizeof s->group, VFP_DECAP_GROUP);
+                copy(s->rule, sizeof s->rule, r->id);
+                copy(s->object, sizeof s->object, r->cookie.object_id);
+                snprintf(s->note, sizeof s->note, "%s decapsulated", r->cookie.text);
+            }
         }
-        net_step *s = step(k, n->name, VFP_PORT_EXTERNAL_NAME, "decap");
-        if (s)
-            snprintf(s->note, sizeof s->note, "VXLAN VNI %u decapsulated", vni);
-        vswitch(k, n, false);
+        vfp_ruleset_release(rs);
+        if (r)
+            vswitch(k, n, false);
         return;
     }
     if (!eval_port(k, n, &n->external, VFP_DIR_IN))

@@ -11,6 +11,7 @@
  */
 #include "compile.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -767,6 +768,64 @@ static int add_node_overlay_routes(vfp_builder *b, const hns_view *v, vfp_direct
     return 0;
 }
 
+/* The DECAP_IN layer of the external port: one rule per overlay VNI,
+ * matching the outer VXLAN packet (UDP to the node, VxlanPort or 4789). */
+static int add_decap_layer(vfp_builder *b, const hns_view *v, const vfp_compile_options *o)
+{
+    int layer = -1, group = -1;
+    uint32_t seen[64]; /* VNIs already given a rule (a node has a handful) */
+    size_t n_seen = 0;
+    for (size_t i = 0; i < v->n_networks; i++) {
+        const hv_network *net = &v->networks[i];
+        if (strcasecmp(net->type ? net->type : "", "Overlay") != 0)
+            continue;
+        if (layer < 0) {
+            layer = add_layer(b, VFP_DECAP_LAYER, 1, VFP_LAYER_CONTINUE);
+            group = add_group(b, layer, VFP_DECAP_GROUP, 10, VFP_DIR_IN, VFP_MATCH_PRIORITY);
+            if (group < 0)
+                return group;
+        }
+        for (size_t j = 0; j < net->n_subnets; j++) {
+            uint32_t vni = net->subnets[j].vsid;
+            char id[64], text[160];
+            vfp_decap_rule_id(vni, id, sizeof id);
+            bool dup = false;
+            for (size_t k = 0; k < n_seen; k++)
+                dup = dup || seen[k] == vni;
+            if (!vni || dup || n_seen == sizeof seen / sizeof seen[0])
+                continue;
+            seen[n_seen++] = vni;
+            snprintf(text, sizeof text, "VXLAN VNI %u of network %s", vni, net->name ? net->name : net->id);
+            uint16_t proto = VFP_PROTO_UDP;
+            uint16_t udp = net->vxlan_port ? net->vxlan_port : 4789;
+            vfp_port_range port = {udp, udp};
+            vfp_addr_range local = single(&o->host_ip);
+            vfp_rule_spec r = {.id = id,
+                               .priority = PRIO_ROUTE,
+                               .flags = VFP_RULE_TERMINATING,
+                               .cookie = {.object_id = net->id, .policy_index = -1, .text = text}};
+            r.match.protocols = &proto;
+            r.match.n_protocols = 1;
+            r.match.local_ports = &port;
+            r.match.n_local_ports = 1;
+            if (ipv4(&o->host_ip)) {
+                r.match.local_addrs = &local;
+                r.match.n_local_addrs = 1;
+            }
+            r.action.type = VFP_ACTION_ALLOW;
+            int rc = vfp_builder_add_rule(b, group, &r);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+void vfp_decap_rule_id(uint32_t vni, char *out, size_t size)
+{
+    snprintf(out, size, "DECAP_VXLAN_%u", vni);
+}
+
 int vfp_compile_host(const hns_view *v, const vfp_compile_options *o, vfp_ruleset **out,
                      vfp_compile_stats *stats)
 {
@@ -804,5 +863,7 @@ int vfp_compile_external(const hns_view *v, const vfp_compile_options *o, vfp_ru
         rc = add_lbs(b, v, LB_SITE_EXTERNAL, g, -1, o, stats);
     if (rc == 0)
         rc = add_node_overlay_routes(b, v, VFP_DIR_IN, 0);
+    if (rc == 0)
+        rc = add_decap_layer(b, v, o);
     return finish(b, rc, out);
 }

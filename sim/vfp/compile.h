@@ -25,6 +25,10 @@
  *   20 VNET_ROUTING_LAYER VNET_GROUP_PA_ROUTE_IPV4_OUT  overlay routes, only
  *                                              for networks with HostRoute
  *  external port (IN = arriving from the physical network)
+ *    1 DECAP_IN       DECAP_IN_IPv4            DECAP_VXLAN_<vni> per overlay VNI:
+ *                                              the outer VXLAN packet (UDP 4789
+ *                                              or VxlanPort to the node) is
+ *                                              decapsulated (field-bugs E1)
  *    5 VNET_ROUTING_LAYER VNET_GROUP_PA_ROUTE_IPV4_IN   overlay routes for
  *                                              NodePort traffic to other nodes
  *   10 SLB_NAT_LAYER  SLB_GROUP_NAT_IPv4_IN    NAT_* lbnat: NodePorts,
@@ -73,6 +77,13 @@ extern "C" {
 /* The well-known port names of a node besides its endpoints. */
 #define VFP_PORT_HOST_NAME "Container NIC"
 #define VFP_PORT_EXTERNAL_NAME "ExternalPort"
+
+/* The external port's decapsulation layer and group, and the id of the
+ * rule that accepts VXLAN traffic of one VNI (the walker looks it up when
+ * an encapsulated packet arrives). */
+#define VFP_DECAP_LAYER "DECAP_IN"
+#define VFP_DECAP_GROUP "DECAP_IN_IPv4"
+void vfp_decap_rule_id(uint32_t vni, char *out, size_t size);
 
 /* Flow TTLs the compiler puts on stateful rules (seconds of virtual time). */
 #define VFP_TTL_TCP 240

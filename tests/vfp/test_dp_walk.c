@@ -722,6 +722,114 @@ static void overlay_host_to_pod_needs_host_route(void **state)
     world_free(w);
 }
 
+/* ---- VFP diverging from HNS ---------------------------------------------------------------- */
+
+static void outbound_nat_rules_missing(void **state)
+{
+    (void)state;
+    /* field-bugs B6: the endpoint has OutBoundNAT in HNS, the port has no rules. */
+    world *w = l2bridge("ws2022", 1, 1);
+    net_add_external(w->c, "site", "1.1.1.1");
+    assert_int_equal(net_node_add_vfp_fault(w->node[0], NET_VFP_SKIP_GROUP, w->pod[0][0],
+                                            "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_OUT"),
+                     0);
+    dp_sync(w->node[0]);
+    net_walk r = walk(w, "10.244.1.10", 40000, "1.1.1.1", 443, VFP_PROTO_TCP, 100);
+    assert_verdict(&r, NET_DELIVERED, NET_REASON_DELIVERED);
+    assert_addr(&r.output.src, "10.244.1.10"); /* left un-NATed */
+    net_walk reply;
+    assert_int_equal(net_walk_reply(w->c, &r, NULL, &reply), 0);
+    assert_verdict(&reply, NET_DROPPED, NET_REASON_NO_ROUTE); /* nobody routes pod IPs back */
+    net_walk_clear(&reply);
+    net_walk_clear(&r);
+    r = walk(w, "10.244.1.10", 40000, VIP, 80, VFP_PROTO_TCP, 100); /* services still work */
+    assert_verdict(&r, NET_DELIVERED, NET_REASON_DELIVERED);
+    net_walk_clear(&r);
+    /* The other pod's port is programmed as HNS says. */
+    vfp_ruleset *rs = net_node_port_rules(w->node[0], w->pod[0][0]);
+    const vfp_group *g = vfp_layer_group(vfp_ruleset_layer(rs, "SLB_NAT_LAYER"), "SLB_GROUP_NAT_IPv4_OUT");
+    assert_int_equal(g->n_rules, 0);
+    vfp_ruleset_release(rs);
+    net_node_clear_vfp_faults(w->node[0]);
+    dp_sync(w->node[0]);
+    rs = net_node_port_rules(w->node[0], w->pod[0][0]);
+    g = vfp_layer_group(vfp_ruleset_layer(rs, "SLB_NAT_LAYER"), "SLB_GROUP_NAT_IPv4_OUT");
+    assert_int_equal(g->n_rules, 5); /* three exceptions, SNAT TCP and UDP */
+    vfp_ruleset_release(rs);
+    world_free(w);
+}
+
+static void lb_dsr_rules_missing_on_one_port(void **state)
+{
+    (void)state;
+    /* field-bugs A8.3: one pod cannot reach the service, its neighbour can. */
+    world *w = l2bridge("ws2022", 1, 1);
+    net_node_add_vfp_fault(w->node[0], NET_VFP_SKIP_GROUP, w->pod[0][1], "LB_DSR", "LB_DSR_IPv4_OUT");
+    dp_sync(w->node[0]);
+    net_walk bad = walk(w, "10.244.1.11", 40000, VIP, 80, VFP_PROTO_TCP, 100);
+    assert_verdict(&bad, NET_DROPPED, NET_REASON_NO_ROUTE);
+    net_walk good = walk(w, "10.244.1.10", 40000, VIP, 80, VFP_PROTO_TCP, 100);
+    assert_verdict(&good, NET_DELIVERED, NET_REASON_DELIVERED);
+    net_walk_clear(&good);
+    net_walk_clear(&bad);
+    world_free(w);
+}
+
+static void stale_and_duplicate_lb_rules(void **state)
+{
+    (void)state;
+    world *w = l2bridge("ws2022", 1, 1);
+    /* A8.1: the LB is replaced by one with a single backend; the port keeps
+     * the old rule and its deleted DIP. */
+    net_node_add_vfp_fault(w->node[0], NET_VFP_KEEP_GROUP, w->pod[0][1], "LB_DSR", "LB_DSR_IPv4_OUT");
+    free(dp_call(w->hns[0], HNSM_LOADBALANCER, HNSM_OP_DELETE, w->lb[0], NULL, "{}"));
+    char *one[1] = {w->remote[0][0]};
+    char *lb = dp_lb(w->hns[0], one, 1, VIP, 6, 80, 8080, 0, 1, NULL, 0);
+    dp_sync(w->node[0]);
+    vfp_ruleset *stale = net_node_port_rules(w->node[0], w->pod[0][1]);
+    vfp_ruleset *fresh = net_node_port_rules(w->node[0], w->pod[0][0]);
+    const vfp_group *sg = vfp_layer_group(vfp_ruleset_layer(stale, "LB_DSR"), "LB_DSR_IPv4_OUT");
+    const vfp_group *fg = vfp_layer_group(vfp_ruleset_layer(fresh, "LB_DSR"), "LB_DSR_IPv4_OUT");
+    assert_int_equal(sg->rules[0].action.u.lb_nat.n_dips, 2);
+    assert_string_equal(sg->rules[0].cookie.object_id, w->lb[0]);
+    assert_int_equal(fg->rules[0].action.u.lb_nat.n_dips, 1);
+    assert_string_equal(fg->rules[0].cookie.object_id, lb);
+    vfp_ruleset_release(stale);
+    vfp_ruleset_release(fresh);
+    /* A8.2: duplicated rules on every port of the node. */
+    net_node_clear_vfp_faults(w->node[0]);
+    net_node_add_vfp_fault(w->node[0], NET_VFP_DUPLICATE_RULES, NULL, "LB_DSR", "LB_DSR_IPv4_OUT");
+    dp_sync(w->node[0]);
+    vfp_ruleset *dup = net_node_port_rules(w->node[0], "10.244.1.10");
+    const vfp_group *dg = vfp_layer_group(vfp_ruleset_layer(dup, "LB_DSR"), "LB_DSR_IPv4_OUT");
+    assert_int_equal(dg->n_rules, 2);
+    assert_string_equal(dg->rules[0].id, dg->rules[1].id);
+    vfp_ruleset_release(dup);
+    free(lb);
+    world_free(w);
+}
+
+static void decap_in_lost(void **state)
+{
+    (void)state;
+    /* field-bugs E1: without DECAP_IN the node drops VXLAN traffic. */
+    world *w = overlay(0, 1500);
+    net_node_add_vfp_fault(w->node[1], NET_VFP_DROP_LAYER, VFP_PORT_EXTERNAL_NAME, "DECAP_IN", NULL);
+    dp_sync(w->node[1]);
+    net_walk r = walk(w, "10.244.1.10", 40000, "10.244.2.11", 80, VFP_PROTO_TCP, 100);
+    assert_verdict(&r, NET_DROPPED, NET_REASON_NO_DECAP);
+    net_walk_clear(&r);
+    net_node_clear_vfp_faults(w->node[1]);
+    dp_sync(w->node[1]);
+    r = walk(w, "10.244.1.10", 40000, "10.244.2.11", 80, VFP_PROTO_TCP, 100);
+    assert_verdict(&r, NET_DELIVERED, NET_REASON_DELIVERED);
+    const net_step *d = find_step(&r, "decap", "DECAP_VXLAN_4096");
+    assert_non_null(d);
+    assert_string_equal(d->object, w->net[1]);
+    net_walk_clear(&r);
+    world_free(w);
+}
+
 /* ---- output -------------------------------------------------------------------------------- */
 
 static char *read_file(const char *path)
@@ -864,6 +972,10 @@ int main(void)
         cmocka_unit_test(windows_service_with_linux_backend),
         cmocka_unit_test(linux_service_dnat_from_windows),
         cmocka_unit_test(overlay_host_to_pod_needs_host_route),
+        cmocka_unit_test(outbound_nat_rules_missing),
+        cmocka_unit_test(lb_dsr_rules_missing_on_one_port),
+        cmocka_unit_test(stale_and_duplicate_lb_rules),
+        cmocka_unit_test(decap_in_lost),
         cmocka_unit_test(golden_service_trace),
         cmocka_unit_test(matrix_with_expectations),
     };
