@@ -80,6 +80,7 @@ static void node_free(net_node *n)
         port_clear(&n->ports[i]);
     free(n->ports);
     free(n->by_ip);
+    free(n->host_ips);
     port_clear(&n->host);
     port_clear(&n->external);
     hns_view_free(n->view);
@@ -239,6 +240,16 @@ const net__external *net__external_by_ip(const net_cluster *c, const vfp_addr *i
         if (vfp_addr_compare(&c->externals[i].ip, ip) == 0)
             return &c->externals[i];
     return NULL;
+}
+
+bool net__is_host_address(const net_node *n, const vfp_addr *ip)
+{
+    if (vfp_addr_compare(&n->ip, ip) == 0)
+        return true;
+    for (size_t i = 0; i < n->n_host_ips; i++)
+        if (vfp_addr_compare(&n->host_ips[i], ip) == 0)
+            return true;
+    return false;
 }
 
 bool net__is_cluster_address(const net_cluster *c, const vfp_addr *ip)
@@ -443,6 +454,18 @@ static int plan_rules(net_node *n, const hns_view *v, sync_plan *plan)
     return 0;
 }
 
+/* The addresses of the host's vNIC endpoints in v (malloc'd, never NULL
+ * unless out of memory). */
+static vfp_addr *host_addresses(const hns_view *v, size_t *n)
+{
+    vfp_addr *a = malloc((v->n_endpoints + 1) * sizeof *a);
+    *n = 0;
+    for (size_t i = 0; a && i < v->n_endpoints; i++)
+        if (v->endpoints[i].host_vnic && v->endpoints[i].ip.family == VFP_FAMILY_IPV4)
+            a[(*n)++] = v->endpoints[i].ip;
+    return a;
+}
+
 static char *message(const char *text)
 {
     return strdup(text);
@@ -459,9 +482,11 @@ int net_node_sync(net_node *n, char **error)
     if (hns_view_take(n->inst, &v, error) != 0)
         return -1;
     sync_plan plan = {0};
-    size_t *by_ip = NULL;
-    if (plan_ports(n, v, &plan) < 0 || plan_rules(n, v, &plan) < 0 ||
+    size_t *by_ip = NULL, n_host_ips = 0;
+    vfp_addr *host_ips = host_addresses(v, &n_host_ips);
+    if (!host_ips || plan_ports(n, v, &plan) < 0 || plan_rules(n, v, &plan) < 0 ||
         !(by_ip = index_by_ip(plan.ports, plan.n_ports))) {
+        free(host_ips);
         plan_free(&plan, plan.n_ports + 2);
         hns_view_free(v);
         *error = message("net_node_sync: out of memory or a rule the compiler refused");
@@ -487,6 +512,9 @@ int net_node_sync(net_node *n, char **error)
     n->n_ports = plan.n_ports;
     free(n->by_ip);
     n->by_ip = by_ip;
+    free(n->host_ips);
+    n->host_ips = host_ips;
+    n->n_host_ips = n_host_ips;
     free(plan.rules);
     hns_view_free(n->view);
     n->view = v;

@@ -77,6 +77,8 @@ struct net_node {
     net__port *ports;       /* endpoint ports sorted by name */
     size_t n_ports;
     size_t *by_ip;          /* indexes into ports, sorted by address */
+    vfp_addr *host_ips;     /* host vNIC endpoint addresses (the node address aside) */
+    size_t n_host_ips;
     net__port host;         /* host vNIC */
     net__port external;     /* physical NIC */
     uint16_t snat_lo, snat_hi;
@@ -133,6 +135,9 @@ net__port *net__port_by_name(net_node *n, const char *name);
 
 /* The endpoint port with address ip, or NULL. */
 net__port *net__port_by_ip(net_node *n, const vfp_addr *ip);
+
+/* 1 when ip is one of node n's own addresses (node address, host vNICs). */
+bool net__is_host_address(const net_node *n, const vfp_addr *ip);
 
 /* The node with address ip, or NULL. */
 net_node *net__node_by_ip(const net_cluster *c, const vfp_addr *ip);

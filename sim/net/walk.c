@@ -461,7 +461,7 @@ static void vswitch(walker *k, net_node *n, bool from_host)
     if (p) {
         snprintf(s->note, sizeof s->note, "to port %s%s", p->name, owner ? " (owns the SNAT port)" : "");
         port_in(k, n, p, from_host);
-    } else if (vfp_addr_compare(&k->pkt.dst, &n->ip) == 0) {
+    } else if (net__is_host_address(n, &k->pkt.dst)) {
         copy(s->note, sizeof s->note, "to the host vNIC");
         host_in(k, n);
     } else {
@@ -622,7 +622,7 @@ static net_place locate(net_cluster *c, const vfp_addr *ip, net_node **node, net
             p.kind = NET_PLACE_POD;
             copy(p.name, sizeof p.name, pod ? pod->name : pt->name);
             copy(p.label, sizeof p.label, pt ? pt->label : NULL);
-        } else if (vfp_addr_compare(&n->ip, ip) == 0) {
+        } else if (n->windows ? net__is_host_address(n, ip) : vfp_addr_compare(&n->ip, ip) == 0) {
             p.kind = NET_PLACE_HOST;
             copy(p.name, sizeof p.name, "host");
         } else {

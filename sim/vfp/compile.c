@@ -41,8 +41,12 @@ enum {
 
 /* LoadBalancerPortMappingFlags bit kube-proxy calls VipExternalIP (consumers.md 2.4). */
 #define LB_MAPPING_VIP_EXTERNAL_IP 0x10
-/* LoadBalancerFlags bit 1: direct server return. */
+/* LoadBalancerFlags: 1 direct server return, 2 IPv6 (hcn-api.md 2.5). */
 #define LB_FLAG_DSR 0x1
+#define LB_FLAG_IPV6 0x2
+/* NatFlags (PortMapping, OutBoundNAT): 1 LocalRoutedVip, 2 IPv6 (hcn-api.md 2.9). */
+#define NAT_FLAG_LOCAL_ROUTED_VIP 0x1
+#define NAT_FLAG_IPV6 0x2
 
 /* Where a load-balancer frontend is programmed. */
 typedef enum lb_site {
@@ -116,14 +120,21 @@ static vfp_addr lb_source(const hv_loadbalancer *lb, const vfp_compile_options *
 static vfp_dip *lb_dips(const hns_view *v, const hv_loadbalancer *lb, uint16_t port, size_t *n,
                         vfp_compile_stats *stats)
 {
+    /* Counted for the first mapping only: one count per missing backend. */
+    if (lb->n_mappings && port != lb->mappings[0].internal_port)
+        stats = NULL;
     vfp_dip *dips = calloc(lb->n_backends ? lb->n_backends : 1, sizeof *dips);
     *n = 0;
     if (!dips)
         return NULL;
     for (size_t i = 0; i < lb->n_backends; i++) {
         const hv_endpoint *ep = hns_view_endpoint(v, lb->backend_ids[i]);
-        if (!ep || !ipv4(&ep->ip)) {
+        if (!ep) {
             NOTE_SKIP(stats, missing_backends);
+            continue;
+        }
+        if (!ipv4(&ep->ip)) {
+            NOTE_SKIP(stats, skipped_ipv6);
             continue;
         }
         dips[(*n)++] = (vfp_dip){ep->ip, port};
@@ -216,6 +227,10 @@ static int add_lbs(vfp_builder *b, const hns_view *v, lb_site site, int group, i
 {
     for (size_t i = 0; i < v->n_loadbalancers; i++) {
         const hv_loadbalancer *lb = &v->loadbalancers[i];
+        if (lb->flags & LB_FLAG_IPV6) { /* an IPv6 LB: not compiled (IPv4 only) */
+            NOTE_SKIP(stats, skipped_ipv6);
+            continue;
+        }
         int target = (dsr_group >= 0 && (lb->flags & LB_FLAG_DSR)) ? dsr_group : group;
         for (size_t j = 0; j < lb->n_mappings; j++) {
             const hv_lb_mapping *m = &lb->mappings[j];
@@ -279,15 +294,18 @@ static void acl_match_free(vfp_match *m)
     free((void *)m->remote_ports);
 }
 
-/* 1 when every address of the list is IPv6 (such an ACL has no IPv4 rule). */
-static int ipv6_only(const vfp_addr_range *r, size_t n)
+/* Drops the IPv6 items of an address list (compiled into IPv4 groups only).
+ * Returns 1 when the list had items and none is left: the ACL has no IPv4
+ * rule at all. */
+static int keep_ipv4(const vfp_addr_range **list, size_t *n)
 {
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (r[i].lo.family != VFP_FAMILY_IPV6)
-            return 0;
-    return 1;
+    vfp_addr_range *r = (vfp_addr_range *)*list;
+    size_t had = *n, kept = 0;
+    for (size_t i = 0; i < had; i++)
+        if (r[i].lo.family == VFP_FAMILY_IPV4)
+            r[kept++] = r[i];
+    *n = kept;
+    return had && !kept;
 }
 
 /* Adds ACL a (policy policy_index of object owner) to group. */
@@ -304,7 +322,9 @@ static int add_acl_rule(vfp_builder *b, int group, const char *owner, const hv_a
         NOTE_SKIP(stats, skipped_bad_lists);
         return 0;
     }
-    if (ipv6_only(m.local_addrs, m.n_local_addrs) || ipv6_only(m.remote_addrs, m.n_remote_addrs)) {
+    int no_local = keep_ipv4(&m.local_addrs, &m.n_local_addrs);
+    int no_remote = keep_ipv4(&m.remote_addrs, &m.n_remote_addrs);
+    if (no_local || no_remote) {
         acl_match_free(&m);
         NOTE_SKIP(stats, skipped_ipv6);
         return 0;
@@ -314,9 +334,12 @@ static int add_acl_rule(vfp_builder *b, int group, const char *owner, const hv_a
     char id[128], text[256];
     if (a->id && *a->id)
         snprintf(id, sizeof id, "%s%s", a->host_rule ? "HOST_" : "", a->id);
+    else if (a->tier_name)
+        snprintf(id, sizeof id, "%sACL_%s_%d_%zu", a->host_rule ? "HOST_" : "", owner,
+                 a->policy_index, seq);
     else
-        snprintf(id, sizeof id, "%sACL_%s_%zu", a->host_rule ? "HOST_" : "", owner, seq);
-    snprintf(text, sizeof text, "%s%s %s %s prio %u%s%s%s%s", a->tier_name ? "TierAcl " : "ACL ",
+        snprintf(id, sizeof id, "%sACL_%s_%d", a->host_rule ? "HOST_" : "", owner, a->policy_index);
+    snprintf(text, sizeof text, "%s%s %s %s prio %u%s%s%s%s", a->tier_name ? "TierAcl " : "ACL",
              a->tier_name ? a->tier_name : "", verb, dir, a->priority,
              a->remote_addresses ? " remote " : "", a->remote_addresses ? a->remote_addresses : "",
              a->remote_ports ? " ports " : "", a->remote_ports ? a->remote_ports : "");
@@ -425,6 +448,10 @@ static int add_outbound_nat(vfp_builder *b, int group, const hv_endpoint *ep,
         if (rc < 0)
             return rc;
     }
+    if (n->flags & NAT_FLAG_IPV6) { /* an IPv6 OutBoundNAT: IPv4 only */
+        NOTE_SKIP(stats, skipped_ipv6);
+        return 0;
+    }
     vfp_addr vip = ipv4(&n->vip) ? n->vip : o->host_ip;
     if (!ipv4(&vip))
         return 0;
@@ -532,11 +559,22 @@ static int add_encap_rule(vfp_builder *b, int group, vfp_direction dir, const ch
     return vfp_builder_add_rule(b, group, &spec);
 }
 
+/* The DR MAC for a remote address: its RemoteSubnetRoute's (the peer's
+ * distributed router), else the network's own. */
+static const uint8_t *remote_dr_mac(const hv_network *net, const vfp_addr *ip)
+{
+    for (size_t i = 0; i < net->n_remote_subnets; i++) {
+        vfp_addr_range r = prefix_range(&net->remote_subnets[i].destination);
+        if (vfp_addr_compare(&r.lo, ip) <= 0 && vfp_addr_compare(ip, &r.hi) <= 0)
+            return net->remote_subnets[i].dr_mac;
+    }
+    return net->has_dr_mac ? net->dr_mac : NULL;
+}
+
 /* Overlay: a routeencap rule per remote endpoint and per RemoteSubnetRoute. */
 static int add_overlay_routes(vfp_builder *b, int group, vfp_direction dir, const hns_view *v,
                               const hv_network *net)
 {
-    const uint8_t *dr = net->has_dr_mac ? net->dr_mac : NULL;
     for (size_t i = 0; i < v->n_endpoints; i++) {
         const hv_endpoint *r = &v->endpoints[i];
         if (!r->is_remote || !ipv4(&r->ip) || !ipv4(&r->provider_address) ||
@@ -548,8 +586,8 @@ static int add_overlay_routes(vfp_builder *b, int group, vfp_direction dir, cons
         snprintf(id, sizeof id, "REMOTE_EP_%s", ip);
         snprintf(text, sizeof text, "remote endpoint %s via PA %s", ip, pa);
         hv_prefix host = {r->ip, 32};
-        int rc = add_encap_rule(b, group, dir, id, &host, network_vni(net, &r->ip), &r->provider_address,
-                                dr, r->id, -1, text);
+        int rc = add_encap_rule(b, group, dir, id, &host, network_vni(net, &r->ip),
+                                &r->provider_address, remote_dr_mac(net, &r->ip), r->id, -1, text);
         if (rc < 0)
             return rc;
     }
@@ -571,34 +609,47 @@ static int add_overlay_routes(vfp_builder *b, int group, vfp_direction dir, cons
     return 0;
 }
 
-/* SDNRoute endpoint policies: paroute to their next hop. */
-static int add_sdn_routes(vfp_builder *b, int group, const hv_endpoint *ep)
+/* One paroute rule of an SDNRoute policy or an SDN route object. */
+static int add_route_rule(vfp_builder *b, int group, const char *owner, const hv_route *rt)
 {
-    for (size_t i = 0; i < ep->n_routes; i++) {
-        const hv_route *rt = &ep->routes[i];
-        if (rt->policy_index < 0 || !ipv4(&rt->destination.addr))
-            continue;
-        char id[96], text[128], p[VFP_ADDR_TEXT], nh[VFP_ADDR_TEXT] = "on-link";
-        vfp_addr_format(&rt->destination.addr, p);
-        if (ipv4(&rt->next_hop))
-            vfp_addr_format(&rt->next_hop, nh);
-        snprintf(id, sizeof id, "SDNROUTE_%s_%u", p, rt->destination.length);
-        snprintf(text, sizeof text, "SDNRoute %s/%u -> %s%s", p, rt->destination.length, nh,
-                 rt->need_encap ? " NeedEncap" : "");
-        vfp_addr_range r = prefix_range(&rt->destination);
-        vfp_rule_spec spec = {.id = id,
-                              .priority = PRIO_ROUTE,
-                              .flags = VFP_RULE_TERMINATING,
-                              .cookie = {.object_id = ep->id, .policy_index = rt->policy_index, .text = text}};
-        spec.match.remote_addrs = &r;
-        spec.match.n_remote_addrs = 1;
-        spec.action.type = VFP_ACTION_ROUTE;
-        spec.action.u.route.next_hop = rt->next_hop;
-        int rc = vfp_builder_add_rule(b, group, &spec);
-        if (rc < 0)
-            return rc;
+    char id[96], text[128], p[VFP_ADDR_TEXT], nh[VFP_ADDR_TEXT] = "on-link";
+    vfp_addr_format(&rt->destination.addr, p);
+    if (ipv4(&rt->next_hop))
+        vfp_addr_format(&rt->next_hop, nh);
+    snprintf(id, sizeof id, "SDNROUTE_%s_%u", p, rt->destination.length);
+    snprintf(text, sizeof text, "SDNRoute %s/%u -> %s%s", p, rt->destination.length, nh,
+             rt->need_encap ? " NeedEncap" : "");
+    vfp_addr_range r = prefix_range(&rt->destination);
+    vfp_rule_spec spec = {.id = id,
+                          .priority = PRIO_ROUTE,
+                          .flags = VFP_RULE_TERMINATING,
+                          .cookie = {.object_id = owner, .policy_index = rt->policy_index, .text = text}};
+    spec.match.remote_addrs = &r;
+    spec.match.n_remote_addrs = 1;
+    spec.action.type = VFP_ACTION_ROUTE;
+    spec.action.u.route.next_hop = rt->next_hop;
+    return vfp_builder_add_rule(b, group, &spec);
+}
+
+/* The routes of an endpoint: its SDNRoute policies, then the SDN route
+ * objects (HostComputeRoute) that list it, in view order. A prefix already
+ * routed by an earlier rule keeps that rule (LPM ties keep the first). */
+static int add_sdn_routes(vfp_builder *b, int group, const hns_view *v, const hv_endpoint *ep)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < ep->n_routes; i++)
+        if (ep->routes[i].policy_index >= 0 && ipv4(&ep->routes[i].destination.addr))
+            rc = add_route_rule(b, group, ep->id, &ep->routes[i]);
+    for (size_t i = 0; rc == 0 && i < v->n_sdn_routes; i++) {
+        const hv_sdn_route *sr = &v->sdn_routes[i];
+        bool listed = false;
+        for (size_t j = 0; j < sr->n_endpoints && !listed; j++)
+            listed = strcasecmp(sr->endpoint_ids[j], ep->id) == 0;
+        for (size_t j = 0; listed && rc == 0 && j < sr->n_routes; j++)
+            if (ipv4(&sr->routes[j].destination.addr))
+                rc = add_route_rule(b, group, sr->id, &sr->routes[j]);
     }
-    return 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------
@@ -606,7 +657,7 @@ static int add_sdn_routes(vfp_builder *b, int group, const hv_endpoint *ep)
  */
 
 static int add_port_mappings(vfp_builder *b, int group, lb_site site, const hns_view *v,
-                             const vfp_compile_options *o)
+                             const vfp_compile_options *o, vfp_compile_stats *stats)
 {
     for (size_t i = 0; i < v->n_endpoints; i++) {
         const hv_endpoint *ep = &v->endpoints[i];
@@ -614,8 +665,12 @@ static int add_port_mappings(vfp_builder *b, int group, lb_site site, const hns_
             continue;
         for (size_t j = 0; j < ep->n_port_mappings; j++) {
             const hv_port_mapping *pm = &ep->port_mappings[j];
-            /* NatFlags LocalRoutedVip (1) makes the host reach it too (K1). */
-            if (site == LB_SITE_HOST && !(pm->flags & 0x1))
+            if (pm->flags & NAT_FLAG_IPV6) { /* IPv4 only */
+                NOTE_SKIP(stats, skipped_ipv6);
+                continue;
+            }
+            /* NatFlags LocalRoutedVip makes the host reach it too (K1). */
+            if (site == LB_SITE_HOST && !(pm->flags & NAT_FLAG_LOCAL_ROUTED_VIP))
                 continue;
             vfp_addr front = ipv4(&pm->vip) ? pm->vip : o->host_ip;
             if (!ipv4(&front))
@@ -671,7 +726,7 @@ static int add_port_mappings(vfp_builder *b, int group, lb_site site, const hns_
 
 int vfp_endpoint_has_port(const hv_endpoint *ep)
 {
-    return ep && !ep->is_remote && ipv4(&ep->ip);
+    return ep && !ep->is_remote && !ep->host_vnic && ipv4(&ep->ip);
 }
 
 static int finish(vfp_builder *b, int rc, vfp_ruleset **out)
@@ -721,7 +776,7 @@ static int compile_endpoint_layers(vfp_builder *b, const hns_view *v, const hv_e
     if (net && strcasecmp(net->type ? net->type : "", "Overlay") == 0)
         rc = add_overlay_routes(b, route, VFP_DIR_OUT, v, net);
     if (rc == 0)
-        rc = add_sdn_routes(b, route, ep);
+        rc = add_sdn_routes(b, route, v, ep);
     return rc;
 }
 
@@ -768,57 +823,84 @@ static int add_node_overlay_routes(vfp_builder *b, const hns_view *v, vfp_direct
     return 0;
 }
 
-/* The DECAP_IN layer of the external port: one rule per overlay VNI,
- * matching the outer VXLAN packet (UDP to the node, VxlanPort or 4789). */
+/* The VNIs a node decapsulates: its overlay subnets' VSIDs and the
+ * IsolationIds of its remote subnet routes, each once. */
+typedef struct vni_set {
+    uint32_t *vni;
+    const hv_network **net; /* the first network naming it (the rule's cookie) */
+    size_t n;
+} vni_set;
+
+static int vni_add(vni_set *s, uint32_t vni, const hv_network *net)
+{
+    if (!vni)
+        return 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->vni[i] == vni)
+            return 0;
+    uint32_t *v = realloc(s->vni, (s->n + 1) * sizeof *v);
+    const hv_network **n = v ? realloc(s->net, (s->n + 1) * sizeof *n) : NULL;
+    if (v)
+        s->vni = v;
+    if (!n)
+        return VFP_ENOMEM;
+    s->net = n;
+    s->vni[s->n] = vni;
+    s->net[s->n++] = net;
+    return 0;
+}
+
+static int add_decap_rule(vfp_builder *b, int group, uint32_t vni, const hv_network *net,
+                          const vfp_compile_options *o)
+{
+    char id[64], text[160];
+    vfp_decap_rule_id(vni, id, sizeof id);
+    snprintf(text, sizeof text, "VXLAN VNI %u of network %s", vni, net->name ? net->name : net->id);
+    uint16_t proto = VFP_PROTO_UDP;
+    uint16_t udp = net->vxlan_port ? net->vxlan_port : 4789;
+    vfp_port_range port = {udp, udp};
+    vfp_addr_range local = single(&o->host_ip);
+    vfp_rule_spec r = {.id = id,
+                       .priority = PRIO_ROUTE,
+                       .flags = VFP_RULE_TERMINATING,
+                       .cookie = {.object_id = net->id, .policy_index = -1, .text = text}};
+    r.match.protocols = &proto;
+    r.match.n_protocols = 1;
+    r.match.local_ports = &port;
+    r.match.n_local_ports = 1;
+    if (ipv4(&o->host_ip)) {
+        r.match.local_addrs = &local;
+        r.match.n_local_addrs = 1;
+    }
+    r.action.type = VFP_ACTION_ALLOW;
+    return vfp_builder_add_rule(b, group, &r);
+}
+
+/* The DECAP_IN layer of the external port: one rule per VNI, matching the
+ * outer VXLAN packet (UDP to the node, the network's VxlanPort or 4789). */
 static int add_decap_layer(vfp_builder *b, const hns_view *v, const vfp_compile_options *o)
 {
-    int layer = -1, group = -1;
-    uint32_t seen[64]; /* VNIs already given a rule (a node has a handful) */
-    size_t n_seen = 0;
-    for (size_t i = 0; i < v->n_networks; i++) {
+    vni_set set = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < v->n_networks; i++) {
         const hv_network *net = &v->networks[i];
         if (strcasecmp(net->type ? net->type : "", "Overlay") != 0)
             continue;
-        if (layer < 0) {
-            layer = add_layer(b, VFP_DECAP_LAYER, 1, VFP_LAYER_CONTINUE);
-            group = add_group(b, layer, VFP_DECAP_GROUP, 10, VFP_DIR_IN, VFP_MATCH_PRIORITY);
-            if (group < 0)
-                return group;
-        }
-        for (size_t j = 0; j < net->n_subnets; j++) {
-            uint32_t vni = net->subnets[j].vsid;
-            char id[64], text[160];
-            vfp_decap_rule_id(vni, id, sizeof id);
-            bool dup = false;
-            for (size_t k = 0; k < n_seen; k++)
-                dup = dup || seen[k] == vni;
-            if (!vni || dup || n_seen == sizeof seen / sizeof seen[0])
-                continue;
-            seen[n_seen++] = vni;
-            snprintf(text, sizeof text, "VXLAN VNI %u of network %s", vni, net->name ? net->name : net->id);
-            uint16_t proto = VFP_PROTO_UDP;
-            uint16_t udp = net->vxlan_port ? net->vxlan_port : 4789;
-            vfp_port_range port = {udp, udp};
-            vfp_addr_range local = single(&o->host_ip);
-            vfp_rule_spec r = {.id = id,
-                               .priority = PRIO_ROUTE,
-                               .flags = VFP_RULE_TERMINATING,
-                               .cookie = {.object_id = net->id, .policy_index = -1, .text = text}};
-            r.match.protocols = &proto;
-            r.match.n_protocols = 1;
-            r.match.local_ports = &port;
-            r.match.n_local_ports = 1;
-            if (ipv4(&o->host_ip)) {
-                r.match.local_addrs = &local;
-                r.match.n_local_addrs = 1;
-            }
-            r.action.type = VFP_ACTION_ALLOW;
-            int rc = vfp_builder_add_rule(b, group, &r);
-            if (rc < 0)
-                return rc;
-        }
+        for (size_t j = 0; rc == 0 && j < net->n_subnets; j++)
+            rc = vni_add(&set, net->subnets[j].vsid, net);
+        for (size_t j = 0; rc == 0 && j < net->n_remote_subnets; j++)
+            rc = vni_add(&set, net->remote_subnets[j].isolation_id, net);
     }
-    return 0;
+    if (rc == 0 && set.n) {
+        int layer = add_layer(b, VFP_DECAP_LAYER, 1, VFP_LAYER_CONTINUE);
+        int group = add_group(b, layer, VFP_DECAP_GROUP, 10, VFP_DIR_IN, VFP_MATCH_PRIORITY);
+        rc = group < 0 ? group : 0;
+        for (size_t i = 0; rc == 0 && i < set.n; i++)
+            rc = add_decap_rule(b, group, set.vni[i], set.net[i], o);
+    }
+    free(set.vni);
+    free(set.net);
+    return rc;
 }
 
 void vfp_decap_rule_id(uint32_t vni, char *out, size_t size)
@@ -840,7 +922,7 @@ int vfp_compile_host(const hns_view *v, const vfp_compile_options *o, vfp_rulese
     int g = add_group(b, layer, "LB_OUT", 10, VFP_DIR_OUT, VFP_MATCH_PRIORITY);
     int rc = g < 0 ? g : add_lbs(b, v, LB_SITE_HOST, g, -1, o, stats);
     if (rc == 0)
-        rc = add_port_mappings(b, g, LB_SITE_HOST, v, o);
+        rc = add_port_mappings(b, g, LB_SITE_HOST, v, o, stats);
     if (rc == 0)
         rc = add_node_overlay_routes(b, v, VFP_DIR_OUT, 1);
     return finish(b, rc, out);
@@ -858,7 +940,7 @@ int vfp_compile_external(const hns_view *v, const vfp_compile_options *o, vfp_ru
         return VFP_ENOMEM;
     int layer = add_layer(b, "SLB_NAT_LAYER", 10, VFP_LAYER_CONTINUE);
     int g = add_group(b, layer, "SLB_GROUP_NAT_IPv4_IN", 10, VFP_DIR_IN, VFP_MATCH_PRIORITY);
-    int rc = g < 0 ? g : add_port_mappings(b, g, LB_SITE_EXTERNAL, v, o);
+    int rc = g < 0 ? g : add_port_mappings(b, g, LB_SITE_EXTERNAL, v, o, stats);
     if (rc == 0)
         rc = add_lbs(b, v, LB_SITE_EXTERNAL, g, -1, o, stats);
     if (rc == 0)

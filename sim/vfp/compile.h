@@ -116,7 +116,9 @@ int vfp_compile_external(const hns_view *v, const vfp_compile_options *o, vfp_ru
                          vfp_compile_stats *stats);
 
 /* 1 when ep gets a vSwitch port of its own: a local endpoint with an IPv4
- * address. */
+ * address that is not the host's vNIC (an endpoint in the HostDefault
+ * namespace, such as flannel's cbr0_ep, is the host port: its traffic is
+ * host traffic, field-bugs G1). */
 int vfp_endpoint_has_port(const hv_endpoint *ep);
 
 #ifdef __cplusplus

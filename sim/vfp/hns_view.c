@@ -734,6 +734,14 @@ static void free_loadbalancer(hv_loadbalancer *lb)
     free(lb->mappings);
 }
 
+static void read_namespace(const cJSON *doc, const char *id, void *item, bool *oom)
+{
+    hv_namespace *ns = item;
+    ns->id = dup_text(id, oom);
+    const char *type = string_of(cJSON_GetObjectItem(doc, "Type"));
+    ns->host_default = type && strcasecmp(type, "HostDefault") == 0;
+}
+
 static void free_sdn_route(hv_sdn_route *r)
 {
     free(r->id);
@@ -753,6 +761,9 @@ void hns_view_free(hns_view *v)
         free_loadbalancer(&v->loadbalancers[i]);
     for (size_t i = 0; i < v->n_sdn_routes; i++)
         free_sdn_route(&v->sdn_routes[i]);
+    for (size_t i = 0; i < v->n_namespaces; i++)
+        free(v->namespaces[i].id);
+    free(v->namespaces);
     free(v->networks);
     free(v->endpoints);
     free(v->loadbalancers);
@@ -829,6 +840,16 @@ static const kind_reader sdn_route_reader = {
     .query = PLAIN_QUERY,
     .size = sizeof(hv_sdn_route),
     .read = read_sdn_route,
+};
+
+static const kind_reader namespace_reader = {
+    .kind = HNSM_NAMESPACE,
+    .noun = "namespace",
+    .enumerate_api = "HcnEnumerateNamespaces",
+    .query_api = "HcnQueryNamespaceProperties",
+    .query = PLAIN_QUERY,
+    .size = sizeof(hv_namespace),
+    .read = read_namespace,
 };
 
 /* Sets *error (when error is not NULL and holds nothing yet) to a malloc'd
@@ -936,6 +957,18 @@ static int read_kind(hnsm_instance *inst, const kind_reader *k, void **items, si
     return rc;
 }
 
+/* Endpoints attached to a HostDefault namespace are the host's vNICs. */
+static void mark_host_vnics(hns_view *v)
+{
+    for (size_t i = 0; i < v->n_endpoints; i++) {
+        hv_endpoint *ep = &v->endpoints[i];
+        for (size_t j = 0; ep->namespace_id && j < v->n_namespaces; j++)
+            if (v->namespaces[j].host_default &&
+                strcasecmp(v->namespaces[j].id, ep->namespace_id) == 0)
+                ep->host_vnic = 1;
+    }
+}
+
 int hns_view_take(hnsm_instance *inst, hns_view **out, char **error)
 {
     if (error)
@@ -954,10 +987,12 @@ int hns_view_take(hnsm_instance *inst, hns_view **out, char **error)
         read_kind(inst, &endpoint_reader, (void **)&v->endpoints, &v->n_endpoints, error) ||
         read_kind(inst, &loadbalancer_reader, (void **)&v->loadbalancers, &v->n_loadbalancers,
                   error) ||
-        read_kind(inst, &sdn_route_reader, (void **)&v->sdn_routes, &v->n_sdn_routes, error)) {
+        read_kind(inst, &sdn_route_reader, (void **)&v->sdn_routes, &v->n_sdn_routes, error) ||
+        read_kind(inst, &namespace_reader, (void **)&v->namespaces, &v->n_namespaces, error)) {
         hns_view_free(v);
         return -1;
     }
+    mark_host_vnics(v);
     *out = v;
     return 0;
 }

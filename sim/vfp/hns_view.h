@@ -8,6 +8,8 @@
  * hnsm_call() (or through hnsd when no instance is given, the transport
  * `hnsim diag --hnsd` uses), queries each one as v2 JSON and keeps the
  * fields a packet can feel: addresses, subnets, VNI, provider addresses,
+ * which endpoints are the host's own vNICs (those in the HostDefault
+ * namespace, as flannel's cbr0_ep),
  * remote subnet routes, and the endpoint policies that become VFP rules
  * (ACL, TierAcl, OutBoundNAT, PortMapping, SDNRoute, ProviderAddress,
  * EncapOverhead) with their index in the object's Policies array, which the
@@ -102,6 +104,7 @@ typedef struct hv_endpoint {
     uint8_t prefix_length;     /* its PrefixLength */
     uint8_t mac[6];            /* MacAddress */
     int is_remote;             /* Flags bit 1 (IsRemoteEndpoint) */
+    int host_vnic;             /* attached to the HostDefault namespace: the host's own vNIC */
     vfp_addr provider_address; /* ProviderAddress policy (remote endpoints, overlay) */
     uint16_t encap_overhead;   /* EncapOverhead policy (0 = none) */
     hv_acl *acls;              /* ACL and TierAcl rules, in policy order */
@@ -181,6 +184,12 @@ typedef struct hv_sdn_route {
     size_t n_routes;
 } hv_sdn_route;
 
+/* A HostComputeNamespace (only what tells a host vNIC from a pod). */
+typedef struct hv_namespace {
+    char *id;         /* ID */
+    int host_default; /* Type HostDefault: endpoints in it are the host's vNICs */
+} hv_namespace;
+
 /* The whole view, every array sorted by ID. */
 typedef struct hns_view {
     hv_network *networks;
@@ -191,6 +200,8 @@ typedef struct hns_view {
     size_t n_loadbalancers;
     hv_sdn_route *sdn_routes;
     size_t n_sdn_routes;
+    hv_namespace *namespaces;
+    size_t n_namespaces;
 } hns_view;
 
 /* Reads the state of inst (or of the hnsd named by HNSIM_HNSD when inst is

@@ -570,6 +570,16 @@ int vfp_builder_reuse_group(vfp_builder *b, int layer, const vfp_ruleset *old,
     return (int)b->n_groups++;
 }
 
+/* The list an LPM group ranks by: the destination, which is the remote
+ * address of an OUT group and the local address of an IN group. */
+static void lpm_prefixes(const vfp_group *g, const vfp_match *m, const vfp_addr_range **list,
+                         size_t *n)
+{
+    bool in = g->direction == VFP_DIR_IN;
+    *list = in ? m->local_addrs : m->remote_addrs;
+    *n = in ? m->n_local_addrs : m->n_remote_addrs;
+}
+
 int vfp_builder_add_rule(vfp_builder *b, int group, const vfp_rule_spec *spec)
 {
     if (!b || !spec)
@@ -581,10 +591,10 @@ int vfp_builder_add_rule(vfp_builder *b, int group, const vfp_rule_spec *spec)
     build_group *bg = &b->groups[group];
     vfp_group *g = bg->group;
     if (g->match_type == VFP_MATCH_LPM) {
-        if (spec->match.n_remote_addrs > 1)
-            return VFP_ELPM;
-        if (spec->match.n_remote_addrs == 1 && spec->match.remote_addrs &&
-            vfp_range_prefix_length(&spec->match.remote_addrs[0]) < 0)
+        const vfp_addr_range *prefix;
+        size_t n_prefix;
+        lpm_prefixes(g, &spec->match, &prefix, &n_prefix);
+        if (n_prefix > 1 || (n_prefix == 1 && (!prefix || vfp_range_prefix_length(prefix) < 0)))
             return VFP_ELPM;
     }
     if (g->n_rules >= UINT32_MAX / 2)
@@ -655,10 +665,13 @@ static int sort_rules(vfp_group *g, vfp_tie_break tie_break)
     for (size_t i = 0; i < g->n_rules; i++) {
         const vfp_rule *r = &g->rules[i];
         keys[i].lpm = 0;
-        if (g->match_type == VFP_MATCH_LPM)
-            keys[i].lpm = r->match.n_remote_addrs
-                              ? 128u - (uint32_t)vfp_range_prefix_length(&r->match.remote_addrs[0])
-                              : 129u; /* no prefix = /0 of either family: least specific */
+        if (g->match_type == VFP_MATCH_LPM) {
+            const vfp_addr_range *prefix;
+            size_t n_prefix;
+            lpm_prefixes(g, &r->match, &prefix, &n_prefix);
+            keys[i].lpm = n_prefix ? 128u - (uint32_t)vfp_range_prefix_length(prefix)
+                                   : 129u; /* no prefix = /0 of either family: least specific */
+        }
         keys[i].priority = r->priority;
         keys[i].rank =
             tie_break == VFP_TIE_BLOCK_FIRST && r->action.type != VFP_ACTION_BLOCK ? 1 : 0;

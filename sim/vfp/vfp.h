@@ -48,7 +48,8 @@
  *    when it has group conditions, only to packets matching them. In each group
  *    the classifier picks the one best rule that matches: lowest priority
  *    number, ties broken as vfp_tie_break says; an LPM group picks the longest
- *    prefix on the remote address instead. No match in a group means "go on
+ *    prefix on the destination instead (the remote address of an OUT group,
+ *    the local address of an IN group). No match in a group means "go on
  *    with the next group".
  *
  *  - A matching rule with VFP_RULE_TERMINATING decides the layer at once. A
@@ -189,7 +190,7 @@ extern "C" {
     X(ENOENT, -4, "no such layer, group or rule")                                                  \
     X(EFAMILY, -5, "address family does not fit the group or the other address")                   \
     X(ERANGE, -6, "range with its low end above its high end")                                     \
-    X(ELPM, -7, "a rule of an LPM group needs at most one remote prefix")                          \
+    X(ELPM, -7, "a rule of an LPM group needs at most one destination prefix")                     \
     X(EINSTALLED, -8, "ruleset is already installed on a port")                                    \
     X(EPARSE, -9, "address, prefix or range text does not parse")
 
@@ -482,7 +483,7 @@ void vfp_rule_counters(const vfp_rule *rule, uint64_t *packets, uint64_t *bytes)
 /* How a group picks among matching rules (vfpctrl "Match type"). */
 typedef enum vfp_match_type {
     VFP_MATCH_PRIORITY = 1, /* "Priority-based match": lowest priority number */
-    VFP_MATCH_LPM,          /* longest prefix on the remote address, then priority */
+    VFP_MATCH_LPM,          /* longest destination prefix, then priority */
 } vfp_match_type;
 
 /* A group as the compiler describes it. */

@@ -903,8 +903,8 @@ static void test_acl_network_and_tiers(void **state)
     assert_int_equal(r->action.type, VFP_ACTION_BLOCK);
     assert_match(r, "", "", "169.254.169.254", "", "");
     assert_cookie(r, a, 2);
-    /* No Id: ACL_<endpoint>_<index among the endpoint's ACL rules>. */
-    snprintf(want, sizeof want, "ACL_%s_3", a);
+    /* No Id: ACL_<endpoint>_<policy index>_<rule index> for a TierAcl rule. */
+    snprintf(want, sizeof want, "ACL_%s_2_3", a);
     assert_string_equal(r->id, want);
 
     assert_rule_ids(group_of(rs, "FW_ADMIN_LAYER", "FW_TIER_bad_IPv4_IN"), "good");
@@ -1188,12 +1188,12 @@ static void test_overlay(void **state)
     assert_groups(rs, VFP_DECAP_LAYER, VFP_DECAP_GROUP ":10:IN");
     assert_groups(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_IN:10:IN:LPM");
     /* DECAP_IN: the outer VXLAN packet of the network's VNI (UDP 4789 to the
-     * node) is accepted; the peer's VNI is not a local subnet's. */
+     * node) is accepted, and so is the VNI a remote subnet route names. */
     g = group_of(rs, VFP_DECAP_LAYER, VFP_DECAP_GROUP);
     char decap[64];
     vfp_decap_rule_id(4096, decap, sizeof decap);
     assert_string_equal(decap, "DECAP_VXLAN_4096");
-    assert_rule_ids(g, decap);
+    assert_rule_ids(g, "DECAP_VXLAN_4096,DECAP_VXLAN_4097");
     r = &g->rules[0];
     assert_int_equal(r->action.type, VFP_ACTION_ALLOW);
     assert_int_equal(r->flags, VFP_RULE_TERMINATING);

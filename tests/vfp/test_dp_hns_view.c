@@ -860,8 +860,8 @@ static void every_call_failing_in_turn_fails_the_take_cleanly(void **state)
         free(error);
         failures++;
     }
-    /* 4 enumerates, 2 networks, 5 endpoints, 2 load balancers, 1 route. */
-    assert_int_equal(failures, 4 + 2 + 5 + 2 + 1);
+    /* 5 enumerates, 2 networks, 5 endpoints, 2 load balancers, 1 route, 1 namespace. */
+    assert_int_equal(failures, 5 + 2 + 5 + 2 + 1 + 1);
 }
 
 static void no_instance_and_no_hnsd_is_service_not_active(void **state)

@@ -248,7 +248,15 @@ static int list_ports(hnsm_instance *inst)
     }
     printf("ITEM LIST\n===========\n\n");
     printf("Port name : %s\nPort Friendly name : ExternalPort\n\n", VFP_PORT_EXTERNAL_NAME);
-    printf("Port name : %s\nPort Friendly name : Container NIC\n\n", VFP_PORT_HOST_NAME);
+    printf("Port name : %s\nPort Friendly name : Container NIC\n", VFP_PORT_HOST_NAME);
+    for (size_t i = 0; i < v->n_endpoints; i++) /* the host's vNIC endpoints (cbr0_ep) */
+        if (v->endpoints[i].host_vnic && v->endpoints[i].ip.family == VFP_FAMILY_IPV4) {
+            char ip[VFP_ADDR_TEXT];
+            vfp_addr_format(&v->endpoints[i].ip, ip);
+            printf("Host endpoint : %s (%s)\n", v->endpoints[i].name ? v->endpoints[i].name : "",
+                   ip);
+        }
+    printf("\n");
     for (size_t i = 0; i < v->n_endpoints; i++) {
         const hv_endpoint *ep = &v->endpoints[i];
         if (!vfp_endpoint_has_port(ep))
