@@ -306,6 +306,7 @@ static bool eval_port(walker *k, net_node *n, net__port *p, vfp_direction dir)
 {
     vfp_ruleset *rs = vfp_port_acquire(p->vfp);
     k->encap = k->routed = false;
+    k->next_hop = (vfp_addr){0};
     if (!rs)
         return true; /* a port with nothing programmed lets everything through */
     vfp_hooks hooks = {apply, k};
@@ -412,20 +413,27 @@ static void encapsulate(walker *k, net_node *n, const vfp_addr *pa, uint32_t vni
  */
 
 /* Leaves node n through its external port towards the underlay. */
-static void leave_node(walker *k, net_node *n)
+/* Leaves node n through its external port towards the underlay: to via
+ * when given (an SDN route's next hop), else by the host routing table. */
+static void leave_node_via(walker *k, net_node *n, const vfp_addr *via)
 {
     if (!eval_port(k, n, &n->external, VFP_DIR_OUT))
         return;
-    const net__route *r = net__route_lookup(n->routes, n->n_routes, &k->pkt.dst);
-    vfp_addr hop = r && r->via.family ? r->via : k->pkt.dst;
+    const net__route *r = via ? NULL : net__route_lookup(n->routes, n->n_routes, &k->pkt.dst);
+    vfp_addr hop = via ? *via : r && r->via.family ? r->via : k->pkt.dst;
     net_step *s = step(k, n->name, "route", "route");
     if (!s)
         return;
     char a[VFP_ADDR_TEXT];
     vfp_addr_format(&hop, a);
-    snprintf(s->note, sizeof s->note, "host routing table: next hop %s%s", a,
-             r ? "" : " (default route)");
+    snprintf(s->note, sizeof s->note, "%s: next hop %s%s", via ? "SDN route" : "host routing table",
+             a, via || r ? "" : " (default route)");
     underlay(k, &hop, false, 0);
+}
+
+static void leave_node(walker *k, net_node *n)
+{
+    leave_node_via(k, n, NULL);
 }
 
 static void port_in(walker *k, net_node *n, net__port *p, bool from_host)
@@ -471,10 +479,18 @@ static void vswitch(walker *k, net_node *n, bool from_host)
 }
 
 /* After a port's OUT evaluation: encapsulate, or switch. */
+/* After a port's OUT evaluation: encapsulate, follow an SDN route's next
+ * hop (paroute) when the destination is not on this node, or switch. */
 static void after_out(walker *k, net_node *n, bool from_host)
 {
     if (k->encap) {
         encapsulate(k, n, &k->encap_pa, k->encap_vni);
+        return;
+    }
+    vfp_addr hop = k->next_hop;
+    if (k->routed && hop.family && !net__is_host_address(n, &hop) &&
+        !net__port_by_ip(n, &k->pkt.dst) && !net__is_host_address(n, &k->pkt.dst)) {
+        leave_node_via(k, n, &hop);
         return;
     }
     vswitch(k, n, from_host);

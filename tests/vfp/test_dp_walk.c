@@ -382,6 +382,27 @@ static void hostport_mapping(void **state)
     world_free(w);
 }
 
+static void sdn_route_next_hop(void **state)
+{
+    (void)state;
+    /* An SDNRoute policy sends its prefix to its next hop (paroute). */
+    world *w = l2bridge("ws2022", 0, 0);
+    char *pod = dp_pod(w->hns[0], w->net[0], "routed", "10.244.1.40",
+                       "{\"Type\":\"SDNRoute\",\"Settings\":{\"DestinationPrefix\":"
+                       "\"192.168.50.0/24\",\"NextHop\":\"10.0.0.5\"}}");
+    dp_sync(w->node[0]);
+    net_walk r = walk(w, "10.244.1.40", 40000, "192.168.50.7", 80, VFP_PROTO_TCP, 100);
+    assert_verdict(&r, NET_FORWARDED, NET_REASON_FORWARDED);
+    const net_step *rule = find_step(&r, "paroute", "SDNROUTE_192.168.50.0_24");
+    assert_non_null(rule);
+    assert_int_equal(rule->policy, 0);
+    const net_step *route = find_step(&r, "route", NULL);
+    assert_non_null(strstr(route->note, "SDN route: next hop 10.0.0.5"));
+    net_walk_clear(&r);
+    free(pod);
+    world_free(w);
+}
+
 /* ---- OutBoundNAT and SNAT ports ----------------------------------------------------------- */
 
 static void outbound_nat_exceptions_and_icmp(void **state)
@@ -959,6 +980,7 @@ int main(void)
         cmocka_unit_test(host_to_vip_needs_local_routed_vip),
         cmocka_unit_test(nodeport_from_outside_and_back),
         cmocka_unit_test(hostport_mapping),
+        cmocka_unit_test(sdn_route_next_hop),
         cmocka_unit_test(outbound_nat_exceptions_and_icmp),
         cmocka_unit_test(snat_ports_exhaust_and_recover),
         cmocka_unit_test(external_reply_reaches_the_pod),
