@@ -157,6 +157,27 @@ static int lb_applies(const hv_loadbalancer *lb, const hv_lb_mapping *m, lb_site
     return 0;
 }
 
+/* A frontend match: protocol, address and port. The frontend is the far end
+ * of a packet leaving a pod or the host, and the near end of one arriving
+ * from the network. */
+static void match_frontend(vfp_match *m, lb_site site, const uint16_t *proto,
+                           const vfp_addr_range *front, const vfp_port_range *port)
+{
+    m->protocols = proto;
+    m->n_protocols = 1;
+    if (site == LB_SITE_EXTERNAL) {
+        m->local_addrs = front;
+        m->n_local_addrs = 1;
+        m->local_ports = port;
+        m->n_local_ports = 1;
+    } else {
+        m->remote_addrs = front;
+        m->n_remote_addrs = 1;
+        m->remote_ports = port;
+        m->n_remote_ports = 1;
+    }
+}
+
 /* The rule id: kube-proxy's patterns (diagnostics.md 6). */
 static void lb_rule_id(char *id, size_t size, lb_site site, int dsr, const vfp_addr *src,
                        const vfp_addr *vip, const hv_lb_mapping *m)
@@ -196,21 +217,7 @@ static int add_lb_rule(vfp_builder *b, int group, lb_site site, const hv_loadbal
                        .flags = FLAGS_NAT,
                        .flow_ttl = m->protocol == VFP_PROTO_TCP ? VFP_TTL_TCP : VFP_TTL_UDP,
                        .cookie = {.object_id = lb->id, .policy_index = -1, .text = text}};
-    r.match.protocols = &proto;
-    r.match.n_protocols = 1;
-    /* The frontend is the far end of a packet leaving a pod or the host, and
-     * the near end of one arriving from the network. */
-    if (site == LB_SITE_EXTERNAL) {
-        r.match.local_addrs = &frontend;
-        r.match.n_local_addrs = 1;
-        r.match.local_ports = &port;
-        r.match.n_local_ports = 1;
-    } else {
-        r.match.remote_addrs = &frontend;
-        r.match.n_remote_addrs = 1;
-        r.match.remote_ports = &port;
-        r.match.n_remote_ports = 1;
-    }
+    match_frontend(&r.match, site, &proto, &frontend, &port);
     r.action.type = VFP_ACTION_LB_NAT;
     r.action.u.lb_nat.dips = dips;
     r.action.u.lb_nat.n_dips = n_dips;
@@ -695,19 +702,7 @@ static int add_port_mappings(vfp_builder *b, int group, lb_site site, const hns_
                                .flags = FLAGS_NAT,
                                .flow_ttl = proto == VFP_PROTO_TCP ? VFP_TTL_TCP : VFP_TTL_UDP,
                                .cookie = {.object_id = ep->id, .policy_index = pm->policy_index, .text = text}};
-            r.match.protocols = &proto;
-            r.match.n_protocols = 1;
-            if (site == LB_SITE_EXTERNAL) {
-                r.match.local_addrs = &fr;
-                r.match.n_local_addrs = 1;
-                r.match.local_ports = &port;
-                r.match.n_local_ports = 1;
-            } else {
-                r.match.remote_addrs = &fr;
-                r.match.n_remote_addrs = 1;
-                r.match.remote_ports = &port;
-                r.match.n_remote_ports = 1;
-            }
+            match_frontend(&r.match, site, &proto, &fr, &port);
             r.action.type = VFP_ACTION_LB_NAT;
             r.action.u.lb_nat.dips = &dip;
             r.action.u.lb_nat.n_dips = 1;
