@@ -1497,6 +1497,543 @@ static void test_byte_stable(void **state)
     hnsm_close(two);
 }
 
+/* ---------------------------------------------------------------------------
+ * Regressions of the review fixes (one test per fix; each failed before it)
+ */
+
+/* Fix 1: an ACL whose address list mixes families (RemoteAddresses
+ * "10.0.0.0/8,fd00::/64") lost its IPv4 items: the mixed list went to the
+ * IPv4 group whole and the compiler refused the port (VFP_EFAMILY). The IPv4
+ * items now make the rule, the IPv6 ones are dropped silently; an all-IPv6
+ * list still skips the ACL and counts it in skipped_ipv6. */
+#define ACL_MIXED_REMOTE                                                                           \
+    "{\"Type\":\"ACL\",\"Settings\":{\"Id\":\"mixed-remote\",\"Protocols\":\"6\",\"Action\":"      \
+    "\"Allow\",\"Direction\":\"In\",\"RemoteAddresses\":\"10.0.0.0/8,fd00::/64\",\"Priority\":"    \
+    "200}}"
+#define ACL_MIXED_LOCAL                                                                            \
+    "{\"Type\":\"ACL\",\"Settings\":{\"Id\":\"mixed-local\",\"Action\":\"Block\",\"Direction\":"   \
+    "\"Out\",\"LocalAddresses\":\"fd00::3,10.244.1.3\",\"RemoteAddresses\":"                       \
+    "\"fd00::53,10.0.0.53\",\"Priority\":300}}"
+#define ACL_IPV6_ONLY                                                                              \
+    "{\"Type\":\"ACL\",\"Settings\":{\"Id\":\"v6-only\",\"Action\":\"Block\",\"Direction\":"       \
+    "\"In\",\"RemoteAddresses\":\"fd00::/64,fd01::1\",\"Priority\":100}}"
+
+static void test_acl_mixed_family_list_keeps_ipv4_items(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(NULL, ACL_MIXED_REMOTE "," ACL_MIXED_LOCAL "," ACL_IPV6_ONLY, "");
+    hns_view *v = take(n.inst);
+    vfp_compile_stats stats;
+    vfp_ruleset *rs = compile_ep(v, n.a, &stats);
+    assert_int_equal(stats.skipped_ipv6, 1); /* v6-only */
+    assert_int_equal(stats.skipped_bad_lists, 0);
+    const vfp_group *in = group_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_IN");
+    assert_rule_ids(in, "mixed-remote");
+    assert_match(&in->rules[0], "6", "", "10.0.0.0/8", "", "");
+    const vfp_group *out = group_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_OUT");
+    assert_rule_ids(out, "mixed-local");
+    assert_match(&out->rules[0], "", "10.244.1.3", "10.0.0.53", "", "");
+    /* The IPv4 part works as a rule: 10.1.2.3 -> pod port 80 is allowed. */
+    vfp_key key;
+    vfp_packet p = P(VFP_DIR_IN, VFP_PROTO_TCP, "10.1.2.3", 40000, "10.244.1.3", 80);
+    vfp_key_from_packet(&p, &key);
+    const vfp_rule *r = vfp_group_classify(in, &key);
+    assert_non_null(r);
+    assert_string_equal(r->id, "mixed-remote");
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    bridge_close(&n);
+}
+
+/* Fix 2: an LPM group ranked its rules by the remote prefix whatever its
+ * direction. The external port's VNET_GROUP_PA_ROUTE_IPV4_IN matches the
+ * destination on the local side and has no remote prefix, so it kept
+ * insertion order: a packet for 10.244.2.9 took the /16 route added first
+ * instead of the /24. LPM now ranks by the destination: the remote address
+ * of an OUT group, the local address of an IN group (ruleset.c
+ * lpm_prefixes), and the one-prefix rule applies to that side. */
+static void test_lpm_in_group_ranks_the_local_prefix(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = dp_hns(NULL);
+    char *net = dp_network(
+        inst, "vxlan0", "Overlay", "10.244.1.0/24", "10.244.1.1", 4096,
+        ",\"Policies\":[{\"Type\":\"ProviderAddress\",\"Settings\":{\"ProviderAddress\":\"" NODE_IP
+        "\"}},{\"Type\":\"DrMacAddress\",\"Settings\":{\"Address\":\"" DR_MAC "\"}},"
+        "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"10.244.0.0/16\","
+        "\"IsolationId\":4096,\"ProviderAddress\":\"10.0.0.5\",\"DistributedRouterMacAddress\":"
+        "\"" PEER_DR_MAC "\"}},"
+        "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"10.244.2.0/24\","
+        "\"IsolationId\":4096,\"ProviderAddress\":\"10.0.0.6\",\"DistributedRouterMacAddress\":"
+        "\"" PEER_DR_MAC "\"}}]");
+    char *pod = dp_pod(inst, net, "web", "10.244.1.10", "");
+    hns_view *v = take(inst);
+
+    vfp_ruleset *rs = compile_external(v, NULL);
+    const vfp_group *g = group_of(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_IN");
+    assert_int_equal(g->match_type, VFP_MATCH_LPM);
+    assert_rule_ids(g, "REMOTESUBNETROUTE_10.244.2.0_24,REMOTESUBNETROUTE_10.244.0.0_16");
+    vfp_key key;
+    vfp_packet p = P(VFP_DIR_IN, VFP_PROTO_TCP, "192.168.1.9", 40000, "10.244.2.9", 80);
+    vfp_key_from_packet(&p, &key);
+    assert_string_equal(vfp_group_classify(g, &key)->id, "REMOTESUBNETROUTE_10.244.2.0_24");
+    assert_addr(&vfp_group_classify(g, &key)->action.u.encap.pa, "10.0.0.6");
+    p = P(VFP_DIR_IN, VFP_PROTO_TCP, "192.168.1.9", 40000, "10.244.7.9", 80);
+    vfp_key_from_packet(&p, &key);
+    assert_string_equal(vfp_group_classify(g, &key)->id, "REMOTESUBNETROUTE_10.244.0.0_16");
+    vfp_ruleset_release(rs);
+
+    /* The OUT group of a pod ranks the remote side, as before. */
+    rs = compile_ep(v, pod, NULL);
+    assert_rule_ids(group_of(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_OUT"),
+                    "REMOTESUBNETROUTE_10.244.2.0_24,REMOTESUBNETROUTE_10.244.0.0_16");
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(pod);
+    free(net);
+    hnsm_close(inst);
+
+    /* The builder's one-prefix rule follows the destination side too: an IN
+     * LPM group takes any remote list but one local prefix at most. */
+    vfp_builder *b = vfp_builder_new("lpm", NULL);
+    assert_non_null(b);
+    vfp_layer_spec ls = {.name = "L", .priority = 1, .default_action = VFP_LAYER_CONTINUE};
+    int layer = vfp_builder_add_layer(b, &ls);
+    assert_true(layer >= 0);
+    vfp_group_spec gs = {.name = "G_IN",
+                         .priority = 1,
+                         .direction = VFP_DIR_IN,
+                         .family = VFP_FAMILY_IPV4,
+                         .match_type = VFP_MATCH_LPM};
+    int group = vfp_builder_add_group(b, layer, &gs);
+    assert_true(group >= 0);
+    vfp_addr_range two[] = {R("10.0.0.0/8"), R("192.168.0.0/16")};
+    vfp_addr_range not_prefix = R("10.0.0.1-10.0.0.5");
+    vfp_rule_spec r = {.id = "two-remote", .priority = 1};
+    r.action.type = VFP_ACTION_ALLOW;
+    r.match.remote_addrs = two;
+    r.match.n_remote_addrs = 2;
+    assert_int_equal(vfp_builder_add_rule(b, group, &r), 0);
+    r.id = "two-local";
+    r.match.remote_addrs = NULL;
+    r.match.n_remote_addrs = 0;
+    r.match.local_addrs = two;
+    r.match.n_local_addrs = 2;
+    assert_int_equal(vfp_builder_add_rule(b, group, &r), VFP_ELPM);
+    r.id = "local-range";
+    r.match.local_addrs = &not_prefix;
+    r.match.n_local_addrs = 1;
+    assert_int_equal(vfp_builder_add_rule(b, group, &r), VFP_ELPM);
+    vfp_builder_free(b);
+}
+
+/* Fix 3: a PortMapping with NatFlags IPv6 (2) was compiled as an IPv4 DNAT
+ * on the node's address (and on the host port with LocalRoutedVip). It is
+ * now skipped and counted in skipped_ipv6; IPv4 mappings are unchanged. */
+#define HOSTPORT_V6_TCP                                                                            \
+    "{\"Type\":\"PortMapping\",\"Settings\":{\"Protocol\":6,\"InternalPort\":80,"                  \
+    "\"ExternalPort\":8082,\"Flags\":2}}"
+#define HOSTPORT_V6_UDP_LOCAL                                                                      \
+    "{\"Type\":\"PortMapping\",\"Settings\":{\"Protocol\":17,\"InternalPort\":53,"                 \
+    "\"ExternalPort\":5353,\"Flags\":3}}"
+
+static void test_port_mapping_ipv6_skipped(void **state)
+{
+    (void)state;
+    bridge_node n =
+        bridge_open(NULL, HOSTPORT_TCP "," HOSTPORT_V6_TCP "," HOSTPORT_V6_UDP_LOCAL, "");
+    hns_view *v = take(n.inst);
+    vfp_compile_stats stats;
+    vfp_ruleset *rs = compile_external(v, &stats);
+    assert_rule_ids(group_of(rs, "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_IN"),
+                    "NAT_" NODE_IP "_8081_6_HOSTPORT");
+    assert_int_equal(stats.skipped_ipv6, 2);
+    vfp_ruleset_release(rs);
+    rs = compile_host(v, NULL);
+    assert_int_equal(n_rules(rs, "LB", "LB_OUT"), 0);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    bridge_close(&n);
+}
+
+/* Fix 4: a load balancer with LoadBalancerFlags IPv6 (2) and no frontend
+ * VIPs (an IPv6 NodePort) was compiled against the node's IPv4 address on
+ * all three sites. IPv6 LBs are now skipped and counted once per LB in
+ * skipped_ipv6; the IPv4 LBs of the node are unchanged. */
+static void test_lb_ipv6_skipped(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(NULL, "", "");
+    char *backends[] = {n.b};
+    char *v6 = dp_lb(n.inst, backends, 1, NULL, 6, 30080, 80, 18, 2, NULL, 0);
+    char *v4 = dp_lb(n.inst, backends, 1, "10.96.0.10", 6, 80, 8080, 0, 0, NULL, 0);
+    hns_view *v = take(n.inst);
+    vfp_compile_stats stats;
+    vfp_ruleset *rs = compile_ep(v, n.a, &stats);
+    assert_rule_ids(group_of(rs, "SLB_LB_LAYER", "SLB_GROUP_LB_IPv4_OUT"),
+                    "LB_" NODE_IP "_10.96.0.10_80_8080_6");
+    assert_int_equal(n_rules(rs, "LB_DSR", "LB_DSR_IPv4_OUT"), 0);
+    assert_int_equal(stats.skipped_ipv6, 1);
+    vfp_ruleset_release(rs);
+    rs = compile_host(v, &stats);
+    assert_int_equal(n_rules(rs, "LB", "LB_OUT"), 0);
+    assert_int_equal(stats.skipped_ipv6, 1);
+    vfp_ruleset_release(rs);
+    rs = compile_external(v, &stats);
+    assert_int_equal(n_rules(rs, "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_IN"), 0);
+    assert_int_equal(stats.skipped_ipv6, 1);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(v6);
+    free(v4);
+    bridge_close(&n);
+}
+
+/* Fix 5: an OutBoundNAT with NatFlags IPv6 (2) got SNAT_TCP/SNAT_UDP rules
+ * to the node's IPv4 address (a dual-stack pod had them twice). It is now
+ * skipped and counted in skipped_ipv6, as are its IPv6 exceptions. */
+#define OUTBOUND_NAT_V6                                                                            \
+    "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"fd00::/64\"],\"Flags\":2}}"
+
+static void test_outbound_nat_ipv6_skipped(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(NULL, DP_OUTBOUND_NAT "," OUTBOUND_NAT_V6, OUTBOUND_NAT_V6);
+    hns_view *v = take(n.inst);
+    vfp_compile_stats stats;
+    vfp_ruleset *rs = compile_ep(v, n.a, &stats);
+    assert_rule_ids(group_of(rs, "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_OUT"),
+                    "ALLOW_NAT_10.244.0.0_16,ALLOW_NAT_10.96.0.0_12,ALLOW_NAT_10.0.0.0_24,"
+                    "SNAT_TCP_" NODE_IP ",SNAT_UDP_" NODE_IP);
+    assert_int_equal(stats.skipped_ipv6, 2); /* the IPv6 exception and the IPv6 policy */
+    vfp_ruleset_release(rs);
+    /* Only an IPv6 OutBoundNAT: nothing SNATs IPv4 traffic. */
+    rs = compile_ep(v, n.b, &stats);
+    assert_int_equal(n_rules(rs, "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_OUT"), 0);
+    assert_int_equal(stats.skipped_ipv6, 2);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    bridge_close(&n);
+}
+
+/* Fix 6: missing_backends counted a missing backend once per port mapping
+ * of its LB (2 here); it now counts once per missing backend per LB. */
+static void test_lb_missing_backend_counted_once(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(NULL, "", "");
+    char *c = dp_pod(n.inst, n.net, "c", "10.244.1.5", "");
+    char *lb = dp_call(n.inst, HNSM_LOADBALANCER, HNSM_OP_CREATE, NULL, NULL,
+                       "{\"HostComputeEndpoints\":[\"%s\",\"%s\",\"%s\"],\"FrontendVIPs\":"
+                       "[\"10.96.0.30\"],\"PortMappings\":[{\"Protocol\":6,\"InternalPort\":8080,"
+                       "\"ExternalPort\":80},{\"Protocol\":6,\"InternalPort\":8443,"
+                       "\"ExternalPort\":443}]," DP_V2 "}",
+                       n.a, c, n.b);
+    free(dp_call(n.inst, HNSM_ENDPOINT, HNSM_OP_DELETE, c, NULL, "%s", ""));
+    hns_view *v = take(n.inst);
+    vfp_compile_stats stats;
+    vfp_ruleset *rs = compile_ep(v, n.a, &stats);
+    assert_int_equal(stats.missing_backends, 1);
+    assert_int_equal(stats.skipped_ipv6, 0);
+    const vfp_group *g = group_of(rs, "SLB_LB_LAYER", "SLB_GROUP_LB_IPv4_OUT");
+    assert_int_equal(g->n_rules, 2);
+    assert_lbnat(rule_of(rs, "SLB_LB_LAYER", "SLB_GROUP_LB_IPv4_OUT",
+                         "LB_" NODE_IP "_10.96.0.30_443_8443_6"),
+                 "10.244.1.3:8443,10.244.1.4:8443", 0, 0, NODE_IP);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(lb);
+    free(c);
+    bridge_close(&n);
+}
+
+/* Fix 6 (second half): a backend endpoint with only an IPv6 address was
+ * counted as missing; it is now counted in skipped_ipv6 (and still left out
+ * of the DIPs). */
+static void test_lb_ipv6_only_backend_is_skipped_not_missing(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = dp_hns(NULL);
+    char *net = dp_call(
+        inst, HNSM_NETWORK, HNSM_OP_CREATE, NULL, NULL,
+        "{\"Name\":\"cbr0\",\"Type\":\"L2Bridge\",\"Ipams\":[{\"Type\":\"Static\",\"Subnets\":["
+        "{\"IpAddressPrefix\":\"10.244.1.0/24\",\"Routes\":[{\"NextHop\":\"10.244.1.1\","
+        "\"DestinationPrefix\":\"0.0.0.0/0\"}]},{\"IpAddressPrefix\":\"fd00::/64\",\"Routes\":"
+        "[{\"NextHop\":\"fd00::1\",\"DestinationPrefix\":\"::/0\"}]}]}]," DP_V2 "}");
+    char *a = dp_pod(inst, net, "a", "10.244.1.3", "");
+    char *six = dp_call(inst, HNSM_ENDPOINT, HNSM_OP_CREATE, NULL, net,
+                        "{\"Name\":\"six\",\"IpConfigurations\":[{\"IpAddress\":\"fd00::5\","
+                        "\"PrefixLength\":64}]," DP_V2 "}");
+    char *backends[] = {six, a};
+    char *lb = dp_lb(inst, backends, 2, "10.96.0.50", 6, 80, 8080, 0, 0, NULL, 0);
+    hns_view *v = take(inst);
+    assert_int_equal(endpoint(v, six)->ip.family, 0);
+    vfp_compile_stats stats;
+    vfp_ruleset *rs = compile_ep(v, a, &stats);
+    assert_int_equal(stats.missing_backends, 0);
+    assert_int_equal(stats.skipped_ipv6, 1);
+    assert_lbnat(
+        rule_of(rs, "SLB_LB_LAYER", "SLB_GROUP_LB_IPv4_OUT", "LB_" NODE_IP "_10.96.0.50_80_8080_6"),
+        "10.244.1.3:8080", 0, 0, NODE_IP);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(lb);
+    free(six);
+    free(a);
+    free(net);
+    hnsm_close(inst);
+}
+
+/* Fix 7: the note of a plain ACL read "ACL  Allow In ..." (two spaces: the
+ * empty tier name); it is now "ACL Allow In ...". TierAcl notes keep
+ * "TierAcl <name> ...". */
+static void test_acl_note_has_single_spaces(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open("ws2025", ACL_ALLOW_WEB "," ACL_BLOCK_DNS "," TIER_LATE, "");
+    hns_view *v = take(n.inst);
+    vfp_ruleset *rs = compile_ep(v, n.a, NULL);
+    assert_string_equal(rule_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_IN", "allow-web")->cookie.text,
+                        "ACL Allow In prio 200 remote 10.0.0.0/8");
+    char id[128];
+    rid(id, sizeof id, "ACL_%s_1", n.a);
+    assert_string_equal(rule_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_OUT", id)->cookie.text,
+                        "ACL Block Out prio 300 remote 10.0.0.53,10.0.0.54 ports 53");
+    assert_string_equal(
+        rule_of(rs, "FW_ADMIN_LAYER", "FW_TIER_late_IPv4_IN", "late-pass")->cookie.text,
+        "TierAcl late Pass In prio 2002 remote 10.244.0.0/16");
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    bridge_close(&n);
+}
+
+/* The DR MAC of an encap rule, as text. */
+static const char *dr_mac_of(const vfp_rule *r, char out[18])
+{
+    const uint8_t *m = r->action.u.encap.dr_mac;
+    assert_int_equal(r->action.type, VFP_ACTION_ENCAP);
+    snprintf(out, 18, "%02X-%02X-%02X-%02X-%02X-%02X", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return out;
+}
+
+/* Fix: a REMOTE_EP_ rule always took the network's own DR MAC; a remote
+ * endpoint inside a RemoteSubnetRoute now takes that route's (the peer's
+ * distributed router), one outside any takes the network's - on the pod,
+ * host (HostRoute) and external ports alike. */
+static void test_remote_endpoint_takes_its_subnet_route_dr_mac(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = dp_hns(NULL);
+    char *net = overlay_network(inst, 1); /* 10.244.2.0/24 -> 10.0.0.5, PEER_DR_MAC */
+    char *pod = dp_pod(inst, net, "web", "10.244.1.10", "");
+    char *in_route = dp_remote(inst, net, "10.244.2.7", "10.0.0.5");
+    char *outside = dp_remote(inst, net, "10.244.3.7", "10.0.0.6");
+    hns_view *v = take(inst);
+    struct {
+        vfp_ruleset *rs;
+        const char *group;
+    } ports[] = {
+        {compile_ep(v, pod, NULL), "VNET_GROUP_PA_ROUTE_IPV4_OUT"},
+        {compile_host(v, NULL), "VNET_GROUP_PA_ROUTE_IPV4_OUT"},
+        {compile_external(v, NULL), "VNET_GROUP_PA_ROUTE_IPV4_IN"},
+    };
+    for (size_t i = 0; i < sizeof ports / sizeof *ports; i++) {
+        char mac[18];
+        const vfp_rule *r =
+            rule_of(ports[i].rs, "VNET_ROUTING_LAYER", ports[i].group, "REMOTE_EP_10.244.2.7");
+        assert_string_equal(dr_mac_of(r, mac), PEER_DR_MAC);
+        assert_addr(&r->action.u.encap.pa, "10.0.0.5");
+        assert_cookie(r, in_route, -1);
+        r = rule_of(ports[i].rs, "VNET_ROUTING_LAYER", ports[i].group, "REMOTE_EP_10.244.3.7");
+        assert_string_equal(dr_mac_of(r, mac), DR_MAC);
+        assert_addr(&r->action.u.encap.pa, "10.0.0.6");
+        vfp_ruleset_release(ports[i].rs);
+    }
+    hns_view_free(v);
+    free(pod);
+    free(in_route);
+    free(outside);
+    free(net);
+    hnsm_close(inst);
+}
+
+/* Fix: DECAP_IN had rules only for the VSIDs of local subnets, so VXLAN
+ * from a peer whose RemoteSubnetRoute names another VNI found no rule. It
+ * now has one rule per distinct VNI of the local subnets and of the
+ * RemoteSubnetRoute IsolationIds, in that order. */
+static void test_decap_covers_remote_route_vnis(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = dp_hns(NULL);
+    char *net = dp_network(
+        inst, "vxlan0", "Overlay", "10.244.1.0/24", "10.244.1.1", 4096,
+        ",\"Policies\":[{\"Type\":\"ProviderAddress\",\"Settings\":{\"ProviderAddress\":\"" NODE_IP
+        "\"}},{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":"
+        "\"10.244.2.0/24\",\"IsolationId\":4098,\"ProviderAddress\":\"10.0.0.5\"}},"
+        "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"10.244.3.0/24\","
+        "\"IsolationId\":4096,\"ProviderAddress\":\"10.0.0.6\"}},"
+        "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"10.244.4.0/24\","
+        "\"IsolationId\":4097,\"ProviderAddress\":\"10.0.0.7\"}}]");
+    hns_view *v = take(inst);
+    vfp_ruleset *rs = compile_external(v, NULL);
+    const vfp_group *g = group_of(rs, VFP_DECAP_LAYER, VFP_DECAP_GROUP);
+    assert_rule_ids(g, "DECAP_VXLAN_4096,DECAP_VXLAN_4098,DECAP_VXLAN_4097");
+    for (size_t i = 0; i < g->n_rules; i++) {
+        assert_match(&g->rules[i], "17", NODE_IP, "", "4789", "");
+        assert_cookie(&g->rules[i], net, -1);
+    }
+    const vfp_rule *r = rule_of(rs, VFP_DECAP_LAYER, VFP_DECAP_GROUP, "DECAP_VXLAN_4098");
+    assert_string_equal(r->cookie.text, "VXLAN VNI 4098 of network vxlan0");
+    /* The outer packet of VNI 4098 from the peer now finds its rule. */
+    vfp_key key;
+    vfp_packet p = P(VFP_DIR_IN, VFP_PROTO_UDP, "10.0.0.5", 50000, NODE_IP, 4789);
+    vfp_key_from_packet(&p, &key);
+    assert_non_null(vfp_group_classify(g, &key));
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(net);
+    hnsm_close(inst);
+}
+
+/* Fix: SDN route objects (HostComputeRoute) were read but never compiled.
+ * Each route of the object is now a paroute rule SDNROUTE_<prefix>_<len>
+ * (cookie: the route object's ID, no policy index) in the VNET group of
+ * every endpoint the object lists - and of no other. */
+static void test_sdn_route_object_compiled(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(NULL, SDN_ROUTES, "");
+    char *route = dp_call(n.inst, HNSM_SDNROUTE, HNSM_OP_CREATE, NULL, NULL,
+                          "{\"HostComputeEndpoints\":[\"%s\"],\"Setting\":["
+                          "{\"DestinationPrefix\":\"169.254.169.254/32\",\"NextHop\":"
+                          "\"127.10.0.34\"},{\"DestinationPrefix\":\"10.97.0.0/16\","
+                          "\"NeedEncap\":true}]," DP_V2 "}",
+                          n.a);
+    hns_view *v = take(n.inst);
+    vfp_ruleset *rs = compile_ep(v, n.a, NULL);
+    const vfp_group *g = group_of(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_OUT");
+    /* The endpoint's own SDNRoute policies and the object's routes, LPM order. */
+    assert_rule_ids(g, "SDNROUTE_" NODE_IP "_32,SDNROUTE_169.254.169.254_32,"
+                       "SDNROUTE_10.97.0.0_16,SDNROUTE_10.96.0.0_12");
+    const vfp_rule *r = rule_of(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_OUT",
+                                "SDNROUTE_169.254.169.254_32");
+    assert_int_equal(r->action.type, VFP_ACTION_ROUTE);
+    assert_addr(&r->action.u.route.next_hop, "127.10.0.34");
+    assert_int_equal(r->priority, 100);
+    assert_int_equal(r->flags, VFP_RULE_TERMINATING);
+    assert_match(r, "", "", "169.254.169.254", "", "");
+    assert_cookie(r, route, -1);
+    assert_string_equal(r->cookie.text, "SDNRoute 169.254.169.254/32 -> 127.10.0.34");
+    r = rule_of(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_OUT", "SDNROUTE_10.97.0.0_16");
+    assert_addr(&r->action.u.route.next_hop, NULL);
+    assert_match(r, "", "", "10.97.0.0/16", "", "");
+    assert_cookie(r, route, -1);
+    assert_string_equal(r->cookie.text, "SDNRoute 10.97.0.0/16 -> on-link NeedEncap");
+    vfp_ruleset_release(rs);
+    /* b is not listed by the object. */
+    rs = compile_ep(v, n.b, NULL);
+    assert_int_equal(n_rules(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_OUT"), 0);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(route);
+    bridge_close(&n);
+}
+
+/* Fix (field-bugs G1): an endpoint attached to the HostDefault namespace
+ * (flannel's cbr0_ep) is the host's own vNIC, yet got an endpoint port of
+ * its own, as a pod. The view now marks it host_vnic, it gets no port
+ * (vfp_endpoint_has_port 0): not in the compiled ports, not among a synced
+ * node's ports, by ID or by address. An endpoint in a plain Host namespace
+ * is still a pod. */
+static void test_host_default_namespace_endpoint_is_the_host_vnic(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(NULL, "", "");
+    char *cbr0 = dp_pod(n.inst, n.net, "cbr0_ep", "10.244.1.2", "");
+    char *host_default = dp_call(n.inst, HNSM_NAMESPACE, HNSM_OP_CREATE, NULL, NULL,
+                                 "{\"Type\":\"HostDefault\"," DP_V2 "}");
+    char *pod_ns = dp_call(n.inst, HNSM_NAMESPACE, HNSM_OP_CREATE, NULL, NULL,
+                           "{\"Type\":\"Host\"," DP_V2 "}");
+    free(dp_call(n.inst, HNSM_NAMESPACE, HNSM_OP_MODIFY, host_default, NULL,
+                 "{\"ResourceType\":\"Endpoint\",\"RequestType\":\"Add\",\"Settings\":"
+                 "{\"EndpointId\":\"%s\"}}",
+                 cbr0));
+    free(dp_call(n.inst, HNSM_NAMESPACE, HNSM_OP_MODIFY, pod_ns, NULL,
+                 "{\"ResourceType\":\"Endpoint\",\"RequestType\":\"Add\",\"Settings\":"
+                 "{\"EndpointId\":\"%s\"}}",
+                 n.a));
+    hns_view *v = take(n.inst);
+    const hv_endpoint *host = endpoint(v, cbr0);
+    assert_int_equal(host->host_vnic, 1);
+    assert_int_equal(vfp_endpoint_has_port(host), 0);
+    assert_int_equal(endpoint(v, n.a)->host_vnic, 0);
+    assert_int_equal(vfp_endpoint_has_port(endpoint(v, n.a)), 1);
+    assert_int_equal(endpoint(v, n.b)->host_vnic, 0);
+    hns_view_free(v);
+
+    char *all = all_listings(n.inst);
+    char want[128];
+    assert_non_null(strstr(all, rid(want, sizeof want, "PORT %s\n", n.a)));
+    assert_non_null(strstr(all, rid(want, sizeof want, "PORT %s\n", n.b)));
+    assert_null(strstr(all, rid(want, sizeof want, "PORT %s\n", cbr0)));
+    free(all);
+
+    net_cluster *c = net_cluster_new(7);
+    assert_non_null(c);
+    net_node *node = net_add_windows(c, "win", NODE_IP, n.inst);
+    assert_non_null(node);
+    dp_sync(node);
+    assert_null(net_node_port_rules(node, cbr0));
+    assert_null(net_node_port_rules(node, "10.244.1.2"));
+    vfp_ruleset *rs = net_node_port_rules(node, n.a);
+    assert_non_null(rs);
+    vfp_ruleset_release(rs);
+    rs = net_node_port_rules(node, "10.244.1.3");
+    assert_non_null(rs);
+    assert_string_equal(rs->port, n.a);
+    vfp_ruleset_release(rs);
+    net_cluster_free(c);
+
+    free(cbr0);
+    free(host_default);
+    free(pod_ns);
+    bridge_close(&n);
+}
+
+/* Fix: a default ACL id (no Id in HNS) was ACL_<owner>_<index among the
+ * endpoint's ACL rules>, which shifts with the policies before it and is no
+ * index HNS shows. It is now ACL_<owner>_<policy index>, and
+ * ACL_<owner>_<policy index>_<rule index> for a TierAcl rule. */
+#define TIER_ONE_NO_ID                                                                             \
+    "{\"Type\":\"TierAcl\",\"Settings\":{\"Name\":\"t\",\"Direction\":\"In\",\"Order\":1000,"      \
+    "\"TierAclRules\":[{\"TierAclRuleAction\":\"Block\",\"RemoteAddresses\":\"10.9.0.0/16\","      \
+    "\"Priority\":10}]}}"
+#define ACL_ALLOW_NO_ID                                                                            \
+    "{\"Type\":\"ACL\",\"Settings\":{\"Action\":\"Allow\",\"Direction\":\"In\",\"Priority\":500}}"
+
+static void test_acl_default_ids_use_the_policy_index(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = dp_hns("ws2025");
+    char *net = dp_network(inst, "cbr0", "L2Bridge", "10.244.1.0/24", "10.244.1.1", 0, "");
+    /* Policies: 0 TierAcl, 1 OutBoundNAT, 2 ACL. */
+    char *a = dp_pod(inst, net, "a", "10.244.1.3",
+                     TIER_ONE_NO_ID "," DP_OUTBOUND_NAT "," ACL_ALLOW_NO_ID);
+    hns_view *v = take(inst);
+    vfp_ruleset *rs = compile_ep(v, a, NULL);
+    char want[160];
+    assert_rule_ids(group_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_IN"),
+                    rid(want, sizeof want, "ACL_%s_2", a));
+    assert_cookie(&group_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_IN")->rules[0], a, 2);
+    assert_rule_ids(group_of(rs, "FW_ADMIN_LAYER", "FW_TIER_t_IPv4_IN"),
+                    rid(want, sizeof want, "ACL_%s_0_0", a));
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(a);
+    free(net);
+    hnsm_close(inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1524,6 +2061,19 @@ int main(void)
         cmocka_unit_test(test_l2bridge_no_encap),
         cmocka_unit_test(test_golden_endpoint),
         cmocka_unit_test(test_byte_stable),
+        cmocka_unit_test(test_acl_mixed_family_list_keeps_ipv4_items),
+        cmocka_unit_test(test_lpm_in_group_ranks_the_local_prefix),
+        cmocka_unit_test(test_port_mapping_ipv6_skipped),
+        cmocka_unit_test(test_lb_ipv6_skipped),
+        cmocka_unit_test(test_outbound_nat_ipv6_skipped),
+        cmocka_unit_test(test_lb_missing_backend_counted_once),
+        cmocka_unit_test(test_lb_ipv6_only_backend_is_skipped_not_missing),
+        cmocka_unit_test(test_acl_note_has_single_spaces),
+        cmocka_unit_test(test_remote_endpoint_takes_its_subnet_route_dr_mac),
+        cmocka_unit_test(test_decap_covers_remote_route_vnis),
+        cmocka_unit_test(test_sdn_route_object_compiled),
+        cmocka_unit_test(test_host_default_namespace_endpoint_is_the_host_vnic),
+        cmocka_unit_test(test_acl_default_ids_use_the_policy_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

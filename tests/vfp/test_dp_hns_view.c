@@ -33,6 +33,7 @@
 #include <hnsmock/hnsmock.h>
 
 #include <pthread.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@
 #define EP_TWIN "A0000000-0000-4000-8000-000000000004"    /* remote, db's IP */
 #define EP_BACKEND "B1000000-0000-4000-8000-000000000005" /* on the L2Bridge */
 #define NAMESPACE "F0000000-0000-4000-8000-000000000001"
+#define NAMESPACE_HOST_DEFAULT "0F000000-0000-4000-8000-000000000002" /* made by one test */
 #define LB_DSR "2B000000-0000-4000-8000-000000000001"
 #define LB_NODEPORT "1B000000-0000-4000-8000-000000000002"
 #define ROUTE "70000000-0000-4000-8000-000000000001"
@@ -389,9 +391,9 @@ static void dump_network(FILE *f, const hv_network *n)
 
 static void dump_endpoint(FILE *f, const hv_endpoint *e)
 {
-    fprintf(f, "endpoint %s name=%s net=%s ns=%s remote=%d overhead=%u", e->id, or_dash(e->name),
-            or_dash(e->network_id), or_dash(e->namespace_id), e->is_remote,
-            (unsigned)e->encap_overhead);
+    fprintf(f, "endpoint %s name=%s net=%s ns=%s remote=%d hostvnic=%d overhead=%u", e->id,
+            or_dash(e->name), or_dash(e->network_id), or_dash(e->namespace_id), e->is_remote,
+            e->host_vnic, (unsigned)e->encap_overhead);
     dump_addr(f, "ip", &e->ip);
     fprintf(f, "/%u", (unsigned)e->prefix_length);
     dump_mac(f, "mac", e->mac);
@@ -455,6 +457,9 @@ static char *dump_view(const hns_view *v)
         fprintf(f, "\n");
         dump_routes(f, v->sdn_routes[i].routes, v->sdn_routes[i].n_routes);
     }
+    for (size_t i = 0; i < v->n_namespaces; i++)
+        fprintf(f, "namespace %s hostdefault=%d\n", v->namespaces[i].id,
+                v->namespaces[i].host_default);
     fclose(f);
     return text;
 }
@@ -472,6 +477,8 @@ static void an_empty_instance_gives_an_empty_view(void **state)
     assert_int_equal(v->n_endpoints, 0);
     assert_int_equal(v->n_loadbalancers, 0);
     assert_int_equal(v->n_sdn_routes, 0);
+    assert_int_equal(v->n_namespaces, 0);
+    assert_null(v->namespaces);
     assert_null(hns_view_network(v, NET_OVERLAY));
     assert_null(hns_view_endpoint(v, EP_WEB));
     vfp_addr ip = A("10.244.1.10");
@@ -771,6 +778,54 @@ static void sdn_route_object_is_read_in_either_spelling(void **state)
     }
 }
 
+/* An endpoint attached to the HostDefault namespace (flannel's cbr0_ep) is
+ * the host's own vNIC: host_vnic is set for it (field-bugs G1) and for no
+ * endpoint of a plain (Host type) namespace nor one without a namespace.
+ * Before the fix the view read no namespaces and had no host_vnic. */
+static void an_endpoint_in_the_host_default_namespace_is_the_host_vnic(void **state)
+{
+    hnsm_instance *inst = *state;
+    create(inst, HNSM_NAMESPACE, NAMESPACE_HOST_DEFAULT, NULL, "{\"Type\":\"HostDefault\"," V2 "}");
+    hnsm_free(call_ok(inst, HNSM_NAMESPACE, HNSM_OP_MODIFY, NAMESPACE_HOST_DEFAULT, NULL,
+                      "{\"ResourceType\":\"Endpoint\",\"RequestType\":\"Add\","
+                      "\"Settings\":{\"EndpointId\":\"" EP_DB "\"}}"));
+    hns_view *v = take(inst);
+    /* Both namespaces, sorted by ID: the HostDefault one (0F...) first. */
+    assert_int_equal(v->n_namespaces, 2);
+    assert_string_equal(v->namespaces[0].id, NAMESPACE_HOST_DEFAULT);
+    assert_int_equal(v->namespaces[0].host_default, 1);
+    assert_string_equal(v->namespaces[1].id, NAMESPACE);
+    assert_int_equal(v->namespaces[1].host_default, 0);
+
+    const hv_endpoint *db = hns_view_endpoint(v, EP_DB);
+    assert_non_null(db);
+    assert_non_null(db->namespace_id);
+    assert_true(strcasecmp(db->namespace_id, NAMESPACE_HOST_DEFAULT) == 0);
+    assert_int_equal(db->host_vnic, 1);
+    /* web is in the fixture's namespace, created without a Type: Host. */
+    const hv_endpoint *web = hns_view_endpoint(v, EP_WEB);
+    assert_string_equal(web->namespace_id, NAMESPACE);
+    assert_int_equal(web->host_vnic, 0);
+    assert_int_equal(hns_view_endpoint(v, EP_REMOTE)->host_vnic, 0);
+    assert_int_equal(hns_view_endpoint(v, EP_TWIN)->host_vnic, 0);
+    assert_int_equal(hns_view_endpoint(v, EP_BACKEND)->host_vnic, 0);
+    hns_view_free(v);
+}
+
+/* Without a HostDefault namespace no endpoint is a host vNIC: the
+ * fixture's namespace is a plain Host one. */
+static void an_endpoint_in_a_host_namespace_is_a_pod(void **state)
+{
+    hns_view *v = take(*state);
+    assert_int_equal(v->n_namespaces, 1);
+    assert_string_equal(v->namespaces[0].id, NAMESPACE);
+    assert_int_equal(v->namespaces[0].host_default, 0);
+    for (size_t i = 0; i < v->n_endpoints; i++)
+        assert_int_equal(v->endpoints[i].host_vnic, 0);
+    assert_string_equal(hns_view_endpoint(v, EP_WEB)->namespace_id, NAMESPACE);
+    hns_view_free(v);
+}
+
 static void arrays_are_sorted_and_two_takes_are_equal(void **state)
 {
     hns_view *a = take(*state);
@@ -1018,6 +1073,34 @@ static void through_hnsd_the_view_is_the_same(void **state)
     hns_view_free(local);
 }
 
+/* The namespaces, and so host_vnic, come through hnsd as well. */
+static void through_hnsd_the_host_vnic_is_marked_too(void **state)
+{
+    hnsm_instance *inst = *state;
+    create(inst, HNSM_NAMESPACE, NAMESPACE_HOST_DEFAULT, NULL, "{\"Type\":\"HostDefault\"," V2 "}");
+    hnsm_free(call_ok(inst, HNSM_NAMESPACE, HNSM_OP_MODIFY, NAMESPACE_HOST_DEFAULT, NULL,
+                      "{\"ResourceType\":\"Endpoint\",\"RequestType\":\"Add\","
+                      "\"Settings\":{\"EndpointId\":\"" EP_DB "\"}}"));
+    server s;
+    server_start(&s, inst);
+    hns_view *remote = NULL;
+    char *error = NULL;
+    int rc = hns_view_take(NULL, &remote, &error);
+    server_stop(&s);
+    if (rc != 0)
+        fail_msg("take through hnsd failed: %s", error ? error : "(no message)");
+    assert_int_equal(remote->n_namespaces, 2);
+    assert_int_equal(hns_view_endpoint(remote, EP_DB)->host_vnic, 1);
+    assert_int_equal(hns_view_endpoint(remote, EP_WEB)->host_vnic, 0);
+    hns_view *local = take(inst);
+    char *text_remote = dump_view(remote), *text_local = dump_view(local);
+    assert_string_equal(text_remote, text_local);
+    free(text_remote);
+    free(text_local);
+    hns_view_free(remote);
+    hns_view_free(local);
+}
+
 int main(void)
 {
 #define FIXTURE_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1034,12 +1117,15 @@ int main(void)
         FIXTURE_TEST(load_balancers_keep_vips_mappings_and_flags),
         FIXTURE_TEST(a_load_balancer_whose_backend_is_gone_is_degraded),
         FIXTURE_TEST(sdn_route_object_is_read_in_either_spelling),
+        FIXTURE_TEST(an_endpoint_in_the_host_default_namespace_is_the_host_vnic),
+        FIXTURE_TEST(an_endpoint_in_a_host_namespace_is_a_pod),
         FIXTURE_TEST(arrays_are_sorted_and_two_takes_are_equal),
         FIXTURE_TEST(a_failing_query_names_the_call_the_object_and_the_hresult),
         FIXTURE_TEST(a_failing_enumerate_names_the_call_and_the_hresult),
         FIXTURE_TEST(every_call_failing_in_turn_fails_the_take_cleanly),
         cmocka_unit_test(no_instance_and_no_hnsd_is_service_not_active),
         FIXTURE_TEST(through_hnsd_the_view_is_the_same),
+        FIXTURE_TEST(through_hnsd_the_host_vnic_is_marked_too),
     };
 #undef FIXTURE_TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
