@@ -117,29 +117,32 @@ static vfp_addr lb_source(const hv_loadbalancer *lb, const vfp_compile_options *
 }
 
 /* Backends of lb as DIPs, in HNS order. *n may be 0 (a degraded LB). */
-static vfp_dip *lb_dips(const hns_view *v, const hv_loadbalancer *lb, uint16_t port, size_t *n,
-                        vfp_compile_stats *stats)
+static vfp_dip *lb_dips(const hns_view *v, const hv_loadbalancer *lb, uint16_t port, size_t *n)
 {
-    /* Counted for the first mapping only: one count per missing backend. */
-    if (lb->n_mappings && port != lb->mappings[0].internal_port)
-        stats = NULL;
     vfp_dip *dips = calloc(lb->n_backends ? lb->n_backends : 1, sizeof *dips);
     *n = 0;
     if (!dips)
         return NULL;
     for (size_t i = 0; i < lb->n_backends; i++) {
         const hv_endpoint *ep = hns_view_endpoint(v, lb->backend_ids[i]);
-        if (!ep) {
-            NOTE_SKIP(stats, missing_backends);
-            continue;
-        }
-        if (!ipv4(&ep->ip)) {
-            NOTE_SKIP(stats, skipped_ipv6);
-            continue;
-        }
-        dips[(*n)++] = (vfp_dip){ep->ip, port};
+        if (ep && ipv4(&ep->ip))
+            dips[(*n)++] = (vfp_dip){ep->ip, port};
     }
     return dips;
+}
+
+/* Counts, once per LB and compilation of a port where it is programmed, its
+ * backends that name no endpoint and those with no IPv4 address. */
+static void count_backend_gaps(const hns_view *v, const hv_loadbalancer *lb,
+                               vfp_compile_stats *stats)
+{
+    for (size_t i = 0; i < lb->n_backends; i++) {
+        const hv_endpoint *ep = hns_view_endpoint(v, lb->backend_ids[i]);
+        if (!ep)
+            NOTE_SKIP(stats, missing_backends);
+        else if (!ipv4(&ep->ip))
+            NOTE_SKIP(stats, skipped_ipv6);
+    }
 }
 
 /* Whether a mapping's frontend is programmed at site (compile.h's choices). */
@@ -238,13 +241,18 @@ static int add_lbs(vfp_builder *b, const hns_view *v, lb_site site, int group, i
             NOTE_SKIP(stats, skipped_ipv6);
             continue;
         }
+        bool programmed_here = false;
+        for (size_t j = 0; j < lb->n_mappings; j++)
+            programmed_here = programmed_here || lb_applies(lb, &lb->mappings[j], site);
+        if (programmed_here)
+            count_backend_gaps(v, lb, stats);
         int target = (dsr_group >= 0 && (lb->flags & LB_FLAG_DSR)) ? dsr_group : group;
         for (size_t j = 0; j < lb->n_mappings; j++) {
             const hv_lb_mapping *m = &lb->mappings[j];
             if (!lb_applies(lb, m, site))
                 continue;
             size_t n_dips;
-            vfp_dip *dips = lb_dips(v, lb, m->internal_port, &n_dips, stats);
+            vfp_dip *dips = lb_dips(v, lb, m->internal_port, &n_dips);
             if (!dips)
                 return VFP_ENOMEM;
             int rc = 0;
@@ -446,6 +454,10 @@ static int add_outbound_nat(vfp_builder *b, int group, const hv_endpoint *ep,
                             const hv_outbound_nat *n, const vfp_compile_options *o,
                             vfp_compile_stats *stats)
 {
+    if (n->flags & NAT_FLAG_IPV6) { /* an IPv6 OutBoundNAT: IPv4 only, its exceptions too */
+        NOTE_SKIP(stats, skipped_ipv6);
+        return 0;
+    }
     for (size_t i = 0; i < n->n_exceptions; i++) {
         if (!ipv4(&n->exceptions[i].addr)) {
             NOTE_SKIP(stats, skipped_ipv6);
@@ -454,10 +466,6 @@ static int add_outbound_nat(vfp_builder *b, int group, const hv_endpoint *ep,
         int rc = add_nat_exception(b, group, ep, n, &n->exceptions[i]);
         if (rc < 0)
             return rc;
-    }
-    if (n->flags & NAT_FLAG_IPV6) { /* an IPv6 OutBoundNAT: IPv4 only */
-        NOTE_SKIP(stats, skipped_ipv6);
-        return 0;
     }
     vfp_addr vip = ipv4(&n->vip) ? n->vip : o->host_ip;
     if (!ipv4(&vip))
@@ -566,16 +574,42 @@ static int add_encap_rule(vfp_builder *b, int group, vfp_direction dir, const ch
     return vfp_builder_add_rule(b, group, &spec);
 }
 
+/* The RemoteSubnetRoute with the longest prefix holding ip, or NULL. */
+static const hv_remote_subnet *covering_route(const hv_network *net, const vfp_addr *ip)
+{
+    const hv_remote_subnet *best = NULL;
+    for (size_t i = 0; i < net->n_remote_subnets; i++) {
+        const hv_remote_subnet *rs = &net->remote_subnets[i];
+        vfp_addr_range r = prefix_range(&rs->destination);
+        if (vfp_addr_compare(&r.lo, ip) <= 0 && vfp_addr_compare(ip, &r.hi) <= 0 &&
+            (!best || rs->destination.length > best->destination.length))
+            best = rs;
+    }
+    return best;
+}
+
+static bool mac_is_zero(const uint8_t mac[6])
+{
+    static const uint8_t zero[6];
+    return memcmp(mac, zero, 6) == 0;
+}
+
 /* The DR MAC for a remote address: its RemoteSubnetRoute's (the peer's
- * distributed router), else the network's own. */
+ * distributed router) when it names one, else the network's own. */
 static const uint8_t *remote_dr_mac(const hv_network *net, const vfp_addr *ip)
 {
-    for (size_t i = 0; i < net->n_remote_subnets; i++) {
-        vfp_addr_range r = prefix_range(&net->remote_subnets[i].destination);
-        if (vfp_addr_compare(&r.lo, ip) <= 0 && vfp_addr_compare(ip, &r.hi) <= 0)
-            return net->remote_subnets[i].dr_mac;
-    }
+    const hv_remote_subnet *rs = covering_route(net, ip);
+    if (rs && !mac_is_zero(rs->dr_mac))
+        return rs->dr_mac;
     return net->has_dr_mac ? net->dr_mac : NULL;
+}
+
+/* The VNI for a remote address: its RemoteSubnetRoute's IsolationId, else
+ * the network's. */
+static uint32_t remote_vni(const hv_network *net, const vfp_addr *ip)
+{
+    const hv_remote_subnet *rs = covering_route(net, ip);
+    return rs && rs->isolation_id ? rs->isolation_id : network_vni(net, ip);
 }
 
 /* Overlay: a routeencap rule per remote endpoint and per RemoteSubnetRoute. */
@@ -593,7 +627,7 @@ static int add_overlay_routes(vfp_builder *b, int group, vfp_direction dir, cons
         snprintf(id, sizeof id, "REMOTE_EP_%s", ip);
         snprintf(text, sizeof text, "remote endpoint %s via PA %s", ip, pa);
         hv_prefix host = {r->ip, 32};
-        int rc = add_encap_rule(b, group, dir, id, &host, network_vni(net, &r->ip),
+        int rc = add_encap_rule(b, group, dir, id, &host, remote_vni(net, &r->ip),
                                 &r->provider_address, remote_dr_mac(net, &r->ip), r->id, -1, text);
         if (rc < 0)
             return rc;

@@ -1691,7 +1691,7 @@ static void test_lb_ipv6_skipped(void **state)
 
 /* Fix 5: an OutBoundNAT with NatFlags IPv6 (2) got SNAT_TCP/SNAT_UDP rules
  * to the node's IPv4 address (a dual-stack pod had them twice). It is now
- * skipped and counted in skipped_ipv6, as are its IPv6 exceptions. */
+ * skipped whole (its exceptions too) and counted once in skipped_ipv6. */
 #define OUTBOUND_NAT_V6                                                                            \
     "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"fd00::/64\"],\"Flags\":2}}"
 
@@ -1705,12 +1705,12 @@ static void test_outbound_nat_ipv6_skipped(void **state)
     assert_rule_ids(group_of(rs, "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_OUT"),
                     "ALLOW_NAT_10.244.0.0_16,ALLOW_NAT_10.96.0.0_12,ALLOW_NAT_10.0.0.0_24,"
                     "SNAT_TCP_" NODE_IP ",SNAT_UDP_" NODE_IP);
-    assert_int_equal(stats.skipped_ipv6, 2); /* the IPv6 exception and the IPv6 policy */
+    assert_int_equal(stats.skipped_ipv6, 1); /* the IPv6 policy, its exceptions with it */
     vfp_ruleset_release(rs);
     /* Only an IPv6 OutBoundNAT: nothing SNATs IPv4 traffic. */
     rs = compile_ep(v, n.b, &stats);
     assert_int_equal(n_rules(rs, "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_OUT"), 0);
-    assert_int_equal(stats.skipped_ipv6, 2);
+    assert_int_equal(stats.skipped_ipv6, 1);
     vfp_ruleset_release(rs);
     hns_view_free(v);
     bridge_close(&n);
@@ -2034,6 +2034,98 @@ static void test_acl_default_ids_use_the_policy_index(void **state)
     hnsm_close(inst);
 }
 
+/* Review round 2: a kube-dns style LB (UDP 53 and TCP 53, the same
+ * internal port) with one missing backend counted it twice; a missing
+ * backend of an LB programmed on the host port only through its second
+ * mapping was not counted at all. Now: once per LB per port compiled. */
+static void test_missing_backend_counted_once_per_lb_and_site(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(NULL, "", "");
+    char *c = dp_pod(n.inst, n.net, "c", "10.244.1.5", "");
+    char *backends[] = {n.a, c};
+    char *lb = dp_call(n.inst, HNSM_LOADBALANCER, HNSM_OP_CREATE, NULL, NULL,
+                       "{\"HostComputeEndpoints\":[\"%s\",\"%s\"],\"FrontendVIPs\":[\"10.96.0.10\"],"
+                       "\"PortMappings\":[{\"Protocol\":17,\"InternalPort\":53,\"ExternalPort\":53},"
+                       "{\"Protocol\":6,\"InternalPort\":53,\"ExternalPort\":53,\"Flags\":2}]," DP_V2 "}",
+                       backends[0], backends[1]);
+    free(dp_call(n.inst, HNSM_ENDPOINT, HNSM_OP_DELETE, c, NULL, "%s", ""));
+    hns_view *v = take(n.inst);
+    vfp_compile_stats stats;
+    vfp_ruleset *rs = compile_ep(v, n.a, &stats);
+    assert_int_equal(stats.missing_backends, 1);
+    vfp_ruleset_release(rs);
+    rs = compile_host(v, &stats); /* only the TCP mapping (LocalRoutedVIP) is here */
+    assert_int_equal(n_rules(rs, "LB", "LB_OUT"), 1);
+    assert_int_equal(stats.missing_backends, 1);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(lb);
+    free(c);
+    bridge_close(&n);
+}
+
+/* Review round 2: overlapping RemoteSubnetRoutes gave a remote endpoint the
+ * DR MAC of the first route holding it, not the longest; a route without a
+ * DR MAC gave 00-00-00-00-00-00 instead of the network's. The longest route
+ * also gives the VNI. */
+static void test_remote_endpoint_longest_route_and_zero_mac(void **state)
+{
+    (void)state;
+    hnsm_instance *inst = dp_hns(NULL);
+    char *net = dp_network(
+        inst, "vxlan0", "Overlay", "10.244.1.0/24", "10.244.1.1", 4096,
+        ",\"Policies\":[{\"Type\":\"DrMacAddress\",\"Settings\":{\"Address\":\"" DR_MAC "\"}},"
+        "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"10.244.0.0/16\","
+        "\"IsolationId\":4096,\"ProviderAddress\":\"10.0.0.5\",\"DistributedRouterMacAddress\":"
+        "\"00-15-5D-00-00-05\"}},"
+        "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"10.244.2.0/24\","
+        "\"IsolationId\":4099,\"ProviderAddress\":\"10.0.0.6\",\"DistributedRouterMacAddress\":"
+        "\"00-15-5D-00-00-06\"}},"
+        "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"10.244.3.0/24\","
+        "\"IsolationId\":4096,\"ProviderAddress\":\"10.0.0.7\"}}]");
+    char *pod = dp_pod(inst, net, "web", "10.244.1.10", "");
+    char *two = dp_remote(inst, net, "10.244.2.7", "10.0.0.6");
+    char *three = dp_remote(inst, net, "10.244.3.7", "10.0.0.7");
+    hns_view *v = take(inst);
+    vfp_ruleset *rs = compile_ep(v, pod, NULL);
+    char mac[18];
+    const vfp_rule *r =
+        rule_of(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_OUT", "REMOTE_EP_10.244.2.7");
+    assert_string_equal(dr_mac_of(r, mac), "00-15-5D-00-00-06");
+    assert_int_equal(r->action.u.encap.vni, 4099);
+    r = rule_of(rs, "VNET_ROUTING_LAYER", "VNET_GROUP_PA_ROUTE_IPV4_OUT", "REMOTE_EP_10.244.3.7");
+    assert_string_equal(dr_mac_of(r, mac), DR_MAC);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    free(pod);
+    free(two);
+    free(three);
+    free(net);
+    hnsm_close(inst);
+}
+
+/* Review round 2: an IPv6 OutBoundNAT's exceptions were compiled before the
+ * policy was skipped, so an IPv4 exception in it exempted IPv4 traffic from
+ * the IPv4 policy's SNAT. */
+static void test_ipv6_outbound_nat_exceptions_not_compiled(void **state)
+{
+    (void)state;
+    bridge_node n = bridge_open(
+        NULL,
+        DP_OUTBOUND_NAT ",{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":"
+                        "[\"192.168.0.0/16\"],\"Flags\":2}}",
+        "");
+    hns_view *v = take(n.inst);
+    vfp_ruleset *rs = compile_ep(v, n.a, NULL);
+    assert_rule_ids(group_of(rs, "SLB_NAT_LAYER", "SLB_GROUP_NAT_IPv4_OUT"),
+                    "ALLOW_NAT_10.244.0.0_16,ALLOW_NAT_10.96.0.0_12,ALLOW_NAT_10.0.0.0_24,"
+                    "SNAT_TCP_" NODE_IP ",SNAT_UDP_" NODE_IP);
+    vfp_ruleset_release(rs);
+    hns_view_free(v);
+    bridge_close(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2074,6 +2166,9 @@ int main(void)
         cmocka_unit_test(test_sdn_route_object_compiled),
         cmocka_unit_test(test_host_default_namespace_endpoint_is_the_host_vnic),
         cmocka_unit_test(test_acl_default_ids_use_the_policy_index),
+        cmocka_unit_test(test_missing_backend_counted_once_per_lb_and_site),
+        cmocka_unit_test(test_remote_endpoint_longest_route_and_zero_mac),
+        cmocka_unit_test(test_ipv6_outbound_nat_exceptions_not_compiled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
