@@ -35,6 +35,27 @@ const net__pod *net__linux_pod(const net_node *n, const vfp_addr *ip)
     return NULL;
 }
 
+int net_linux_remove_pod(net_node *n, const char *ip)
+{
+    vfp_addr a;
+    if (n->windows || vfp_addr_parse(ip, &a) != 0)
+        return -1;
+    for (size_t i = 0; i < n->n_pods; i++)
+        if (vfp_addr_compare(&n->pods[i].ip, &a) == 0) {
+            memmove(&n->pods[i], &n->pods[i + 1], (n->n_pods - i - 1) * sizeof *n->pods);
+            n->n_pods--;
+            return 0;
+        }
+    return -1;
+}
+
+void net_linux_clear_services(net_node *n)
+{
+    for (size_t i = 0; i < n->n_services; i++)
+        free(n->services[i].backends);
+    n->n_services = 0;
+}
+
 /* "ip:port" into a DIP. */
 static int parse_backend(const char *text, vfp_dip *out)
 {

@@ -166,6 +166,16 @@ int net_add_external(net_cluster *c, const char *name, const char *ip)
     return 0;
 }
 
+int net_external_address(const net_cluster *c, const char *name, char ip[VFP_ADDR_TEXT])
+{
+    for (size_t i = 0; name && i < c->n_externals; i++)
+        if (strcmp(c->externals[i].name, name) == 0) {
+            vfp_addr_format(&c->externals[i].ip, ip);
+            return 0;
+        }
+    return -1;
+}
+
 static net_node *add_node(net_cluster *c, const char *name, const char *ip, bool windows)
 {
     vfp_addr a;
@@ -268,6 +278,11 @@ void net_node_set_profile(net_node *n, const char *profile)
 int net_node_add_route(net_node *n, const char *cidr, const char *via)
 {
     return add_route(&n->routes, &n->n_routes, cidr, via, 0);
+}
+
+void net_node_clear_routes(net_node *n)
+{
+    n->n_routes = 0;
 }
 
 int net_linux_add_vxlan_route(net_node *n, const char *cidr, const char *pa, uint32_t vni)

@@ -92,6 +92,9 @@ int net_add_underlay_route(net_cluster *c, const char *cidr, const char *via);
 /* An external host: packets to it are delivered, and it can send. */
 int net_add_external(net_cluster *c, const char *name, const char *ip);
 
+/* The address of the external host named name into ip; 0 or -1. */
+int net_external_address(const net_cluster *c, const char *name, char ip[VFP_ADDR_TEXT]);
+
 /* A Windows node on HNS instance inst (NULL = the hnsd of HNSIM_HNSD) with
  * address ip. The node does not own inst. Call net_node_sync to program it. */
 net_node *net_add_windows(net_cluster *c, const char *name, const char *ip, hnsm_instance *inst);
@@ -109,11 +112,21 @@ void net_node_set_profile(net_node *n, const char *profile);
  * wincni static routes; Linux: host-gw). via NULL = on-link. */
 int net_node_add_route(net_node *n, const char *cidr, const char *via);
 
+/* Removes every route of the node's host routing table (controllers
+ * rewrite the table whole). */
+void net_node_clear_routes(net_node *n);
+
 /* Linux: a VXLAN route: prefix reached through VTEP pa with vni. */
 int net_linux_add_vxlan_route(net_node *n, const char *cidr, const char *pa, uint32_t vni);
 
 /* Linux: a pod address on the node. */
 int net_linux_add_pod(net_node *n, const char *ip, const char *name);
+
+/* Linux: removes the pod with address ip. Returns 0 or -1 (no such pod). */
+int net_linux_remove_pod(net_node *n, const char *ip);
+
+/* Linux kube-proxy: removes every service (it rewrites its rules whole). */
+void net_linux_clear_services(net_node *n);
 
 /* Linux kube-proxy: frontend ip:port/proto (ip NULL = NodePort on the node's
  * address) DNATed to backends "ip:port" (n of them). */
