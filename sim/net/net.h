@@ -188,7 +188,8 @@ typedef enum net_verdict {
     X(BAD_PACKET, "bad packet")                                                                    \
     X(UNKNOWN_SOURCE, "no pod, node or external host has the source address")                      \
     X(NO_DECAP, "no DECAP_IN rule for the VXLAN network")                                         \
-    X(DROPPED_RULE, "dropped by a rule")
+    X(DROPPED_RULE, "dropped by a rule")                                                           \
+    X(NO_LISTENER, "delivered to a host where nothing listens on the port")
 
 typedef enum net_reason {
 #define NET_REASON_ENUM(name, text) NET_REASON_##name,

@@ -16,6 +16,9 @@ int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_vfp(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_reach(int argc, char **argv);
+int cmd_trace_scenario(int argc, char **argv);
 
 /* Opens the instance a tool reads: --store PATH if given, else $HNSIM_STORE.
  * A store file must already exist unless create is set. Prints the reason

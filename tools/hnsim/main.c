@@ -6,6 +6,7 @@
  *   hnsim serve --store FILE [...]   (the hnsd daemon, see tools/hnsd/daemon.c)
  *   hnsim trace --from IP[:PORT] --to IP:PORT/PROTO [--json]   (trace.c)
  *   hnsim vfp list-ports | list-rules --port P                 (trace.c)
+ *   hnsim run FILE... | reach FILE | trace FILE --from --to     (run.c)
  *
  * Further subcommands (run, trace, reach, vfp, import, serve, graph) join as
  * the simulator grows; `hnsim help` lists what this build has.
@@ -38,6 +39,11 @@ static void usage(FILE *out)
             "                        walk a packet through the node's VFP program\n"
             "  vfp list-ports | list-rules --port ID|IP|host|external [--layer L] [--group G]\n"
             "                        the node's vSwitch ports and rules, like `vfpctrl`\n"
+            "  run FILE... [--seed N] [--json] [--junit FILE] [--trace-dir DIR]\n"
+            "                        run scenarios (scenarios/README.md); exit 0 when all hold\n"
+            "  reach FILE [--at T]   the pod-to-pod reachability matrix of a scenario\n"
+            "  trace FILE --from A --to B[:PORT/PROTO] [--at T] [--json]\n"
+            "                        walk a packet through a scenario's cluster\n"
             "  help                  this text\n"
             "\n"
             "The store is a SQLite file written by libhnsmock (HNSIM_STORE by default).\n");
@@ -56,8 +62,13 @@ int main(int argc, char **argv)
         return cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
-    if (strcmp(cmd, "trace") == 0)
-        return cmd_trace(argc - 1, argv + 1);
+    if (strcmp(cmd, "trace") == 0) /* a scenario file first: trace in that scenario */
+        return argc > 2 && argv[2][0] != '-' ? cmd_trace_scenario(argc - 1, argv + 1)
+                                             : cmd_trace(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "reach") == 0)
+        return cmd_reach(argc - 1, argv + 1);
     if (strcmp(cmd, "vfp") == 0)
         return cmd_vfp(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -1,0 +1,331 @@
+/*
+ * cluster.c - the objects of a simulated Kubernetes cluster and the
+ * reconcile loop that runs the controller models (k8s.h).
+ *
+ * Objects live in arrays in declaration order, so every loop over them -
+ * and so every HNS call the controllers make - happens in the same order
+ * for the same script. k8s_reconcile() runs, per node in order: flannel
+ * (the network), CNI (pods pending or terminating on the node), kube-proxy
+ * (Windows: kube_proxy.c; Linux: linux.c), then syncs every Windows node's
+ * VFP with what HNS now holds.
+ */
+#include "k8s_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------
+ * Addresses
+ */
+
+static int parse_cidr(const char *cidr, uint32_t *base, unsigned *length)
+{
+    vfp_addr_range r;
+    if (!cidr || vfp_range_parse(cidr, &r) != 0 || r.lo.family != VFP_FAMILY_IPV4)
+        return -1;
+    int len = vfp_range_prefix_length(&r);
+    if (len < 0)
+        return -1;
+    *base = (uint32_t)r.lo.lo;
+    *length = (unsigned)len;
+    return 0;
+}
+
+int k8s__cidr_host(const char *cidr, unsigned host, char out[K8S_ADDR])
+{
+    uint32_t base;
+    unsigned length;
+    if (parse_cidr(cidr, &base, &length) < 0 || length > 30 ||
+        host >= (1u << (32 - length)) - 1 || host == 0)
+        return -1;
+    vfp_addr a = vfp_addr_v4(base + host);
+    char text[VFP_ADDR_TEXT];
+    vfp_addr_format(&a, text);
+    snprintf(out, K8S_ADDR, "%s", text);
+    return 0;
+}
+
+bool k8s__cidr_contains(const char *cidr, const char *ip)
+{
+    vfp_addr_range r;
+    vfp_addr a;
+    return cidr && ip && vfp_range_parse(cidr, &r) == 0 && vfp_addr_parse(ip, &a) == 0 &&
+           r.lo.family == a.family && vfp_addr_compare(&r.lo, &a) <= 0 &&
+           vfp_addr_compare(&a, &r.hi) <= 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Objects
+ */
+
+k8s_cluster *k8s_cluster_new(uint64_t seed, k8s_mode mode, uint32_t vni, const char *pod_cidr,
+                             const char *service_cidr, const char *node_cidr)
+{
+    uint32_t base;
+    unsigned len;
+    if (parse_cidr(pod_cidr, &base, &len) < 0 || parse_cidr(service_cidr, &base, &len) < 0 ||
+        (node_cidr && parse_cidr(node_cidr, &base, &len) < 0))
+        return NULL;
+    k8s_cluster *c = calloc(1, sizeof *c);
+    if (!c || !(c->net = net_cluster_new(seed))) {
+        free(c);
+        return NULL;
+    }
+    c->seed = seed;
+    c->mode = mode;
+    c->vni = vni ? vni : 4096;
+    snprintf(c->pod_cidr, sizeof c->pod_cidr, "%s", pod_cidr);
+    snprintf(c->service_cidr, sizeof c->service_cidr, "%s", service_cidr);
+    snprintf(c->node_cidr, sizeof c->node_cidr, "%s", node_cidr ? node_cidr : "");
+    net_add_cluster_cidr(c->net, pod_cidr);
+    net_add_cluster_cidr(c->net, service_cidr);
+    return c;
+}
+
+void k8s_cluster_free(k8s_cluster *c)
+{
+    if (!c)
+        return;
+    net_cluster_free(c->net);
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        k8s_kube_proxy_free(&c->nodes[i]);
+        hnsm_close(c->nodes[i].hns);
+    }
+    for (size_t i = 0; i < c->n_log; i++)
+        free(c->log[i]);
+    free(c->log);
+    free(c->nodes);
+    free(c->pods);
+    free(c->services);
+    free(c);
+}
+
+/* Appends one zeroed element to *array of *n elements. */
+static void *append(void **array, size_t *n, size_t size)
+{
+    void *p = realloc(*array, (*n + 1) * size);
+    if (!p)
+        return NULL;
+    *array = p;
+    char *slot = (char *)p + *n * size;
+    memset(slot, 0, size);
+    (*n)++;
+    return slot;
+}
+
+k8s_node *k8s_node_named(k8s_cluster *c, const char *name)
+{
+    for (size_t i = 0; name && i < c->n_nodes; i++)
+        if (strcmp(c->nodes[i].name, name) == 0)
+            return &c->nodes[i];
+    return NULL;
+}
+
+k8s_pod *k8s_pod_named(k8s_cluster *c, const char *ns, const char *name)
+{
+    for (size_t i = 0; name && i < c->n_pods; i++)
+        if (c->pods[i].phase != K8S_POD_GONE && strcmp(c->pods[i].name, name) == 0 &&
+            strcmp(c->pods[i].ns, ns ? ns : "default") == 0)
+            return &c->pods[i];
+    return NULL;
+}
+
+k8s_service *k8s_service_named(k8s_cluster *c, const char *ns, const char *name)
+{
+    for (size_t i = 0; name && i < c->n_services; i++)
+        if (!c->services[i].deleted && strcmp(c->services[i].name, name) == 0 &&
+            strcmp(c->services[i].ns, ns ? ns : "default") == 0)
+            return &c->services[i];
+    return NULL;
+}
+
+/* A Windows node's HNS: in memory, seeded from the cluster seed and the
+ * node's position, so GUIDs are the same for the same script. */
+static hnsm_instance *open_hns(const k8s_cluster *c, const char *profile)
+{
+    hnsm_config config = {.profile = profile && *profile ? profile : "ws2022",
+                          .seed = c->seed * 1000003u + c->n_nodes,
+                          .seed_set = 1};
+    hnsm_instance *inst = NULL;
+    return hnsm_open(&config, &inst) == 0 ? inst : NULL;
+}
+
+k8s_node *k8s_add_node(k8s_cluster *c, const k8s_node *spec)
+{
+    if (!spec || k8s_node_named(c, spec->name))
+        return NULL;
+    /* Node pointers handed out before stay valid: nets keep their own. */
+    hnsm_instance *hns = spec->windows ? open_hns(c, spec->profile) : NULL;
+    if (spec->windows && !hns)
+        return NULL;
+    net_node *nn = spec->windows
+                       ? net_add_windows(c->net, spec->name, spec->ip, hns)
+                       : net_add_linux(c->net, spec->name, spec->ip, spec->pod_cidr);
+    k8s_node *n = nn ? append((void **)&c->nodes, &c->n_nodes, sizeof *c->nodes) : NULL;
+    if (!n) {
+        hnsm_close(hns);
+        return NULL;
+    }
+    *n = *spec;
+    n->hns = hns;
+    n->net = nn;
+    n->ready = 1;
+    n->next_host = 9; /* pods from .10: .1 gateway, .2 bridge or source VIP */
+    n->proxy = NULL;
+    n->network_id[0] = 0;
+    if (!n->profile[0])
+        snprintf(n->profile, sizeof n->profile, "ws2022");
+    if (!n->kube_proxy.sync_period)
+        n->kube_proxy.sync_period = 30;
+    if (!n->kube_proxy.minor_version)
+        n->kube_proxy.minor_version = 33;
+    if (nn && spec->windows)
+        net_node_set_profile(nn, n->profile);
+    return n;
+}
+
+k8s_pod *k8s_add_pod(k8s_cluster *c, const k8s_pod *spec)
+{
+    if (!spec || k8s_pod_named(c, spec->ns, spec->name) || !k8s_node_named(c, spec->node))
+        return NULL;
+    k8s_pod *p = append((void **)&c->pods, &c->n_pods, sizeof *c->pods);
+    if (!p)
+        return NULL;
+    *p = *spec;
+    if (!p->ns[0])
+        snprintf(p->ns, sizeof p->ns, "default");
+    p->phase = K8S_POD_PENDING;
+    p->ready = 1;
+    p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = 0;
+    return p;
+}
+
+/* The next unused address of the service CIDR, from .10. */
+static int next_cluster_ip(k8s_cluster *c, char out[K8S_ADDR])
+{
+    for (unsigned host = 10;; host++) {
+        if (k8s__cidr_host(c->service_cidr, host, out) < 0)
+            return -1;
+        bool used = false;
+        for (size_t i = 0; i < c->n_services && !used; i++)
+            used = strcmp(c->services[i].cluster_ip, out) == 0;
+        if (!used)
+            return 0;
+    }
+}
+
+k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec)
+{
+    if (!spec || k8s_service_named(c, spec->ns[0] ? spec->ns : "default", spec->name))
+        return NULL;
+    char ip[K8S_ADDR];
+    if (spec->cluster_ip[0])
+        snprintf(ip, sizeof ip, "%s", spec->cluster_ip);
+    else if (next_cluster_ip(c, ip) < 0)
+        return NULL;
+    k8s_service *s = append((void **)&c->services, &c->n_services, sizeof *c->services);
+    if (!s)
+        return NULL;
+    *s = *spec;
+    if (!s->ns[0])
+        snprintf(s->ns, sizeof s->ns, "default");
+    if (!s->type)
+        s->type = K8S_SVC_CLUSTER_IP;
+    snprintf(s->cluster_ip, sizeof s->cluster_ip, "%s", ip);
+    return s;
+}
+
+int k8s_selects(const k8s_labels *selector, const k8s_labels *labels)
+{
+    if (!selector->n)
+        return 0; /* a service without a selector has no pods */
+    for (size_t i = 0; i < selector->n; i++) {
+        bool found = false;
+        for (size_t j = 0; j < labels->n && !found; j++)
+            found = strcmp(selector->items[i].key, labels->items[j].key) == 0 &&
+                    strcmp(selector->items[i].value, labels->items[j].value) == 0;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+size_t k8s__backends(k8s_cluster *c, const k8s_service *s, const char *local_to, k8s_pod **out,
+                     size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_pods; i++) {
+        k8s_pod *p = &c->pods[i];
+        if (p->phase != K8S_POD_RUNNING || !p->ready || strcmp(p->ns, s->ns) != 0 ||
+            !k8s_selects(&s->selector, &p->labels) || (local_to && strcmp(p->node, local_to) != 0))
+            continue;
+        if (n < max)
+            out[n] = p;
+        n++;
+    }
+    return n;
+}
+
+void k8s_log(k8s_cluster *c, const char *fmt, ...)
+{
+    char line[512];
+    int used = snprintf(line, sizeof line, "[%llu.%03llus] ", (unsigned long long)(c->now_ms / 1000),
+                        (unsigned long long)(c->now_ms % 1000));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + used, sizeof line - (size_t)used, fmt, ap);
+    va_end(ap);
+    char **log = realloc(c->log, (c->n_log + 1) * sizeof *log);
+    if (!log)
+        return;
+    c->log = log;
+    if ((c->log[c->n_log] = strdup(line)))
+        c->n_log++;
+}
+
+/* ---------------------------------------------------------------------------
+ * Reconcile
+ */
+
+/* CNI for the pods of node n: ADD the pending, DEL the terminating. */
+static void run_cni(k8s_cluster *c, k8s_node *n)
+{
+    for (size_t i = 0; i < c->n_pods; i++) {
+        k8s_pod *p = &c->pods[i];
+        if (strcmp(p->node, n->name) != 0)
+            continue;
+        if (p->phase == K8S_POD_PENDING && n->ready && k8s__cni_add(c, n, p) == 0)
+            p->phase = K8S_POD_RUNNING;
+        else if (p->phase == K8S_POD_TERMINATING && k8s__cni_del(c, n, p) == 0)
+            p->phase = K8S_POD_GONE;
+    }
+}
+
+int k8s_reconcile(k8s_cluster *c)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        k8s_node *n = &c->nodes[i];
+        if (k8s__flannel_sync(c, n) == 0)
+            run_cni(c, n);
+    }
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        k8s_node *n = &c->nodes[i];
+        if (n->windows)
+            k8s_kube_proxy_sync(c, n);
+        else
+            k8s__linux_proxy_sync(c, n);
+    }
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        k8s_node *n = &c->nodes[i];
+        char *error = NULL;
+        if (n->windows && net_node_sync(n->net, &error) != 0) {
+            k8s_log(c, "%s vfp: %s", n->name, error ? error : "sync failed");
+            rc = -1;
+        }
+        free(error);
+    }
+    return rc;
+}

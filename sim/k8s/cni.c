@@ -1,0 +1,134 @@
+/*
+ * cni.c - the CNI plugin of each node: win-bridge / win-overlay on Windows
+ * (consumers.md 3.2), a host-local bridge on Linux.
+ *
+ * Windows ADD, as the plugins do it through HCN: a namespace for the pod
+ * sandbox, an endpoint on the node's flannel network with the next address
+ * of the node's pod CIDR and the plugin's policies - OutBoundNAT whose
+ * Exceptions are the cluster, service and node CIDRs (field-bugs B5), an
+ * SDNRoute of the service CIDR with NeedEncap (L2Bridge), a PortMapping per
+ * hostPort when the CNI config has the portMappings capability (K1) - then
+ * the attach. DEL deletes the endpoint and the namespace; a DEL whose
+ * endpoint is already gone succeeds (C4: the plugins treat "not found" as
+ * done). Addresses are handed out in order from .10 and not reused.
+ */
+#include "k8s_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define V2 "\"SchemaVersion\":{\"Major\":2,\"Minor\":0}"
+
+static int next_address(k8s_node *n, char out[K8S_ADDR])
+{
+    return k8s__cidr_host(n->pod_cidr, ++n->next_host, out);
+}
+
+/* The endpoint policies of the plugin for pod p. */
+static void pod_policies(const k8s_cluster *c, const k8s_node *n, const k8s_pod *p, char *out,
+                         size_t size)
+{
+    int used = snprintf(out, size,
+                        "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"%s\",\"%s\"%s%s%s]}}",
+                        c->pod_cidr, c->service_cidr, c->node_cidr[0] ? ",\"" : "", c->node_cidr,
+                        c->node_cidr[0] ? "\"" : "");
+    if (c->mode == K8S_MODE_HOST_GW)
+        used += snprintf(out + used, size - (size_t)used,
+                         ",{\"Type\":\"SDNRoute\",\"Settings\":{\"DestinationPrefix\":\"%s\","
+                         "\"NeedEncap\":true}}",
+                         c->service_cidr);
+    for (size_t i = 0; n->cni_port_mappings && i < p->n_ports; i++)
+        if (p->ports[i].host_port)
+            used += snprintf(out + used, size - (size_t)used,
+                             ",{\"Type\":\"PortMapping\",\"Settings\":{\"Protocol\":%u,"
+                             "\"InternalPort\":%u,\"ExternalPort\":%u}}",
+                             p->ports[i].protocol, p->ports[i].port, p->ports[i].host_port);
+}
+
+static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
+{
+    char ip[K8S_ADDR], policies[2048], doc[4096];
+    if (!n->network_id[0] || next_address(n, ip) < 0) {
+        k8s_log(c, "%s cni: no address for pod %s/%s", n->name, p->ns, p->name);
+        return -1;
+    }
+    hcnc_use(n->hns);
+    pod_policies(c, n, p, policies, sizeof policies);
+    snprintf(doc, sizeof doc,
+             "{\"Name\":\"%s_%s\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":%u}],"
+             "\"Dns\":{\"Search\":[\"%s.svc.cluster.local\"]},\"Policies\":[%s]," V2 "}",
+             p->name, c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0", ip, 24u, p->ns, policies);
+    char *ns = NULL, *ep = NULL, *error = NULL;
+    HRESULT hr = hcnc_create(HCNC_NAMESPACE, NULL, "{" V2 "}", &ns, &error);
+    if (SUCCEEDED(hr)) {
+        free(error);
+        error = NULL;
+        hr = hcnc_create(HCNC_ENDPOINT, n->network_id, doc, &ep, &error);
+    }
+    if (SUCCEEDED(hr)) {
+        free(error);
+        error = NULL;
+        hr = hcnc_namespace_endpoint(ns, ep, 1, &error);
+    }
+    if (FAILED(hr)) {
+        k8s_log(c, "%s cni: ADD %s/%s failed 0x%08X: %s", n->name, p->ns, p->name, (unsigned)hr,
+                error ? error : "");
+        if (ep)
+            hcnc_delete(HCNC_ENDPOINT, ep, NULL);
+        if (ns)
+            hcnc_delete(HCNC_NAMESPACE, ns, NULL);
+        free(ns);
+        free(ep);
+        free(error);
+        return -1;
+    }
+    snprintf(p->ip, sizeof p->ip, "%s", ip);
+    snprintf(p->endpoint_id, sizeof p->endpoint_id, "%s", ep);
+    snprintf(p->namespace_id, sizeof p->namespace_id, "%s", ns);
+    free(ns);
+    free(ep);
+    free(error);
+    return 0;
+}
+
+/* HCN_E_ENDPOINT_NOT_FOUND and friends: DEL of something already gone. */
+static int gone(HRESULT hr)
+{
+    return hr == (HRESULT)0x803B0002 || hr == (HRESULT)0x803B0003 || hr == (HRESULT)0x80070490;
+}
+
+static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
+{
+    hcnc_use(n->hns);
+    char *error = NULL;
+    HRESULT hr = hcnc_delete(HCNC_ENDPOINT, p->endpoint_id, &error);
+    if (FAILED(hr) && !gone(hr)) {
+        k8s_log(c, "%s cni: DEL %s/%s failed 0x%08X: %s", n->name, p->ns, p->name, (unsigned)hr,
+                error ? error : "");
+        free(error);
+        return -1;
+    }
+    free(error);
+    hcnc_delete(HCNC_NAMESPACE, p->namespace_id, NULL);
+    return 0;
+}
+
+int k8s__cni_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
+{
+    if (n->windows)
+        return windows_add(c, n, p);
+    char ip[K8S_ADDR];
+    if (next_address(n, ip) < 0 || net_linux_add_pod(n->net, ip, p->name) < 0)
+        return -1;
+    snprintf(p->ip, sizeof p->ip, "%s", ip);
+    return 0;
+}
+
+int k8s__cni_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
+{
+    if (n->windows)
+        return windows_del(c, n, p);
+    net_linux_remove_pod(n->net, p->ip);
+    return 0;
+}

@@ -1,0 +1,325 @@
+/*
+ * hcn_client.c - UTF-8 and string-ID wrappers over the HCN API and
+ * HNSCall, for the controller models (hcn_client.h).
+ *
+ * One table gives, per kind, the Hcn* functions hcsshim calls; every
+ * wrapper is open / call / close over that table, so the calls HNS sees
+ * (and counts, and can fail on purpose) are exactly a Go consumer's.
+ * Strings cross as UTF-32 wchar_t (the shim's WCHAR) and come back as
+ * UTF-8; GUIDs as "XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX".
+ */
+#include "hcn_client.h"
+
+#include <hnsmock/hnscall.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------
+ * Text and GUIDs
+ */
+
+/* UTF-8 to a malloc'd wide string (NULL stays NULL; bad bytes become U+FFFD). */
+static wchar_t *wide(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    wchar_t *w = malloc((n + 1) * sizeof *w);
+    if (!w)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        int ok = len > 0 && i + (size_t)len <= n;
+        for (int k = 1; ok && k < len; k++) {
+            unsigned char cc = (unsigned char)s[i + (size_t)k];
+            ok = (cc >> 6) == 2;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        w[j++] = ok ? (wchar_t)cp : (wchar_t)0xfffd;
+        i += ok ? (size_t)len : 1;
+    }
+    w[j] = 0;
+    return w;
+}
+
+/* A wide string to malloc'd UTF-8; frees w with CoTaskMemFree. */
+static char *narrow(PWSTR w)
+{
+    if (!w)
+        return NULL;
+    size_t n = wcslen(w);
+    char *s = malloc(4 * n + 1);
+    size_t j = 0;
+    for (size_t i = 0; s && i < n; i++) {
+        uint32_t cp = (uint32_t)w[i];
+        if (cp < 0x80) {
+            s[j++] = (char)cp;
+        } else if (cp < 0x800) {
+            s[j++] = (char)(0xc0 | cp >> 6);
+            s[j++] = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            s[j++] = (char)(0xe0 | cp >> 12);
+            s[j++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+            s[j++] = (char)(0x80 | (cp & 0x3f));
+        } else {
+            s[j++] = (char)(0xf0 | cp >> 18);
+            s[j++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+            s[j++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+            s[j++] = (char)(0x80 | (cp & 0x3f));
+        }
+    }
+    if (s)
+        s[j] = 0;
+    CoTaskMemFree(w);
+    return s;
+}
+
+/* Parses a GUID string (braces allowed). Returns 0 or -1. */
+static int parse_guid(const char *text, GUID *g)
+{
+    unsigned long d1;
+    unsigned d2, d3, b[8];
+    if (!text)
+        return -1;
+    if (*text == '{')
+        text++;
+    if (sscanf(text, "%8lx-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &d1, &d2, &d3, &b[0], &b[1], &b[2],
+               &b[3], &b[4], &b[5], &b[6], &b[7]) != 11)
+        return -1;
+    g->Data1 = (uint32_t)d1;
+    g->Data2 = (uint16_t)d2;
+    g->Data3 = (uint16_t)d3;
+    for (int i = 0; i < 8; i++)
+        g->Data4[i] = (uint8_t)b[i];
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The per-kind table
+ */
+
+typedef HRESULT(WINAPI *open_fn)(REFGUID, void **, PWSTR *);
+typedef HRESULT(WINAPI *close_fn)(void *);
+typedef HRESULT(WINAPI *query_fn)(void *, PCWSTR, PWSTR *, PWSTR *);
+typedef HRESULT(WINAPI *modify_fn)(void *, PCWSTR, PWSTR *);
+typedef HRESULT(WINAPI *delete_fn)(REFGUID, PWSTR *);
+typedef HRESULT(WINAPI *enumerate_fn)(PCWSTR, PWSTR *, PWSTR *);
+
+typedef struct kind_api {
+    open_fn open;
+    close_fn close;
+    query_fn query;
+    modify_fn modify;
+    delete_fn remove;
+    enumerate_fn enumerate;
+} kind_api;
+
+/* The handle types differ only in name (void * underneath), so one table
+ * holds them all. */
+static const kind_api *api_of(hcnc_kind kind)
+{
+    static const kind_api apis[] = {
+        [HCNC_NETWORK] = {(open_fn)HcnOpenNetwork, (close_fn)HcnCloseNetwork,
+                          (query_fn)HcnQueryNetworkProperties, (modify_fn)HcnModifyNetwork,
+                          HcnDeleteNetwork, HcnEnumerateNetworks},
+        [HCNC_ENDPOINT] = {(open_fn)HcnOpenEndpoint, (close_fn)HcnCloseEndpoint,
+                           (query_fn)HcnQueryEndpointProperties, (modify_fn)HcnModifyEndpoint,
+                           HcnDeleteEndpoint, HcnEnumerateEndpoints},
+        [HCNC_NAMESPACE] = {(open_fn)HcnOpenNamespace, (close_fn)HcnCloseNamespace,
+                            (query_fn)HcnQueryNamespaceProperties, (modify_fn)HcnModifyNamespace,
+                            HcnDeleteNamespace, HcnEnumerateNamespaces},
+        [HCNC_LOADBALANCER] = {(open_fn)HcnOpenLoadBalancer, (close_fn)HcnCloseLoadBalancer,
+                               (query_fn)HcnQueryLoadBalancerProperties,
+                               (modify_fn)HcnModifyLoadBalancer, HcnDeleteLoadBalancer,
+                               HcnEnumerateLoadBalancers},
+    };
+    return kind >= HCNC_NETWORK && kind <= HCNC_LOADBALANCER ? &apis[kind] : NULL;
+}
+
+#define V2_QUERY "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}"
+
+static HRESULT finish(HRESULT hr, PWSTR record, char **error)
+{
+    char *text = narrow(record);
+    if (error)
+        *error = text;
+    else
+        free(text);
+    return hr;
+}
+
+void hcnc_use(hnsm_instance *inst)
+{
+    hnsm_use(inst);
+}
+
+/* Opens kind id into *handle. */
+static HRESULT open_by_id(const kind_api *api, const char *id, void **handle, char **error)
+{
+    GUID g;
+    if (parse_guid(id, &g) < 0)
+        return E_INVALIDARG;
+    PWSTR record = NULL;
+    return finish(api->open(&g, handle, &record), record, error);
+}
+
+/* The ID of the object handle names (queried, as hcsshim reads it back). */
+static char *id_of(const kind_api *api, void *handle)
+{
+    wchar_t *q = wide(V2_QUERY);
+    PWSTR props = NULL, record = NULL;
+    HRESULT hr = api->query(handle, q, &props, &record);
+    free(q);
+    CoTaskMemFree(record);
+    char *json = narrow(props);
+    char *id = NULL;
+    const char *at = SUCCEEDED(hr) && json ? strstr(json, "\"ID\"") : NULL;
+    const char *open = at ? strchr(at + 4, '"') : NULL;
+    const char *close = open ? strchr(open + 1, '"') : NULL;
+    if (close && (id = malloc((size_t)(close - open))))
+        snprintf(id, (size_t)(close - open), "%s", open + 1);
+    free(json);
+    return id;
+}
+
+HRESULT hcnc_create(hcnc_kind kind, const char *network_id, const char *json, char **id,
+                    char **error)
+{
+    const kind_api *api = api_of(kind);
+    if (id)
+        *id = NULL;
+    if (error)
+        *error = NULL;
+    if (!api)
+        return E_INVALIDARG;
+    wchar_t *settings = wide(json);
+    PWSTR record = NULL;
+    void *handle = NULL, *network = NULL;
+    HRESULT hr;
+    switch (kind) {
+    case HCNC_NETWORK:
+        hr = HcnCreateNetwork(&GUID_NULL, settings, (PHCN_NETWORK)&handle, &record);
+        break;
+    case HCNC_NAMESPACE:
+        hr = HcnCreateNamespace(&GUID_NULL, settings, (PHCN_NAMESPACE)&handle, &record);
+        break;
+    case HCNC_LOADBALANCER:
+        hr = HcnCreateLoadBalancer(&GUID_NULL, settings, (PHCN_LOADBALANCER)&handle, &record);
+        break;
+    default:
+        hr = open_by_id(api_of(HCNC_NETWORK), network_id, &network, error);
+        if (SUCCEEDED(hr)) {
+            hr = HcnCreateEndpoint(network, &GUID_NULL, settings, (PHCN_ENDPOINT)&handle, &record);
+            HcnCloseNetwork(network);
+        } else {
+            free(settings);
+            return hr;
+        }
+        break;
+    }
+    free(settings);
+    if (SUCCEEDED(hr)) {
+        if (id)
+            *id = id_of(api, handle);
+        api->close(handle);
+    }
+    return finish(hr, record, error);
+}
+
+HRESULT hcnc_delete(hcnc_kind kind, const char *id, char **error)
+{
+    const kind_api *api = api_of(kind);
+    GUID g;
+    if (error)
+        *error = NULL;
+    if (!api || parse_guid(id, &g) < 0)
+        return E_INVALIDARG;
+    PWSTR record = NULL;
+    return finish(api->remove(&g, &record), record, error);
+}
+
+HRESULT hcnc_query(hcnc_kind kind, const char *id, const char *query, char **result,
+                   char **error)
+{
+    const kind_api *api = api_of(kind);
+    *result = NULL;
+    if (error)
+        *error = NULL;
+    if (!api)
+        return E_INVALIDARG;
+    void *handle = NULL;
+    HRESULT hr = open_by_id(api, id, &handle, error);
+    if (FAILED(hr))
+        return hr;
+    wchar_t *q = wide(query ? query : V2_QUERY);
+    PWSTR props = NULL, record = NULL;
+    hr = api->query(handle, q, &props, &record);
+    free(q);
+    api->close(handle);
+    *result = narrow(props);
+    return finish(hr, record, error);
+}
+
+HRESULT hcnc_enumerate(hcnc_kind kind, const char *query, char **result, char **error)
+{
+    const kind_api *api = api_of(kind);
+    *result = NULL;
+    if (error)
+        *error = NULL;
+    if (!api)
+        return E_INVALIDARG;
+    wchar_t *q = wide(query ? query : V2_QUERY);
+    PWSTR list = NULL, record = NULL;
+    HRESULT hr = api->enumerate(q, &list, &record);
+    free(q);
+    *result = narrow(list);
+    return finish(hr, record, error);
+}
+
+HRESULT hcnc_modify(hcnc_kind kind, const char *id, const char *json, char **error)
+{
+    const kind_api *api = api_of(kind);
+    if (error)
+        *error = NULL;
+    if (!api)
+        return E_INVALIDARG;
+    void *handle = NULL;
+    HRESULT hr = open_by_id(api, id, &handle, error);
+    if (FAILED(hr))
+        return hr;
+    wchar_t *settings = wide(json);
+    PWSTR record = NULL;
+    hr = api->modify(handle, settings, &record);
+    free(settings);
+    api->close(handle);
+    return finish(hr, record, error);
+}
+
+HRESULT hcnc_namespace_endpoint(const char *namespace_id, const char *endpoint_id, int add,
+                                char **error)
+{
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"ResourceType\":\"Endpoint\",\"RequestType\":\"%s\",\"Settings\":{"
+             "\"EndpointId\":\"%s\"}}",
+             add ? "Add" : "Remove", endpoint_id);
+    return hcnc_modify(HCNC_NAMESPACE, namespace_id, json, error);
+}
+
+HRESULT hcnc_hnscall(const char *method, const char *path, const char *request, char **response)
+{
+    wchar_t *m = wide(method), *p = wide(path), *r = wide(request);
+    PWSTR out = NULL;
+    HRESULT hr = HNSCall(m, p, r, &out);
+    free(m);
+    free(p);
+    free(r);
+    *response = narrow(out);
+    return hr;
+}

@@ -1,0 +1,216 @@
+/*
+ * k8s.h - the Kubernetes side of a simulated cluster: the objects a
+ * scenario declares (nodes, pods, services, network policies) and the
+ * controller models that turn them into HNS state on Windows nodes (through
+ * the public HCN API only, hcn_client.h) and into routes and service rules
+ * on Linux nodes (sim/net).
+ *
+ * The cluster owns one HNS instance per Windows node (in memory, seeded
+ * from the cluster seed and the node's index, so the same script gives the
+ * same GUIDs) and the sim/net cluster the packets walk through. Objects are
+ * plain arrays in declaration order; names are unique per kind and
+ * namespace. Controllers run when the scenario runner calls k8s_reconcile():
+ * each Windows node's CNI, flannel and kube-proxy models, then the Linux
+ * side, then net_node_sync on every Windows node so VFP follows HNS.
+ *
+ * Controller behaviour, with the reference it follows:
+ *  - flannel (consumers.md 3.3): on a node's first reconcile creates the
+ *    network - L2Bridge "cbr0" with gateway .1 and the bridge endpoint
+ *    cbr0_ep (.2) in the host's HostDefault namespace (host-gw), or Overlay
+ *    "vxlan0" with VSID = VNI, a DrMacAddress and one RemoteSubnetRoute per
+ *    peer node (vxlan); adds host routes to peer pod subnets (host-gw) or
+ *    keeps the RemoteSubnetRoutes in step with the node list (vxlan).
+ *  - CNI (win-bridge / win-overlay, consumers.md 3.2): per pod, a namespace,
+ *    an endpoint with the next address of the node's pod CIDR (from .10),
+ *    OutBoundNAT with the cluster, service and node CIDRs as exceptions, an
+ *    SDNRoute of the service CIDR (NeedEncap), a PortMapping per hostPort
+ *    when the node's CNI has the portMappings capability (K1), then the
+ *    attach; DEL deletes the endpoint and the namespace.
+ *  - kube-proxy winkernel (kube_proxy.c, consumers.md 2): see there.
+ *  - Linux nodes: pods get addresses the same way; kube-proxy programs
+ *    ClusterIP and NodePort DNAT to every ready backend; flannel routes peer
+ *    pod subnets (host-gw: via the peer node; vxlan: through VTEPs).
+ */
+#ifndef HNSIM_K8S_H
+#define HNSIM_K8S_H
+
+#include "net.h"
+
+#include <hnsmock/hnsmock.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define K8S_NAME 64
+#define K8S_ADDR 48
+#define K8S_MAX_LABELS 8
+#define K8S_MAX_PORTS 8
+
+/* How pods on different nodes reach each other. */
+typedef enum k8s_mode {
+    K8S_MODE_HOST_GW = 1, /* flannel host-gw: L2Bridge networks + host routes */
+    K8S_MODE_VXLAN,       /* flannel vxlan: Overlay networks + RemoteSubnetRoutes */
+} k8s_mode;
+
+typedef struct k8s_label {
+    char key[K8S_NAME];
+    char value[K8S_NAME];
+} k8s_label;
+
+typedef struct k8s_labels {
+    k8s_label items[K8S_MAX_LABELS];
+    size_t n;
+} k8s_labels;
+
+/* kube-proxy winkernel options and the version whose quirks it has. */
+typedef struct k8s_kube_proxy_options {
+    int dsr;                   /* --enable-dsr (WinDSR) */
+    char source_vip[K8S_ADDR]; /* --source-vip ("" = .2 of the pod CIDR on overlay) */
+    int sync_period;           /* seconds between full syncs (default 30) */
+    int minor_version;         /* 1.<minor>: selects version-specific behaviour (default 33) */
+} k8s_kube_proxy_options;
+
+typedef struct k8s_node {
+    char name[K8S_NAME];
+    int windows;
+    char ip[K8S_ADDR];
+    char pod_cidr[K8S_ADDR];
+    char profile[16];              /* Windows: ws2019, ws2022, ws2025 */
+    int cni_port_mappings;         /* CNI config has capabilities.portMappings (K1) */
+    k8s_kube_proxy_options kube_proxy;
+    int ready;                     /* 0 while drained or rebooting */
+    /* Run-time state, owned by the cluster. */
+    hnsm_instance *hns;            /* Windows: this node's HNS */
+    net_node *net;                 /* the node in the packet network */
+    char network_id[K8S_ADDR];     /* the flannel network */
+    unsigned next_host;            /* last host number handed out in the pod CIDR */
+    struct k8s_proxy_state *proxy; /* kube_proxy.c */
+    uint64_t next_proxy_sync;      /* virtual ms of the next periodic sync */
+} k8s_node;
+
+typedef struct k8s_port {
+    uint16_t port;        /* service port / container port */
+    uint16_t target;      /* service targetPort */
+    uint16_t node_port;   /* service nodePort (0 = none) */
+    uint16_t host_port;   /* pod hostPort (0 = none) */
+    uint8_t protocol;     /* 6, 17 */
+} k8s_port;
+
+typedef enum k8s_pod_phase {
+    K8S_POD_PENDING = 1, /* not yet on its node (CNI ADD not done) */
+    K8S_POD_RUNNING,
+    K8S_POD_TERMINATING, /* deleted, CNI DEL not done */
+    K8S_POD_GONE,
+} k8s_pod_phase;
+
+typedef struct k8s_pod {
+    char name[K8S_NAME];
+    char ns[K8S_NAME];
+    char node[K8S_NAME];
+    k8s_labels labels;
+    k8s_port ports[K8S_MAX_PORTS];
+    size_t n_ports;
+    k8s_pod_phase phase;
+    int ready;                      /* counts as a service backend */
+    char ip[K8S_ADDR];
+    char endpoint_id[K8S_ADDR];     /* Windows: the HNS endpoint */
+    char namespace_id[K8S_ADDR];    /* Windows: the HNS namespace */
+    char deployment[K8S_NAME];      /* owner ("" = none) */
+} k8s_pod;
+
+typedef enum k8s_service_type {
+    K8S_SVC_CLUSTER_IP = 1,
+    K8S_SVC_NODE_PORT,
+    K8S_SVC_LOAD_BALANCER,
+} k8s_service_type;
+
+typedef struct k8s_service {
+    char name[K8S_NAME];
+    char ns[K8S_NAME];
+    k8s_service_type type;
+    k8s_labels selector;
+    char cluster_ip[K8S_ADDR];
+    char external_ips[4][K8S_ADDR]; /* externalIPs and LoadBalancer ingress IPs */
+    size_t n_external_ips;
+    k8s_port ports[K8S_MAX_PORTS];
+    size_t n_ports;
+    int session_affinity;           /* ClientIP */
+    int etp_local;                  /* externalTrafficPolicy: Local */
+    int itp_local;                  /* internalTrafficPolicy: Local */
+    int deleted;
+} k8s_service;
+
+typedef struct k8s_cluster {
+    uint64_t seed;
+    k8s_mode mode;
+    uint32_t vni;
+    char pod_cidr[K8S_ADDR];
+    char service_cidr[K8S_ADDR];
+    char node_cidr[K8S_ADDR];      /* the nodes' subnet (OutBoundNAT exception) */
+    uint64_t now_ms;               /* virtual time */
+    net_cluster *net;
+    k8s_node *nodes;
+    size_t n_nodes;
+    k8s_pod *pods;
+    size_t n_pods;
+    k8s_service *services;
+    size_t n_services;
+    char **log;                    /* controller log lines, for reports */
+    size_t n_log;
+} k8s_cluster;
+
+/* A cluster with no nodes. Returns NULL when out of memory. */
+k8s_cluster *k8s_cluster_new(uint64_t seed, k8s_mode mode, uint32_t vni, const char *pod_cidr,
+                             const char *service_cidr, const char *node_cidr);
+void k8s_cluster_free(k8s_cluster *c);
+
+/* Adds a node (copied; run-time fields are the cluster's). Windows nodes get
+ * their HNS instance here. Returns the node or NULL (duplicate name, bad
+ * address, out of memory). */
+k8s_node *k8s_add_node(k8s_cluster *c, const k8s_node *spec);
+
+/* Adds a pod (copied) in phase PENDING; the next reconcile runs CNI ADD. */
+k8s_pod *k8s_add_pod(k8s_cluster *c, const k8s_pod *spec);
+
+/* Adds a service (copied). cluster_ip "" = the next free address of the
+ * service CIDR. */
+k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec);
+
+k8s_node *k8s_node_named(k8s_cluster *c, const char *name);
+k8s_pod *k8s_pod_named(k8s_cluster *c, const char *ns, const char *name);
+k8s_service *k8s_service_named(k8s_cluster *c, const char *ns, const char *name);
+
+/* 1 when every selector label is on labels. */
+int k8s_selects(const k8s_labels *selector, const k8s_labels *labels);
+
+/* Runs every controller until nothing changes, then syncs the dataplane.
+ * Returns 0, or -1 when a controller hit an error it cannot recover from
+ * (logged). HRESULT failures that the real component only logs are logged
+ * and the run goes on. */
+int k8s_reconcile(k8s_cluster *c);
+
+/* Appends a printf-style line to the controller log ("[12.000s] win1
+ * kube-proxy: ..."). */
+void k8s_log(k8s_cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- kube_proxy.c: the winkernel proxier of one Windows node ---- */
+
+/* One sync of node n (syncProxyRules): load balancers and remote endpoints
+ * for every service, per consumers.md 2.3-2.6. */
+void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n);
+
+/* kube-proxy restarts on n: its caches are dropped and its startup runs
+ * again (DeleteAllHnsLoadBalancerPolicy, consumers.md 2.2). */
+void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n);
+
+/* Frees n's proxier state. */
+void k8s_kube_proxy_free(k8s_node *n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

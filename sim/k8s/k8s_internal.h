@@ -1,0 +1,39 @@
+/*
+ * k8s_internal.h - what the controller models of sim/k8s share: address
+ * arithmetic on CIDRs and the per-controller entry points k8s_reconcile()
+ * runs in order. Internal non-static names are k8s__*.
+ */
+#ifndef HNSIM_K8S_INTERNAL_H
+#define HNSIM_K8S_INTERNAL_H
+
+#include "hcn_client.h"
+#include "k8s.h"
+
+#include <stdbool.h>
+
+/* The address host number `host` of cidr ("10.244.1.0/24", 2 -> "10.244.1.2").
+ * Returns 0, or -1 when cidr does not parse or host is outside it. */
+int k8s__cidr_host(const char *cidr, unsigned host, char out[K8S_ADDR]);
+
+/* 1 when ip lies in cidr. */
+bool k8s__cidr_contains(const char *cidr, const char *ip);
+
+/* flannel.c: the node's network, bridge/host endpoint and routes. Returns
+ * 0 when the node's network exists afterwards. */
+int k8s__flannel_sync(k8s_cluster *c, k8s_node *n);
+
+/* cni.c: CNI ADD / DEL of one pod on its (Windows or Linux) node. Return 0
+ * when done; -1 leaves the pod as it was (kubelet retries). */
+int k8s__cni_add(k8s_cluster *c, k8s_node *n, k8s_pod *p);
+int k8s__cni_del(k8s_cluster *c, k8s_node *n, k8s_pod *p);
+
+/* linux.c: kube-proxy's service rules on a Linux node, rewritten whole. */
+void k8s__linux_proxy_sync(k8s_cluster *c, k8s_node *n);
+
+/* The ready, running backends of service s for port index i: pods whose
+ * labels the selector matches. local_to limits them to one node (NULL =
+ * all). Fills out (up to max) and returns how many there are. */
+size_t k8s__backends(k8s_cluster *c, const k8s_service *s, const char *local_to, k8s_pod **out,
+                     size_t max);
+
+#endif

@@ -1,0 +1,1777 @@
+/*
+ * kube_proxy.c - kube-proxy's winkernel proxier on one Windows node
+ * (consumers.md 2), talking to HNS only through hcn_client.h: the public HCN
+ * API and HNSCall, as kube-proxy does through hcsshim/hnslib.
+ *
+ * The proxier turns the cluster's services and their endpoints into HNS
+ * load balancers and remote endpoints. Its startup (consumers.md 2.2) checks
+ * the v1 policy lists, reads /globals/version, deletes every load balancer
+ * on the host (DeleteAllHnsLoadBalancerPolicy) and waits for the network.
+ * One sync is syncProxyRules in the order of consumers.md 2.6: network
+ * check, service and endpoint changes, endpoint and load-balancer listings,
+ * the overlay source-VIP endpoint, then per service port not yet applied the
+ * ClusterIP remote endpoint (overlay), the backends (local endpoints found
+ * by IP, remote ones created), and the ClusterIP, NodePort, external-IP and
+ * ingress load balancers of consumers.md 2.4; then the terminated remote
+ * endpoints and the stale load balancers. A service port whose load
+ * balancers were all programmed is "policyApplied" and skipped by later
+ * syncs until it changes, so a load balancer deleted behind kube-proxy's
+ * back stays gone until the service or its endpoints change or kube-proxy
+ * restarts (consumers.md 2.5, field-bugs A1, A2).
+ *
+ * Cache and identity (consumers.md 2.5): a load balancer is known by
+ * (protocol, internal port, external port, first frontend VIP, hash of its
+ * backend endpoint IDs); each sync lists HNS's load balancers into that
+ * identity map and reuses a match instead of creating. Remote endpoints
+ * carry a reference count per HNS endpoint ID; CNI-owned local endpoints
+ * are never deleted (except by the C2 bug below).
+ *
+ * What kube-proxy learns from the API server is read from the cluster
+ * structs; what it learns from HNS is read back from HNS. A pod becomes an
+ * EndpointSlice endpoint once it has an address: ready = running and ready,
+ * serving = ready, terminating = phase TERMINATING; local = on this node.
+ *
+ * Version-dependent behaviour is in one table, kp_versions below, read only
+ * through kp_has(). Convention: a behaviour changed by a PR counts from the
+ * first minor release whose .0 contains the PR; patch-release backports are
+ * not modelled (they are named in the table for reference).
+ *
+ * Choices where the reference is silent or the simulator differs from a
+ * Windows host, each used in one place:
+ *
+ * | question                          | what this model does                      | reference        |
+ * |-----------------------------------|-------------------------------------------|------------------|
+ * | network name (KUBE_NETWORK)       | flannel's: "vxlan0" (vxlan), "cbr0"       | consumers.md 2.1,|
+ * |                                   | (host-gw)                                 | 3.3; flannel.c   |
+ * | backend-set hash of the identity  | XOR of FNV-1a-64 of each upper-cased      | consumers.md 2.5 |
+ * |                                   | endpoint ID (upstream: XOR of SHA-1); an  | (SHA-1)          |
+ * |                                   | order-free set hash all the same          |                  |
+ * | host MAC (an OS call upstream)    | 00-15-5D + the node IP's last three bytes | consumers.md 2.2 |
+ * | overlay 10 s startup sleep, 1 s   | not spent: a stage that cannot finish is  | consumers.md 2.2 |
+ * | network retry loops               | retried at the next k8s_kube_proxy_sync   |                  |
+ * | when a sync runs                  | the first time, when services/endpoints   | consumers.md 2.6;|
+ * |                                   | changed, or when n->next_proxy_sync is    | field-bugs A1    |
+ * |                                   | due (the BoundedFrequencyRunner); each run|                  |
+ * |                                   | sets the next periodic sync               |                  |
+ * | local backends                    | found by IP in the network's endpoint     | consumers.md 2.3 |
+ * |                                   | listing (kube-proxy cannot see the pod's  |                  |
+ * |                                   | endpoint ID); missing = skipped, logged   |                  |
+ * | ProviderAddress when no remote    | this node's IP ("assuming it is a public  | consumers.md 2.3 |
+ * | subnet holds the IP               | IP"), as kube-proxy's nodeIP              |                  |
+ * | DSR of NodePort/external/ingress  | externalTrafficPolicy Local and HNS has   | consumers.md 2.1,|
+ * | LBs (localTrafficDSR)             | DSR (DsrSupported at service creation)    | 2.3              |
+ * | externalIPs vs LB ingress IPs     | external_ips of a LoadBalancer service are| k8s.h            |
+ * |                                   | ingress IPs, of other types externalIPs   |                  |
+ * | "backends available" (NodePort,   | NodePort/external: >= 1 backend and not   | consumers.md 2.4;|
+ * | external, ingress)                | all terminating; ingress: >= 1 backend and| kubernetes PR    |
+ * |                                   | not all non-serving                       | #113776          |
+ * | a service re-applied after a      | releases its earlier remote-endpoint      | inferred         |
+ * | partial failure                   | references before taking new ones         |                  |
+ * | zero eligible backends            | the service's LBs are deleted (from 1.31; | consumers.md 2.5 |
+ * |                                   | before, the endpoint change deleted them);|                  |
+ * |                                   | the service stays not applied             |                  |
+ * | overlay ClusterIP remote endpoint | created when missing, never deleted       | consumers.md 2.3 |
+ * | remote endpoint delete at refcount| only endpoints HNS lists as remote (from  | inferred from    |
+ * | 0 / terminated sweep              | 1.34; before, see C2 in the table)        | PR #131138       |
+ * | IPv6, dual stack, health-check    | not modelled (the cluster has no IPv6, no | consumers.md 2.4 |
+ * | LBs, preserve-destination,        | such options or annotations)              |                  |
+ * | winProxyOptimization=DISABLED     |                                           |                  |
+ */
+#include "k8s_internal.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define V2_SCHEMA "\"SchemaVersion\":{\"Major\":2,\"Minor\":0}"
+#define V2_QUERY "{" V2_SCHEMA "}"
+
+/* ---------------------------------------------------------------------------
+ * Versions
+ */
+
+/* Behaviours that depend on kube-proxy's minor version (1.<minor>). */
+typedef enum kp_behaviour {
+    KP_LB_IDENTITY_WITHOUT_HASH,
+    KP_INGRESS_LB_WRONG_ID,
+    KP_READY_ENDPOINTS_ONLY,
+    KP_NO_VIP_EXTERNAL_IP_FLAG,
+    KP_CLUSTER_IP_SKIPPED_ALL_TERMINATING,
+    KP_ENDPOINT_CHANGE_DELETES_LBS,
+    KP_MODIFY_LOAD_BALANCER,
+    KP_MODIFY_KEEPS_OLD_BACKENDS,
+    KP_IP_MAP_LAST_WINS,
+    KP_TERMINATED_SWEEP,
+    KP_TERMINATED_CLEARED_PER_SERVICE,
+    KP_ITP_LOCAL_DELETE_HASHES_ALL,
+    KP_STALE_REMOTE_SHARING_LOCAL_IP_KEPT,
+    KP_HNS_ERROR_MEANS_GONE,
+    KP_HOURLY_RESYNC,
+    KP_BEHAVIOUR_COUNT
+} kp_behaviour;
+
+#define KP_ANY_BEFORE 0
+#define KP_ANY_AFTER 999
+
+/*
+ * | behaviour                                          | minors  | reference                       |
+ * |----------------------------------------------------|---------|---------------------------------|
+ * | LB identity lacks the backend hash; a failed LB    | <= 25   | field-bugs A5(2); PR #113521    |
+ * | delete is not retried and not kept as stale        |         |                                 |
+ * | the ingress-IP LB's stored ID is another LB's      | 24-25   | field-bugs A5(1); PR #112837    |
+ * | only ready endpoints, never serving-terminating    | <= 25   | field-bugs G4(a); PR #113776    |
+ * | no VipExternalIP (16) port-mapping flag            | <= 25   | field-bugs G4(b); PR #113742    |
+ * | ClusterIP LB skipped when "all endpoints           | 26      | field-bugs G2; PR #115919       |
+ * | terminating" (vacuously true: no local endpoints   |         |                                 |
+ * | under ETP=Local)                                   |         |                                 |
+ * | an endpoint change deletes the service's LBs at    | <= 30   | consumers.md 2.5 (before        |
+ * | once (no update/reuse logic, no terminated sweep)  |         | winProxyOptimization; inferred  |
+ * |                                                    |         | boundary: PR #124092, 1.31)     |
+ * | in-place UpdateLoadBalancer when HNS >= 15.4       | >= 31   | consumers.md 2.5; field-bugs A7;|
+ * |                                                    |         | PR #124092                      |
+ * | the update keeps the LB's old backend list (hnslib)| 31-33   | field-bugs A7; PR #131506       |
+ * | endpoint IP map: the last listed endpoint wins     | <= 33   | field-bugs C2; PR #131138       |
+ * | (from 1.34 a remote endpoint wins), and the sweep  |         |                                 |
+ * | deletes whatever the map holds                     |         |                                 |
+ * | terminated remote endpoints deleted at end of sync | >= 31   | consumers.md 2.5, 2.6 step 8;   |
+ * |                                                    |         | field-bugs C1; PR #124092       |
+ * | terminated-endpoint map cleared per service change | 31-34   | field-bugs C3; PR #135146       |
+ * | ITP=Local: delete decision hashes all endpoints,   | 31-34   | field-bugs A6; PR #133953       |
+ * | create hashes local ones                           |         |                                 |
+ * | a remote endpoint sharing a local endpoint's IP is | 31-36   | field-bugs C1; PR #138000       |
+ * | kept (from 1.37 it is deleted at listing)          |         |                                 |
+ * | an HNS error on GetLoadBalancerByID or the network | <= 36   | consumers.md 2.5; field-bugs A2;|
+ * | lookup means "gone"                                |         | issue #139519, PR #139503       |
+ * | periodic full sync every hour, not sync_period     | 34-35   | field-bugs A1; PR #135631       |
+ */
+static const struct kp_version_row {
+    int from, to; /* minor versions, inclusive */
+    const char *behaviour;
+    const char *reference;
+} kp_versions[KP_BEHAVIOUR_COUNT] = {
+    [KP_LB_IDENTITY_WITHOUT_HASH] = {KP_ANY_BEFORE, 25, "LB identity without the backend hash; failed LB deletes not retried",
+                                     "field-bugs A5(2), PR #113521"},
+    [KP_INGRESS_LB_WRONG_ID] = {24, 25, "ingress-IP LB stored under another LB's ID",
+                                "field-bugs A5(1), PR #112837"},
+    [KP_READY_ENDPOINTS_ONLY] = {KP_ANY_BEFORE, 25, "only ready endpoints are backends",
+                                 "field-bugs G4(a), PR #113776"},
+    [KP_NO_VIP_EXTERNAL_IP_FLAG] = {KP_ANY_BEFORE, 25, "no VipExternalIP port-mapping flag",
+                                    "field-bugs G4(b), PR #113742"},
+    [KP_CLUSTER_IP_SKIPPED_ALL_TERMINATING] = {26, 26, "ClusterIP LB skipped when all endpoints are terminating",
+                                               "field-bugs G2, PR #115919"},
+    [KP_ENDPOINT_CHANGE_DELETES_LBS] = {KP_ANY_BEFORE, 30, "endpoint change deletes the service's LBs",
+                                        "consumers.md 2.5, PR #124092 (inferred boundary)"},
+    [KP_MODIFY_LOAD_BALANCER] = {31, KP_ANY_AFTER, "in-place UpdateLoadBalancer on HNS >= 15.4",
+                                 "consumers.md 2.5, PR #124092"},
+    [KP_MODIFY_KEEPS_OLD_BACKENDS] = {31, 33, "UpdateLoadBalancer request keeps the old backends",
+                                      "field-bugs A7, PR #131506"},
+    [KP_IP_MAP_LAST_WINS] = {KP_ANY_BEFORE, 33, "endpoint IP map keeps the last listed endpoint",
+                             "field-bugs C2, PR #131138"},
+    [KP_TERMINATED_SWEEP] = {31, KP_ANY_AFTER, "terminated remote endpoints deleted at end of sync",
+                             "consumers.md 2.6, PR #124092"},
+    [KP_TERMINATED_CLEARED_PER_SERVICE] = {31, 34, "terminated-endpoint map cleared per service",
+                                           "field-bugs C3, PR #135146"},
+    [KP_ITP_LOCAL_DELETE_HASHES_ALL] = {31, 34, "ITP=Local delete path hashes all endpoints",
+                                        "field-bugs A6, PR #133953"},
+    [KP_STALE_REMOTE_SHARING_LOCAL_IP_KEPT] = {31, 36, "remote endpoint sharing a local IP kept",
+                                               "field-bugs C1, PR #138000"},
+    [KP_HNS_ERROR_MEANS_GONE] = {KP_ANY_BEFORE, 36, "HNS call failure taken as object gone",
+                                 "consumers.md 2.5, PR #139503"},
+    [KP_HOURLY_RESYNC] = {34, 35, "periodic resync every hour", "field-bugs A1, PR #135631"},
+};
+
+/* Whether kube-proxy on n has behaviour b. */
+static bool kp_has(const k8s_node *n, kp_behaviour b)
+{
+    int minor = n->kube_proxy.minor_version ? n->kube_proxy.minor_version : 33;
+    return minor >= kp_versions[b].from && minor <= kp_versions[b].to;
+}
+
+/* ---------------------------------------------------------------------------
+ * State
+ */
+
+/* LoadBalancerFlags and LoadBalancerPortMappingFlags (consumers.md 2.4). */
+enum { KP_LB_DSR = 1 };
+enum { KP_PM_LOCAL_ROUTED_VIP = 2, KP_PM_VIP_EXTERNAL_IP = 16 };
+/* DistributionType for sessionAffinity ClientIP (SourceIP). */
+enum { KP_DISTRIBUTION_SOURCE_IP = 2 };
+/* Stale LB deletes retried per sync (consumers.md 2.5). */
+enum { KP_STALE_RETRIES_PER_SYNC = 20 };
+
+#define KP_MAX_IPS 4
+
+/* What a service port's spec says, compared whole to notice a change. */
+typedef struct kp_spec {
+    k8s_service_type type;
+    char cluster_ip[K8S_ADDR];
+    char external_ips[KP_MAX_IPS][K8S_ADDR];
+    size_t n_external_ips;
+    k8s_port port;
+    int session_affinity;
+    int etp_local;
+    int itp_local;
+} kp_spec;
+
+/* One endpoint of a service port as its EndpointSlice shows it. */
+typedef struct kp_endpoint {
+    char ip[K8S_ADDR];
+    int local;
+    int ready;
+    int serving;
+    int terminating;
+} kp_endpoint;
+
+/* kube-proxy's serviceInfo of one service port. */
+typedef struct kp_service {
+    char ns[K8S_NAME];
+    char name[K8S_NAME];
+    size_t port_index;
+    kp_spec spec;
+    kp_endpoint *eps; /* the endpoints map entry */
+    size_t n_eps;
+    int applied;          /* policyApplied */
+    int local_traffic_dsr;
+    char cluster_lb[K8S_ADDR];
+    char node_port_lb[K8S_ADDR];
+    char external_lb[KP_MAX_IPS][K8S_ADDR];
+    char ingress_lb[KP_MAX_IPS][K8S_ADDR];
+    char (*refs)[K8S_ADDR]; /* remote endpoint IDs this service holds a reference on */
+    size_t n_refs;
+    int seen; /* marker while comparing with the cluster */
+} kp_service;
+
+/* A reference count on a remote endpoint. */
+typedef struct kp_refcount {
+    char id[K8S_ADDR];
+    int count;
+} kp_refcount;
+
+struct k8s_proxy_state {
+    int stage;          /* startup: 0 checks, 1 network wait, 2 done; -1 gave up */
+    int synced;         /* a sync has run */
+    unsigned hns_major, hns_minor;
+    int modify_disabled; /* UpdateLoadBalancer answered E_NOTIMPL */
+    int overlay;
+    char network_id[K8S_ADDR];
+    char source_vip[K8S_ADDR];
+    char host_mac[18];
+    kp_service *svcs;
+    size_t n_svcs;
+    kp_refcount *refcounts;
+    size_t n_refcounts;
+    char (*terminated)[K8S_ADDR]; /* IPs gone from the endpoints map */
+    size_t n_terminated;
+    char (*stale)[K8S_ADDR]; /* LB IDs whose delete failed */
+    size_t n_stale;
+};
+
+/* Appends one zeroed element to *array of *n elements; NULL when out of memory. */
+static void *kp_push(void *array_ptr, size_t *n, size_t size)
+{
+    void **array = array_ptr;
+    void *p = realloc(*array, (*n + 1) * size);
+    if (!p)
+        return NULL;
+    *array = p;
+    char *slot = (char *)p + *n * size;
+    memset(slot, 0, size);
+    (*n)++;
+    return slot;
+}
+
+static void kp_copy(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+#define KP_COPY(dst, src) kp_copy((dst), sizeof(dst), (src))
+
+/* ---------------------------------------------------------------------------
+ * Logging
+ */
+
+static void kp_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void kp_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
+{
+    char line[448];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    k8s_log(c, "%s kube-proxy: %s", n->name, line);
+}
+
+/* The error text hcsshim builds for a failed HCN call: "<fn> failed in
+ * Win32: <message> (0x<code>) <ErrorRecord>", the code being the Win32 error
+ * for FACILITY_WIN32 HRESULTs (diagnostics.md 7, field-bugs 0.3). */
+static void kp_hcn_error(char *out, size_t size, const char *fn, HRESULT hr, const char *record)
+{
+    char message[160] = "";
+    cJSON *doc = record ? cJSON_Parse(record) : NULL;
+    const cJSON *text = cJSON_GetObjectItem(doc, "Error");
+    if (cJSON_IsString(text))
+        KP_COPY(message, text->valuestring);
+    cJSON_Delete(doc);
+    size_t len = strlen(message);
+    while (len && message[len - 1] == ' ')
+        message[--len] = 0;
+    if (!len)
+        snprintf(message, sizeof message, "HRESULT 0x%08X", (unsigned)hr);
+    uint32_t code = (uint32_t)hr;
+    if ((code & 0xFFFF0000u) == 0x80070000u)
+        code &= 0xFFFFu;
+    snprintf(out, size, "%s failed in Win32: %s (0x%x) %s", fn, message, (unsigned)code,
+             record ? record : "");
+}
+
+/* ---------------------------------------------------------------------------
+ * Small helpers
+ */
+
+static const char *kp_network_name(const k8s_cluster *c)
+{
+    return c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0";
+}
+
+/* The IPv4 address text as a 32-bit number; 0 when it does not parse. */
+static uint32_t kp_ipv4(const char *ip)
+{
+    vfp_addr a;
+    if (!ip || vfp_addr_parse(ip, &a) != 0 || a.family != VFP_FAMILY_IPV4)
+        return 0;
+    return (uint32_t)a.lo;
+}
+
+/* hcsshim's GUID comparisons fold case. */
+static bool kp_same_id(const char *a, const char *b)
+{
+    return a && b && strcasecmp(a, b) == 0;
+}
+
+/* FNV-1a 64 of the upper-cased ID: the per-endpoint hash of the identity. */
+static uint64_t kp_id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = id; p && *p; p++) {
+        h ^= (uint64_t)(unsigned char)toupper((unsigned char)*p);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* Feature bits of the HNS version, as hcsshim derives them (consumers.md 1.4). */
+static bool kp_hns_at_least(const struct k8s_proxy_state *st, unsigned major, unsigned minor)
+{
+    return st->hns_major > major || (st->hns_major == major && st->hns_minor >= minor);
+}
+
+static bool kp_dsr_supported(const struct k8s_proxy_state *st)
+{
+    return (st->hns_major == 9 && st->hns_minor >= 3) || kp_hns_at_least(st, 10, 2);
+}
+
+/* ---------------------------------------------------------------------------
+ * HNS reads
+ */
+
+/* A filtered v2 query: {"SchemaVersion":..,"Filter":"{\"key\":\"value\"}"}. */
+static void kp_filter_query(char *out, size_t size, const char *key, const char *value)
+{
+    snprintf(out, size, "{" V2_SCHEMA ",\"Filter\":\"{\\\"%s\\\":\\\"%s\\\"}\"}", key, value);
+}
+
+/* Enumerate with query, then open and query each result (hcsshim's list
+ * calls). On success *items is a JSON array of the objects' properties. An
+ * object failing between the two steps fails the whole list (consumers.md
+ * 1.1). */
+static HRESULT kp_list(hcnc_kind kind, const char *query, cJSON **items, char **error)
+{
+    char *ids = NULL;
+    *items = NULL;
+    HRESULT hr = hcnc_enumerate(kind, query, &ids, error);
+    if (FAILED(hr)) {
+        free(ids);
+        return hr;
+    }
+    cJSON *list = cJSON_Parse(ids ? ids : "[]");
+    free(ids);
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *id;
+    cJSON_ArrayForEach(id, list)
+    {
+        char *props = NULL;
+        if (!cJSON_IsString(id))
+            continue;
+        if (error) {
+            free(*error);
+            *error = NULL;
+        }
+        hr = hcnc_query(kind, id->valuestring, query, &props, error);
+        cJSON *doc = SUCCEEDED(hr) && props ? cJSON_Parse(props) : NULL;
+        free(props);
+        if (!doc) {
+            cJSON_Delete(list);
+            cJSON_Delete(out);
+            return FAILED(hr) ? hr : E_FAIL;
+        }
+        cJSON_AddItemToArray(out, doc);
+    }
+    cJSON_Delete(list);
+    *items = out;
+    return S_OK;
+}
+
+/* GetNetworkByName: S_OK with *doc NULL when there is no such network. */
+static HRESULT kp_network_by_name(const char *name, cJSON **doc, char **error)
+{
+    char query[200];
+    kp_filter_query(query, sizeof query, "Name", name);
+    cJSON *items = NULL;
+    HRESULT hr = kp_list(HCNC_NETWORK, query, &items, error);
+    *doc = items ? cJSON_DetachItemFromArray(items, 0) : NULL;
+    cJSON_Delete(items);
+    return hr;
+}
+
+static const char *kp_string(const cJSON *doc, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(doc, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static unsigned kp_number(const cJSON *doc, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(doc, key);
+    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (unsigned)v->valuedouble : 0;
+}
+
+/* The ProviderAddress of the network's RemoteSubnetRoute whose prefix holds
+ * ip, or "" (consumers.md 2.3). */
+static void kp_provider_address(const cJSON *network, const char *ip, char out[K8S_ADDR])
+{
+    out[0] = 0;
+    const cJSON *policy;
+    cJSON_ArrayForEach(policy, cJSON_GetObjectItem(network, "Policies"))
+    {
+        const cJSON *settings = cJSON_GetObjectItem(policy, "Settings");
+        if (strcmp(kp_string(policy, "Type"), "RemoteSubnetRoute") == 0 &&
+            k8s__cidr_contains(kp_string(settings, "DestinationPrefix"), ip)) {
+            kp_copy(out, K8S_ADDR, kp_string(settings, "ProviderAddress"));
+            return;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * One sync's view of HNS
+ */
+
+/* An HNS endpoint of the network, as listed. */
+typedef struct kp_hns_endpoint {
+    char id[K8S_ADDR];
+    char ip[2][K8S_ADDR];
+    int remote; /* Flags & 1 */
+    int gone;   /* deleted during this sync */
+} kp_hns_endpoint;
+
+/* A listed load balancer and its identity. */
+typedef struct kp_lb_key {
+    unsigned protocol, internal, external;
+    char vip[K8S_ADDR];
+    uint64_t hash;
+} kp_lb_key;
+
+typedef struct kp_listed_lb {
+    kp_lb_key key;
+    char id[K8S_ADDR];
+    cJSON *backends; /* HostComputeEndpoints as listed (owned) */
+} kp_listed_lb;
+
+typedef struct kp_sync {
+    k8s_cluster *c;
+    k8s_node *n;
+    struct k8s_proxy_state *st;
+    cJSON *network;
+    kp_hns_endpoint *eps;
+    size_t n_eps;
+    kp_listed_lb *lbs;
+    size_t n_lbs;
+} kp_sync;
+
+static void kp_sync_clear(kp_sync *s)
+{
+    cJSON_Delete(s->network);
+    free(s->eps);
+    for (size_t i = 0; i < s->n_lbs; i++)
+        cJSON_Delete(s->lbs[i].backends);
+    free(s->lbs);
+}
+
+/* The endpoint the IP map gives for ip (field-bugs C2): up to 1.33 the one
+ * listed last; from 1.34 a remote endpoint wins. */
+static kp_hns_endpoint *kp_endpoint_by_ip(kp_sync *s, const char *ip)
+{
+    kp_hns_endpoint *last = NULL, *remote = NULL;
+    for (size_t i = 0; ip && *ip && i < s->n_eps; i++) {
+        kp_hns_endpoint *e = &s->eps[i];
+        if (e->gone || (strcmp(e->ip[0], ip) != 0 && strcmp(e->ip[1], ip) != 0))
+            continue;
+        last = e;
+        if (e->remote && !remote)
+            remote = e;
+    }
+    if (kp_has(s->n, KP_IP_MAP_LAST_WINS) || !remote)
+        return last;
+    return remote;
+}
+
+static kp_hns_endpoint *kp_add_listed_endpoint(kp_sync *s, const char *id, const char *ip,
+                                               int remote)
+{
+    kp_hns_endpoint *e = kp_push(&s->eps, &s->n_eps, sizeof *s->eps);
+    if (e) {
+        KP_COPY(e->id, id);
+        KP_COPY(e->ip[0], ip);
+        e->remote = remote;
+    }
+    return e;
+}
+
+/* ListEndpointsOfNetwork into s->eps (consumers.md 2.6 step 3). */
+static HRESULT kp_list_endpoints(kp_sync *s, char **error)
+{
+    char query[200];
+    kp_filter_query(query, sizeof query, "VirtualNetwork", s->st->network_id);
+    cJSON *items = NULL;
+    HRESULT hr = kp_list(HCNC_ENDPOINT, query, &items, error);
+    if (FAILED(hr))
+        return hr;
+    const cJSON *ep;
+    cJSON_ArrayForEach(ep, items)
+    {
+        kp_hns_endpoint *e = kp_add_listed_endpoint(s, kp_string(ep, "ID"), "", 0);
+        if (!e)
+            break;
+        e->remote = (kp_number(ep, "Flags") & 1u) != 0;
+        const cJSON *config = cJSON_GetObjectItem(ep, "IpConfigurations");
+        for (int k = 0; k < 2; k++)
+            KP_COPY(e->ip[k], kp_string(cJSON_GetArrayItem(config, k), "IpAddress"));
+    }
+    cJSON_Delete(items);
+    return S_OK;
+}
+
+/* The backend-set hash: XOR of the per-endpoint hashes (0 before 1.26, when
+ * the identity had none: field-bugs A5). */
+static uint64_t kp_backend_hash(const kp_sync *s, const cJSON *ids)
+{
+    uint64_t h = 0;
+    if (kp_has(s->n, KP_LB_IDENTITY_WITHOUT_HASH))
+        return 0;
+    const cJSON *id;
+    cJSON_ArrayForEach(id, ids)
+        if (cJSON_IsString(id))
+            h ^= kp_id_hash(id->valuestring);
+    return h;
+}
+
+static bool kp_key_equal(const kp_lb_key *a, const kp_lb_key *b)
+{
+    return a->protocol == b->protocol && a->internal == b->internal &&
+           a->external == b->external && strcmp(a->vip, b->vip) == 0 && a->hash == b->hash;
+}
+
+/* The identity map: the ID listed (or created this sync) under key, or NULL. */
+static const char *kp_lb_lookup(const kp_sync *s, const kp_lb_key *key)
+{
+    const char *found = NULL;
+    for (size_t i = 0; i < s->n_lbs; i++)
+        if (kp_key_equal(&s->lbs[i].key, key))
+            found = s->lbs[i].id; /* a Go map: the last one listed wins */
+    return found;
+}
+
+static const kp_listed_lb *kp_lb_by_id(const kp_sync *s, const char *id)
+{
+    for (size_t i = 0; id && *id && i < s->n_lbs; i++)
+        if (kp_same_id(s->lbs[i].id, id))
+            return &s->lbs[i];
+    return NULL;
+}
+
+static void kp_lb_remember(kp_sync *s, const kp_lb_key *key, const char *id, cJSON *backends)
+{
+    kp_listed_lb *lb = kp_push(&s->lbs, &s->n_lbs, sizeof *s->lbs);
+    if (!lb) {
+        cJSON_Delete(backends);
+        return;
+    }
+    lb->key = *key;
+    KP_COPY(lb->id, id);
+    lb->backends = backends;
+}
+
+/* ListLoadBalancers into the identity map (consumers.md 2.6 step 4). An LB
+ * without PortMappings is skipped (the guard of PR #141489; field-bugs A9). */
+static HRESULT kp_list_load_balancers(kp_sync *s, char **error)
+{
+    cJSON *items = NULL;
+    HRESULT hr = kp_list(HCNC_LOADBALANCER, V2_QUERY, &items, error);
+    if (FAILED(hr))
+        return hr;
+    const cJSON *lb;
+    cJSON_ArrayForEach(lb, items)
+    {
+        const cJSON *pm = cJSON_GetArrayItem(cJSON_GetObjectItem(lb, "PortMappings"), 0);
+        if (!pm)
+            continue;
+        kp_lb_key key = {.protocol = kp_number(pm, "Protocol"),
+                         .internal = kp_number(pm, "InternalPort"),
+                         .external = kp_number(pm, "ExternalPort")};
+        const cJSON *vip = cJSON_GetArrayItem(cJSON_GetObjectItem(lb, "FrontendVIPs"), 0);
+        KP_COPY(key.vip, cJSON_IsString(vip) ? vip->valuestring : "");
+        const cJSON *backends = cJSON_GetObjectItem(lb, "HostComputeEndpoints");
+        key.hash = kp_backend_hash(s, backends);
+        kp_lb_remember(s, &key, kp_string(lb, "ID"),
+                       cJSON_Duplicate(backends ? backends : cJSON_CreateArray(), 1));
+    }
+    cJSON_Delete(items);
+    return S_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Reference counts of remote endpoints
+ */
+
+static kp_refcount *kp_refcount_of(struct k8s_proxy_state *st, const char *id, bool create)
+{
+    for (size_t i = 0; i < st->n_refcounts; i++)
+        if (kp_same_id(st->refcounts[i].id, id))
+            return &st->refcounts[i];
+    kp_refcount *r = create ? kp_push(&st->refcounts, &st->n_refcounts, sizeof *st->refcounts)
+                            : NULL;
+    if (r)
+        KP_COPY(r->id, id);
+    return r;
+}
+
+static int kp_refs(struct k8s_proxy_state *st, const char *id)
+{
+    const kp_refcount *r = kp_refcount_of(st, id, false);
+    return r ? r->count : 0;
+}
+
+/* GetEndpointByID + DeleteEndpoint of a remote endpoint. */
+static void kp_delete_endpoint(k8s_cluster *c, k8s_node *n, const char *id)
+{
+    char query[200], *ids = NULL, *error = NULL;
+    kp_filter_query(query, sizeof query, "ID", id);
+    HRESULT hr = hcnc_enumerate(HCNC_ENDPOINT, query, &ids, NULL);
+    bool exists = SUCCEEDED(hr) && ids && strcmp(ids, "[]") != 0;
+    free(ids);
+    if (!exists)
+        return;
+    hr = hcnc_delete(HCNC_ENDPOINT, id, &error);
+    if (FAILED(hr)) {
+        char text[400];
+        kp_hcn_error(text, sizeof text, "hcnDeleteEndpoint", hr, error);
+        kp_log(c, n, "Remote endpoint delete failed: %s", text);
+    } else {
+        kp_log(c, n, "Remote endpoint deleted hnsID=%s", id);
+    }
+    free(error);
+}
+
+/* Drops the references svc holds; with delete_at_zero an endpoint nobody
+ * references any more is deleted (cleanupAllPolicies, consumers.md 2.5). */
+static void kp_release_refs(k8s_cluster *c, k8s_node *n, kp_service *svc, bool delete_at_zero)
+{
+    struct k8s_proxy_state *st = n->proxy;
+    for (size_t i = 0; i < svc->n_refs; i++) {
+        kp_refcount *r = kp_refcount_of(st, svc->refs[i], false);
+        if (!r || r->count <= 0)
+            continue;
+        if (--r->count == 0 && delete_at_zero)
+            kp_delete_endpoint(c, n, svc->refs[i]);
+    }
+    free(svc->refs);
+    svc->refs = NULL;
+    svc->n_refs = 0;
+}
+
+static void kp_take_ref(struct k8s_proxy_state *st, kp_service *svc, const char *id)
+{
+    kp_refcount *r = kp_refcount_of(st, id, true);
+    char(*slot)[K8S_ADDR] = kp_push(&svc->refs, &svc->n_refs, sizeof *svc->refs);
+    if (!r || !slot)
+        return;
+    r->count++;
+    kp_copy(*slot, K8S_ADDR, id);
+}
+
+/* ---------------------------------------------------------------------------
+ * Load balancer deletes
+ */
+
+static void kp_add_stale(struct k8s_proxy_state *st, const char *id)
+{
+    for (size_t i = 0; i < st->n_stale; i++)
+        if (kp_same_id(st->stale[i], id))
+            return;
+    char(*slot)[K8S_ADDR] = kp_push(&st->stale, &st->n_stale, sizeof *st->stale);
+    if (slot)
+        kp_copy(*slot, K8S_ADDR, id);
+}
+
+/* GetLoadBalancerByID + DeleteLoadBalancer of the LB whose ID *slot holds
+ * (consumers.md 2.3). Returns 0 when the ID is forgotten (deleted, gone, or
+ * handed to the stale list), -1 when kept (an HNS error that, from 1.37,
+ * is not taken for "gone": PR #139503). */
+static int kp_delete_lb(k8s_cluster *c, k8s_node *n, char *slot)
+{
+    struct k8s_proxy_state *st = n->proxy;
+    if (!slot[0])
+        return 0;
+    char query[200], *ids = NULL, *error = NULL, text[400];
+    kp_filter_query(query, sizeof query, "ID", slot);
+    HRESULT hr = hcnc_enumerate(HCNC_LOADBALANCER, query, &ids, &error);
+    bool exists = SUCCEEDED(hr) && ids && strcmp(ids, "[]") != 0;
+    free(ids);
+    if (FAILED(hr)) {
+        kp_hcn_error(text, sizeof text, "hcnEnumerateLoadBalancers", hr, error);
+        free(error);
+        if (!kp_has(n, KP_HNS_ERROR_MEANS_GONE)) {
+            kp_log(c, n, "Failed to get load balancer %s: %s", slot, text);
+            return -1;
+        }
+        kp_log(c, n, "Load balancer %s not found, assuming it is gone: %s", slot, text);
+        slot[0] = 0;
+        return 0;
+    }
+    free(error);
+    error = NULL;
+    if (!exists) {
+        slot[0] = 0;
+        return 0;
+    }
+    bool retry = !kp_has(n, KP_LB_IDENTITY_WITHOUT_HASH);
+    for (int attempt = 0; attempt < (retry ? 2 : 1); attempt++) {
+        free(error);
+        error = NULL;
+        hr = hcnc_delete(HCNC_LOADBALANCER, slot, &error);
+        if (SUCCEEDED(hr))
+            break;
+    }
+    if (FAILED(hr)) {
+        kp_hcn_error(text, sizeof text, "hcnDeleteLoadBalancer", hr, error);
+        kp_log(c, n, "Failed to delete load balancer %s: %s", slot, text);
+        if (retry)
+            kp_add_stale(st, slot);
+    } else {
+        kp_log(c, n, "Hns LoadBalancer resource deleted hnsID=%s", slot);
+    }
+    free(error);
+    slot[0] = 0;
+    return 0;
+}
+
+/* cleanupAllPolicies: every LB of the service by its stored ID, then its
+ * remote-endpoint references (consumers.md 2.5). */
+static void kp_cleanup_all_policies(k8s_cluster *c, k8s_node *n, kp_service *svc)
+{
+    kp_delete_lb(c, n, svc->cluster_lb);
+    kp_delete_lb(c, n, svc->node_port_lb);
+    for (size_t i = 0; i < KP_MAX_IPS; i++) {
+        kp_delete_lb(c, n, svc->external_lb[i]);
+        kp_delete_lb(c, n, svc->ingress_lb[i]);
+    }
+    kp_release_refs(c, n, svc, true);
+    svc->applied = 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The cluster as kube-proxy's informers see it
+ */
+
+static bool kp_ingress(const kp_spec *spec)
+{
+    return spec->type == K8S_SVC_LOAD_BALANCER;
+}
+
+static void kp_spec_of(const k8s_service *s, size_t port_index, kp_spec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = s->type;
+    KP_COPY(out->cluster_ip, s->cluster_ip);
+    out->n_external_ips = s->n_external_ips < KP_MAX_IPS ? s->n_external_ips : KP_MAX_IPS;
+    for (size_t i = 0; i < out->n_external_ips; i++)
+        KP_COPY(out->external_ips[i], s->external_ips[i]);
+    out->port = s->ports[port_index];
+    out->session_affinity = s->session_affinity;
+    out->etp_local = s->etp_local;
+    out->itp_local = s->itp_local;
+}
+
+/* The EndpointSlice endpoints of s on node n (malloc'd; *count of them). */
+static kp_endpoint *kp_endpoints_of(const k8s_cluster *c, const k8s_node *n,
+                                    const k8s_service *s, size_t *count)
+{
+    kp_endpoint *eps = NULL;
+    *count = 0;
+    for (size_t i = 0; i < c->n_pods; i++) {
+        const k8s_pod *p = &c->pods[i];
+        if ((p->phase != K8S_POD_RUNNING && p->phase != K8S_POD_TERMINATING) || !p->ip[0] ||
+            strcmp(p->ns, s->ns) != 0 || !k8s_selects(&s->selector, &p->labels))
+            continue;
+        kp_endpoint *e = kp_push(&eps, count, sizeof *eps);
+        if (!e)
+            break;
+        KP_COPY(e->ip, p->ip);
+        e->local = strcmp(p->node, n->name) == 0;
+        e->terminating = p->phase == K8S_POD_TERMINATING;
+        e->serving = p->ready != 0;
+        e->ready = p->ready && !e->terminating;
+    }
+    return eps;
+}
+
+static bool kp_endpoints_equal(const kp_endpoint *a, size_t na, const kp_endpoint *b, size_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
+}
+
+static kp_service *kp_service_find(struct k8s_proxy_state *st, const k8s_service *s, size_t port)
+{
+    for (size_t i = 0; i < st->n_svcs; i++)
+        if (st->svcs[i].port_index == port && strcmp(st->svcs[i].ns, s->ns) == 0 &&
+            strcmp(st->svcs[i].name, s->name) == 0)
+            return &st->svcs[i];
+    return NULL;
+}
+
+/* Whether the cluster differs from what the proxier last applied to its
+ * service and endpoints maps (the change trackers have something). */
+static bool kp_changes_pending(const k8s_cluster *c, const k8s_node *n)
+{
+    struct k8s_proxy_state *st = n->proxy;
+    size_t live = 0;
+    for (size_t i = 0; i < c->n_services; i++) {
+        const k8s_service *s = &c->services[i];
+        if (s->deleted)
+            continue;
+        for (size_t p = 0; p < s->n_ports && p < K8S_MAX_PORTS; p++) {
+            live++;
+            const kp_service *svc = kp_service_find(st, s, p);
+            kp_spec spec;
+            kp_spec_of(s, p, &spec);
+            if (!svc || memcmp(&spec, &svc->spec, sizeof spec) != 0)
+                return true;
+            size_t count;
+            kp_endpoint *eps = kp_endpoints_of(c, n, s, &count);
+            bool same = kp_endpoints_equal(eps, count, svc->eps, svc->n_eps);
+            free(eps);
+            if (!same)
+                return true;
+        }
+    }
+    return live != st->n_svcs;
+}
+
+/* Records the endpoints of old that new lacks as terminated (their remote
+ * HNS endpoints are deleted at the end of the sync). */
+static void kp_note_terminated(struct k8s_proxy_state *st, const kp_endpoint *old, size_t n_old,
+                               const kp_endpoint *now, size_t n_now)
+{
+    for (size_t i = 0; i < n_old; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < n_now && !kept; j++)
+            kept = strcmp(old[i].ip, now[j].ip) == 0;
+        for (size_t j = 0; j < st->n_terminated && !kept; j++)
+            kept = strcmp(old[i].ip, st->terminated[j]) == 0;
+        if (kept || old[i].local)
+            continue;
+        char(*slot)[K8S_ADDR] = kp_push(&st->terminated, &st->n_terminated, sizeof *st->terminated);
+        if (slot)
+            kp_copy(*slot, K8S_ADDR, old[i].ip);
+    }
+}
+
+static void kp_clear_terminated(struct k8s_proxy_state *st)
+{
+    free(st->terminated);
+    st->terminated = NULL;
+    st->n_terminated = 0;
+}
+
+/* An endpoint change of svc (endpointsMapChange). */
+static void kp_endpoints_changed(k8s_cluster *c, k8s_node *n, kp_service *svc, kp_endpoint *eps,
+                                 size_t count)
+{
+    struct k8s_proxy_state *st = n->proxy;
+    if (kp_has(n, KP_TERMINATED_CLEARED_PER_SERVICE))
+        kp_clear_terminated(st); /* field-bugs C3 */
+    kp_note_terminated(st, svc->eps, svc->n_eps, eps, count);
+    if (kp_has(n, KP_ENDPOINT_CHANGE_DELETES_LBS))
+        kp_cleanup_all_policies(c, n, svc);
+    else
+        kp_release_refs(c, n, svc, false); /* winProxyOptimization: LBs kept for the sync */
+    svc->applied = 0;
+    free(svc->eps);
+    svc->eps = eps;
+    svc->n_eps = count;
+}
+
+/* Step 2 of the sync: the service and endpoint changes (consumers.md 2.5). */
+static void kp_apply_changes(k8s_cluster *c, k8s_node *n)
+{
+    struct k8s_proxy_state *st = n->proxy;
+    if (!kp_has(n, KP_TERMINATED_CLEARED_PER_SERVICE))
+        kp_clear_terminated(st); /* once per sync (PR #135146) */
+    for (size_t i = 0; i < st->n_svcs; i++)
+        st->svcs[i].seen = 0;
+    for (size_t i = 0; i < c->n_services; i++) {
+        const k8s_service *s = &c->services[i];
+        if (s->deleted)
+            continue;
+        for (size_t p = 0; p < s->n_ports && p < K8S_MAX_PORTS; p++) {
+            kp_spec spec;
+            kp_spec_of(s, p, &spec);
+            size_t count;
+            kp_endpoint *eps = kp_endpoints_of(c, n, s, &count);
+            kp_service *svc = kp_service_find(st, s, p);
+            if (!svc) {
+                svc = kp_push(&st->svcs, &st->n_svcs, sizeof *st->svcs);
+                if (!svc) {
+                    free(eps);
+                    continue;
+                }
+                KP_COPY(svc->ns, s->ns);
+                KP_COPY(svc->name, s->name);
+                svc->port_index = p;
+                svc->spec = spec;
+                svc->eps = eps;
+                svc->n_eps = count;
+                svc->seen = 1;
+                /* newServiceInfo: DsrSupported for localTrafficDSR (consumers.md 2.3). */
+                if (spec.etp_local) {
+                    char *reply = NULL;
+                    hcnc_hnscall("GET", "/globals/version", "", &reply);
+                    free(reply);
+                    svc->local_traffic_dsr = kp_dsr_supported(st);
+                }
+                continue;
+            }
+            svc->seen = 1;
+            if (memcmp(&spec, &svc->spec, sizeof spec) != 0) {
+                kp_cleanup_all_policies(c, n, svc);
+                svc->spec = spec;
+                svc->local_traffic_dsr = spec.etp_local && kp_dsr_supported(st);
+            }
+            if (!kp_endpoints_equal(eps, count, svc->eps, svc->n_eps))
+                kp_endpoints_changed(c, n, svc, eps, count);
+            else
+                free(eps);
+        }
+    }
+    /* Services (or ports) that went away. */
+    size_t kept = 0;
+    for (size_t i = 0; i < st->n_svcs; i++) {
+        kp_service *svc = &st->svcs[i];
+        if (!svc->seen) {
+            kp_note_terminated(st, svc->eps, svc->n_eps, NULL, 0);
+            kp_cleanup_all_policies(c, n, svc);
+            free(svc->eps);
+            free(svc->refs);
+            continue;
+        }
+        st->svcs[kept++] = *svc;
+    }
+    st->n_svcs = kept;
+}
+
+/* ---------------------------------------------------------------------------
+ * Endpoints kube-proxy creates
+ */
+
+/* The MAC kube-proxy conjures for a remote endpoint: 02-11 and the IPv4
+ * bytes (consumers.md 2.3). */
+static void kp_remote_mac(const char *ip, char out[18])
+{
+    uint32_t a = kp_ipv4(ip);
+    snprintf(out, 18, "02-11-%02x-%02x-%02x-%02x", (unsigned)(a >> 24), (unsigned)((a >> 16) & 0xff),
+             (unsigned)((a >> 8) & 0xff), (unsigned)(a & 0xff));
+}
+
+/* CreateEndpoint / CreateRemoteEndpoint with the fields of consumers.md 2.3.
+ * pa NULL = no ProviderAddress policy. Returns the listed entry or NULL
+ * (with *hr, *error set). */
+static kp_hns_endpoint *kp_create_endpoint(kp_sync *s, const char *ip, const char *mac, int remote,
+                                           const char *pa, HRESULT *hr, char **error)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "HostComputeNetwork", s->st->network_id);
+    cJSON *configs = cJSON_AddArrayToObject(doc, "IpConfigurations");
+    cJSON *config = cJSON_CreateObject();
+    cJSON_AddStringToObject(config, "IpAddress", ip);
+    cJSON_AddItemToArray(configs, config);
+    cJSON_AddStringToObject(doc, "MacAddress", mac);
+    if (remote)
+        cJSON_AddNumberToObject(doc, "Flags", 1);
+    if (pa) {
+        cJSON *policy = cJSON_CreateObject();
+        cJSON_AddStringToObject(policy, "Type", "ProviderAddress");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(policy, "Settings"), "ProviderAddress", pa);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "Policies"), policy);
+    }
+    cJSON *schema = cJSON_AddObjectToObject(doc, "SchemaVersion");
+    cJSON_AddNumberToObject(schema, "Major", 2);
+    cJSON_AddNumberToObject(schema, "Minor", 0);
+    char *json = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    char *id = NULL;
+    *hr = hcnc_create(HCNC_ENDPOINT, s->st->network_id, json, &id, error);
+    free(json);
+    kp_hns_endpoint *e = SUCCEEDED(*hr) && id ? kp_add_listed_endpoint(s, id, ip, remote) : NULL;
+    free(id);
+    return e;
+}
+
+/* The overlay source-VIP endpoint (step 5); -1 aborts the sync (D1). */
+static int kp_ensure_source_vip(kp_sync *s)
+{
+    if (!s->st->overlay || kp_endpoint_by_ip(s, s->st->source_vip))
+        return 0;
+    HRESULT hr;
+    char *error = NULL, text[400];
+    kp_hns_endpoint *e = kp_create_endpoint(s, s->st->source_vip, s->st->host_mac, 0, NULL, &hr,
+                                            &error);
+    if (!e) {
+        kp_hcn_error(text, sizeof text, "hcnCreateEndpoint", hr, error);
+        kp_log(s->c, s->n, "Source Vip endpoint creation failed: %s", text);
+        free(error);
+        return -1;
+    }
+    free(error);
+    kp_log(s->c, s->n, "Source Vip endpoint created ip=%s hnsID=%s", s->st->source_vip, e->id);
+    return 0;
+}
+
+/* A remote backend endpoint for ip (overlay: with the PA of its remote
+ * subnet, the network re-read first). */
+static kp_hns_endpoint *kp_create_remote_backend(kp_sync *s, const char *ip, bool *outside)
+{
+    char mac[18], pa[K8S_ADDR] = "", *error = NULL;
+    kp_remote_mac(ip, mac);
+    *outside = false;
+    if (s->st->overlay) {
+        cJSON *network = NULL;
+        if (SUCCEEDED(kp_network_by_name(kp_network_name(s->c), &network, NULL)) && network) {
+            cJSON_Delete(s->network);
+            s->network = network;
+        }
+        kp_provider_address(s->network, ip, pa);
+        if (!pa[0]) {
+            kp_log(s->c, s->n, "Could not find provider address, assuming it is a public IP IP=%s",
+                   ip);
+            kp_copy(pa, sizeof pa, s->n->ip);
+            *outside = true;
+        }
+    }
+    HRESULT hr;
+    kp_hns_endpoint *e = kp_create_endpoint(s, ip, mac, 1, s->st->overlay ? pa : NULL, &hr, &error);
+    if (!e) {
+        char text[400];
+        kp_hcn_error(text, sizeof text, "hcnCreateEndpoint", hr, error);
+        kp_log(s->c, s->n, "Remote endpoint creation failed: %s", text);
+    }
+    free(error);
+    return e;
+}
+
+/* ---------------------------------------------------------------------------
+ * Load balancers
+ */
+
+/* One backend of a service port. */
+typedef struct kp_backend {
+    char id[K8S_ADDR];
+    int local;   /* the EndpointSlice says it is on this node */
+    int outside; /* overlay: a remote IP no remote subnet holds */
+} kp_backend;
+
+/* What one load balancer of a service port should be. */
+typedef struct kp_lb_want {
+    const char *kind; /* for logs: "cluster ip", "nodePort", "external ip", "load balancer ingress ip" */
+    char *slot;       /* the service's stored ID */
+    const char *vip;  /* NULL = no FrontendVIPs (NodePort) */
+    unsigned external, internal, protocol;
+    unsigned mapping_flags, lb_flags, distribution;
+    const kp_backend *backends;
+    size_t n_backends;
+    const kp_backend *decision; /* the set the delete decision hashes (A6), NULL = backends */
+    size_t n_decision;
+    const char *source_vip;
+} kp_lb_want;
+
+static cJSON *kp_backend_ids(const kp_backend *b, size_t n)
+{
+    cJSON *ids = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(ids, cJSON_CreateString(b[i].id));
+    return ids;
+}
+
+static kp_lb_key kp_want_key(const kp_sync *s, const kp_lb_want *w, const kp_backend *b, size_t n)
+{
+    kp_lb_key key = {.protocol = w->protocol, .internal = w->internal, .external = w->external};
+    KP_COPY(key.vip, w->vip ? w->vip : "");
+    cJSON *ids = kp_backend_ids(b, n);
+    key.hash = kp_backend_hash(s, ids);
+    cJSON_Delete(ids);
+    return key;
+}
+
+/* The HostComputeLoadBalancer document (consumers.md 2.4); backends =
+ * the HostComputeEndpoints to send (owned by the caller). */
+static char *kp_lb_document(const kp_lb_want *w, const cJSON *backends)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "HostComputeEndpoints", cJSON_Duplicate(backends, 1));
+    if (w->source_vip && *w->source_vip)
+        cJSON_AddStringToObject(doc, "SourceVIP", w->source_vip);
+    if (w->vip)
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "FrontendVIPs"), cJSON_CreateString(w->vip));
+    cJSON *pm = cJSON_CreateObject();
+    cJSON_AddNumberToObject(pm, "Protocol", w->protocol);
+    cJSON_AddNumberToObject(pm, "InternalPort", w->internal);
+    cJSON_AddNumberToObject(pm, "ExternalPort", w->external);
+    if (w->distribution)
+        cJSON_AddNumberToObject(pm, "DistributionType", w->distribution);
+    if (w->mapping_flags)
+        cJSON_AddNumberToObject(pm, "Flags", w->mapping_flags);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "PortMappings"), pm);
+    cJSON *schema = cJSON_AddObjectToObject(doc, "SchemaVersion");
+    cJSON_AddNumberToObject(schema, "Major", 2);
+    cJSON_AddNumberToObject(schema, "Minor", 0);
+    if (w->lb_flags)
+        cJSON_AddNumberToObject(doc, "Flags", w->lb_flags);
+    char *json = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    return json;
+}
+
+/* getLoadBalancer: the listed LB with this identity, else a new one.
+ * Returns 0 with the ID in w->slot, or -1 (logged). */
+static int kp_get_load_balancer(kp_sync *s, const kp_lb_want *w, const kp_lb_key *key)
+{
+    const char *found = kp_lb_lookup(s, key);
+    if (found) {
+        kp_copy(w->slot, K8S_ADDR, found);
+        return 0;
+    }
+    cJSON *ids = kp_backend_ids(w->backends, w->n_backends);
+    char *json = kp_lb_document(w, ids);
+    char *id = NULL, *error = NULL;
+    HRESULT hr = hcnc_create(HCNC_LOADBALANCER, NULL, json, &id, &error);
+    free(json);
+    if (FAILED(hr) || !id) {
+        char text[400];
+        kp_hcn_error(text, sizeof text, "hcnCreateLoadBalancer", hr, error);
+        kp_log(s->c, s->n, "Policy creation failed: %s", text);
+        cJSON_Delete(ids);
+        free(id);
+        free(error);
+        return -1;
+    }
+    kp_lb_remember(s, key, id, ids);
+    kp_copy(w->slot, K8S_ADDR, id);
+    kp_log(s->c, s->n, "Hns LoadBalancer resource created for %s resources vip=%s port=%u hnsID=%s",
+           w->kind, w->vip ? w->vip : "", w->external, id);
+    free(id);
+    free(error);
+    return 0;
+}
+
+/* UpdateLoadBalancer(ID) with the full document. Up to 1.33 the request
+ * hnslib built kept the LB's old backend list (field-bugs A7). */
+static HRESULT kp_update_load_balancer(kp_sync *s, const kp_lb_want *w)
+{
+    cJSON *ids = kp_backend_ids(w->backends, w->n_backends);
+    const kp_listed_lb *listed = kp_lb_by_id(s, w->slot);
+    if (kp_has(s->n, KP_MODIFY_KEEPS_OLD_BACKENDS) && listed && listed->backends) {
+        cJSON_Delete(ids);
+        ids = cJSON_Duplicate(listed->backends, 1);
+    }
+    char *json = kp_lb_document(w, ids);
+    cJSON_Delete(ids);
+    char *error = NULL;
+    HRESULT hr = hcnc_modify(HCNC_LOADBALANCER, w->slot, json, &error);
+    free(json);
+    if (SUCCEEDED(hr))
+        kp_log(s->c, s->n, "Hns LoadBalancer resource updated for %s resources vip=%s hnsID=%s",
+               w->kind, w->vip ? w->vip : "", w->slot);
+    else if (hr != E_NOTIMPL) {
+        char text[400];
+        kp_hcn_error(text, sizeof text, "hcnModifyLoadBalancer", hr, error);
+        kp_log(s->c, s->n, "Policy update failed: %s", text);
+    }
+    free(error);
+    return hr;
+}
+
+/* manageLoadbalancer for one LB (consumers.md 2.5). Returns 0 or -1 (the
+ * service is retried next sync). */
+static int kp_manage_load_balancer(kp_sync *s, const kp_lb_want *w)
+{
+    struct k8s_proxy_state *st = s->st;
+    if (!w->n_backends)
+        return kp_delete_lb(s->c, s->n, w->slot);
+    kp_lb_key key = kp_want_key(s, w, w->backends, w->n_backends);
+    if (!kp_has(s->n, KP_ENDPOINT_CHANGE_DELETES_LBS) && w->slot[0]) {
+        bool modify = kp_has(s->n, KP_MODIFY_LOAD_BALANCER) && !st->modify_disabled &&
+                      kp_hns_at_least(st, 15, 4);
+        if (modify) {
+            HRESULT hr = kp_update_load_balancer(s, w);
+            if (SUCCEEDED(hr))
+                return 0;
+            if (hr != E_NOTIMPL)
+                return -1;
+            st->modify_disabled = 1;
+        }
+        kp_lb_key decision = w->decision ? kp_want_key(s, w, w->decision, w->n_decision) : key;
+        const char *listed = kp_lb_lookup(s, &decision);
+        if (!listed || !kp_same_id(listed, w->slot)) {
+            if (kp_delete_lb(s->c, s->n, w->slot) < 0)
+                return -1;
+        }
+    }
+    return kp_get_load_balancer(s, w, &key);
+}
+
+/* ---------------------------------------------------------------------------
+ * One service port (consumers.md 2.6 step 6)
+ */
+
+/* Step 6a: the overlay ClusterIP remote endpoint. */
+static int kp_ensure_cluster_ip_endpoint(kp_sync *s, const kp_service *svc)
+{
+    if (!s->st->overlay || !svc->spec.cluster_ip[0] || kp_endpoint_by_ip(s, svc->spec.cluster_ip))
+        return 0;
+    HRESULT hr;
+    char *error = NULL, text[400];
+    kp_hns_endpoint *e = kp_create_endpoint(s, svc->spec.cluster_ip, s->st->host_mac, 1, s->n->ip,
+                                            &hr, &error);
+    if (!e) {
+        kp_hcn_error(text, sizeof text, "hcnCreateEndpoint", hr, error);
+        kp_log(s->c, s->n, "ClusterIP endpoint creation failed: %s", text);
+    }
+    free(error);
+    return e ? 0 : -1;
+}
+
+/* Steps 6b-c for one service port. Returns 0 when everything was programmed. */
+static int kp_apply_service(kp_sync *s, kp_service *svc)
+{
+    k8s_cluster *c = s->c;
+    k8s_node *n = s->n;
+    struct k8s_proxy_state *st = s->st;
+    const kp_spec *spec = &svc->spec;
+    if (kp_ensure_cluster_ip_endpoint(s, svc) < 0)
+        return -1;
+
+    /* "All terminating" / "all non-serving", remote ones ignored under
+     * ETP=Local; 1.26 counted no endpoints as all terminating (G2). */
+    bool quirk_g2 = kp_has(n, KP_CLUSTER_IP_SKIPPED_ALL_TERMINATING);
+    bool all_terminating = false, all_nonserving = false;
+    if (!kp_has(n, KP_READY_ENDPOINTS_ONLY) && (kp_ingress(spec) || quirk_g2)) {
+        size_t counted = 0;
+        all_terminating = all_nonserving = true;
+        for (size_t i = 0; i < svc->n_eps; i++) {
+            const kp_endpoint *e = &svc->eps[i];
+            if (spec->etp_local && !e->local)
+                continue;
+            counted++;
+            all_terminating = all_terminating && e->terminating;
+            all_nonserving = all_nonserving && !e->serving;
+        }
+        if (!counted && !quirk_g2)
+            all_terminating = all_nonserving = false;
+        if (!counted)
+            all_nonserving = false;
+    }
+
+    /* Step 6b: the backends, found in the listing or created. */
+    kp_release_refs(c, n, svc, false);
+    kp_backend *all = calloc(svc->n_eps + 1, sizeof *all);
+    kp_backend *local = calloc(svc->n_eps + 1, sizeof *local);
+    size_t n_all = 0, n_local = 0;
+    if (!all || !local) {
+        free(all);
+        free(local);
+        return -1;
+    }
+    for (size_t i = 0; i < svc->n_eps; i++) {
+        const kp_endpoint *e = &svc->eps[i];
+        if (spec->itp_local && spec->etp_local && !e->local)
+            continue;
+        bool usable = e->ready || (!kp_has(n, KP_READY_ENDPOINTS_ONLY) && all_terminating &&
+                                   e->serving && e->terminating);
+        if (!usable)
+            continue;
+        bool outside = false;
+        kp_hns_endpoint *h = kp_endpoint_by_ip(s, e->ip);
+        if (!h && e->local) {
+            kp_log(c, n, "Local endpoint not found for %s on network %s", e->ip,
+                   kp_network_name(c));
+            continue;
+        }
+        if (!h && !(h = kp_create_remote_backend(s, e->ip, &outside)))
+            continue;
+        if (st->overlay && !e->local && !outside) {
+            char pa[K8S_ADDR];
+            kp_provider_address(s->network, e->ip, pa);
+            outside = !pa[0];
+        }
+        kp_backend *b = &all[n_all++];
+        KP_COPY(b->id, h->id);
+        b->local = e->local;
+        b->outside = outside;
+        if (e->local)
+            local[n_local++] = *b;
+        else
+            kp_take_ref(st, svc, h->id);
+    }
+
+    int rc = 0;
+    if (!n_all) {
+        /* Zero eligible backends: the service's LBs go (consumers.md 2.5). */
+        bool had = svc->cluster_lb[0] || svc->node_port_lb[0];
+        for (size_t i = 0; i < KP_MAX_IPS; i++)
+            had = had || svc->external_lb[i][0] || svc->ingress_lb[i][0];
+        if (had) {
+            kp_log(c, n, "No endpoints for service %s/%s port %u: deleting its load balancers",
+                   svc->ns, svc->name, spec->port.port);
+            kp_cleanup_all_policies(c, n, svc);
+        }
+        free(all);
+        free(local);
+        return -1;
+    }
+
+    /* SourceVIP: overlay only, the node IP when a backend is outside every
+     * remote subnet (consumers.md 2.4). */
+    const char *source_vip = NULL;
+    if (st->overlay) {
+        source_vip = st->source_vip;
+        for (size_t i = 0; i < n_all; i++)
+            if (all[i].outside)
+                source_vip = n->ip;
+    }
+    unsigned protocol = spec->port.protocol ? spec->port.protocol : 6;
+    unsigned target = spec->port.target ? spec->port.target : spec->port.port;
+    unsigned distribution = spec->session_affinity ? KP_DISTRIBUTION_SOURCE_IP : 0;
+    if (spec->session_affinity && !kp_hns_at_least(st, 12, 0))
+        kp_log(c, n, "Session Affinity is not supported on this version of Windows");
+    unsigned vip_external = kp_has(n, KP_NO_VIP_EXTERNAL_IP_FLAG) ? 0 : KP_PM_VIP_EXTERNAL_IP;
+    unsigned local_dsr = svc->local_traffic_dsr ? KP_LB_DSR : 0;
+    const kp_backend *external = spec->etp_local ? local : all;
+    size_t n_external = spec->etp_local ? n_local : n_all;
+
+    /* Step 6c: ClusterIP -> NodePort -> external IPs -> ingress IPs. */
+    kp_lb_want w = {.kind = "cluster ip",
+                    .slot = svc->cluster_lb,
+                    .vip = spec->cluster_ip,
+                    .external = spec->port.port,
+                    .internal = target,
+                    .protocol = protocol,
+                    .lb_flags = n->kube_proxy.dsr ? KP_LB_DSR : 0,
+                    .distribution = distribution,
+                    .backends = spec->itp_local ? local : all,
+                    .n_backends = spec->itp_local ? n_local : n_all,
+                    .source_vip = source_vip};
+    if (spec->itp_local && kp_has(n, KP_ITP_LOCAL_DELETE_HASHES_ALL)) {
+        w.decision = all; /* field-bugs A6 */
+        w.n_decision = n_all;
+    }
+    if (quirk_g2 && all_terminating) {
+        kp_log(c, n,
+               "Skipped creating Hns LoadBalancer for cluster ip resources. Reason : all endpoints "
+               "are terminating clusterIP=%s nodeport=%u allEndpointsTerminating=true",
+               spec->cluster_ip, spec->port.node_port);
+    } else if (kp_manage_load_balancer(s, &w) < 0) {
+        rc = -1;
+    }
+
+    bool available = n_external > 0 && !all_terminating;
+    if (rc == 0 && spec->type != K8S_SVC_CLUSTER_IP && spec->port.node_port) {
+        kp_lb_want np = w;
+        np.kind = "nodePort";
+        np.slot = svc->node_port_lb;
+        np.vip = NULL;
+        np.external = spec->port.node_port;
+        np.mapping_flags = KP_PM_LOCAL_ROUTED_VIP | vip_external;
+        np.lb_flags = local_dsr;
+        np.backends = external;
+        np.n_backends = available ? n_external : 0;
+        np.decision = NULL;
+        if (kp_manage_load_balancer(s, &np) < 0)
+            rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < spec->n_external_ips; i++) {
+        kp_lb_want ex = w;
+        bool ingress = kp_ingress(spec);
+        ex.kind = ingress ? "load balancer ingress ip" : "external ip";
+        ex.slot = ingress ? svc->ingress_lb[i] : svc->external_lb[i];
+        ex.vip = spec->external_ips[i];
+        ex.mapping_flags = vip_external;
+        ex.lb_flags = local_dsr;
+        ex.backends = external;
+        ex.n_backends = (ingress ? n_external > 0 && !all_nonserving : available) ? n_external : 0;
+        ex.decision = NULL;
+        if (kp_manage_load_balancer(s, &ex) < 0)
+            rc = -1;
+        else if (ingress && kp_has(n, KP_INGRESS_LB_WRONG_ID))
+            KP_COPY(svc->ingress_lb[i], svc->node_port_lb[0] ? svc->node_port_lb : svc->cluster_lb);
+    }
+    free(all);
+    free(local);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * Startup (consumers.md 2.2)
+ */
+
+/* HNSCall GET /globals/version into st. */
+static int kp_read_version(struct k8s_proxy_state *st)
+{
+    char *reply = NULL;
+    HRESULT hr = hcnc_hnscall("GET", "/globals/version", "", &reply);
+    cJSON *doc = SUCCEEDED(hr) && reply ? cJSON_Parse(reply) : NULL;
+    free(reply);
+    const cJSON *out = cJSON_GetObjectItem(doc, "Output");
+    int rc = out ? 0 : -1;
+    st->hns_major = kp_number(out, "Major");
+    st->hns_minor = kp_number(out, "Minor");
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* DeleteAllHnsLoadBalancerPolicy: every LB on the host, whoever made it. */
+static void kp_delete_all_load_balancers(k8s_cluster *c, k8s_node *n)
+{
+    char *ids = NULL, *error = NULL;
+    HRESULT hr = hcnc_enumerate(HCNC_LOADBALANCER, V2_QUERY, &ids, &error);
+    cJSON *list = SUCCEEDED(hr) && ids ? cJSON_Parse(ids) : NULL;
+    free(ids);
+    free(error);
+    size_t deleted = 0;
+    const cJSON *id;
+    cJSON_ArrayForEach(id, list)
+    {
+        if (!cJSON_IsString(id))
+            continue;
+        error = NULL;
+        hr = hcnc_delete(HCNC_LOADBALANCER, id->valuestring, &error);
+        if (FAILED(hr)) {
+            char text[400];
+            kp_hcn_error(text, sizeof text, "hcnDeleteLoadBalancer", hr, error);
+            kp_log(c, n, "Failed to delete load balancer %s: %s", id->valuestring, text);
+        } else {
+            deleted++;
+        }
+        free(error);
+    }
+    cJSON_Delete(list);
+    kp_log(c, n, "Deleted all HNS load balancer policies count=%zu", deleted);
+}
+
+/* Runs the startup stages that can run now. Returns 0 when started. */
+static int kp_startup(k8s_cluster *c, k8s_node *n)
+{
+    struct k8s_proxy_state *st = n->proxy;
+    const char *name = kp_network_name(c);
+    if (st->stage < 0)
+        return -1;
+    if (st->stage == 0) {
+        char *reply = NULL;
+        HRESULT hr = hcnc_hnscall("GET", "/policylists/", "", &reply);
+        free(reply);
+        if (FAILED(hr)) {
+            kp_log(c, n, "unable to create proxier: HNS policy lists unavailable (0x%x)",
+                   (unsigned)hr);
+            return -1;
+        }
+        if (kp_read_version(st) < 0) {
+            kp_log(c, n, "unable to create proxier: cannot read the HNS version");
+            return -1;
+        }
+        if (!kp_hns_at_least(st, 9, 2)) {
+            kp_log(c, n, "panic: HNS %u.%u does not support the V2 API", st->hns_major,
+                   st->hns_minor);
+            st->stage = -1;
+            return -1;
+        }
+        /* DualStackCompatible waits for the network when HNS can do IPv6. */
+        if (kp_hns_at_least(st, 11, 10)) {
+            cJSON *network = NULL;
+            kp_network_by_name(name, &network, NULL);
+            bool found = network != NULL;
+            cJSON_Delete(network);
+            if (!found) {
+                kp_log(c, n, "Unable to find HNS Network specified by %s. Please check network "
+                             "name and CNI deployment", name);
+                return -1;
+            }
+        }
+        kp_delete_all_load_balancers(c, n);
+        st->stage = 1;
+    }
+    cJSON *network = NULL;
+    kp_network_by_name(name, &network, NULL);
+    if (!network) {
+        kp_log(c, n, "Unable to find HNS Network specified by %s. Please check network name and "
+                     "CNI deployment", name);
+        return -1;
+    }
+    KP_COPY(st->network_id, kp_string(network, "ID"));
+    st->overlay = strcasecmp(kp_string(network, "Type"), "Overlay") == 0;
+    cJSON_Delete(network);
+    if (st->overlay) {
+        /* --source-vip, defaulting to .2 of the pod CIDR (k8s.h); the host
+         * MAC of the node IP's interface (a named choice, see the top). */
+        if (n->kube_proxy.source_vip[0])
+            KP_COPY(st->source_vip, n->kube_proxy.source_vip);
+        else if (k8s__cidr_host(n->pod_cidr, 2, st->source_vip) < 0) {
+            kp_log(c, n, "unable to create proxier: source-vip flag not set");
+            st->stage = -1;
+            return -1;
+        }
+        uint32_t a = kp_ipv4(n->ip);
+        snprintf(st->host_mac, sizeof st->host_mac, "00-15-5D-%02X-%02X-%02X",
+                 (unsigned)((a >> 16) & 0xff), (unsigned)((a >> 8) & 0xff), (unsigned)(a & 0xff));
+    }
+    if (n->kube_proxy.dsr && !kp_dsr_supported(st)) {
+        kp_log(c, n, "unable to create proxier: Platform does not support feature Direct Server "
+                     "Return (DSR)");
+        st->stage = -1;
+        return -1;
+    }
+    st->stage = 2;
+    kp_log(c, n, "winkernel proxier started network=%s type=%s hns=%u.%u version=1.%d", name,
+           st->overlay ? "Overlay" : "L2Bridge", st->hns_major, st->hns_minor,
+           n->kube_proxy.minor_version);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * syncProxyRules (consumers.md 2.6)
+ */
+
+/* Step 1. Returns 0 to go on. */
+static int kp_check_network(kp_sync *s)
+{
+    struct k8s_proxy_state *st = s->st;
+    char *error = NULL;
+    HRESULT hr = kp_network_by_name(kp_network_name(s->c), &s->network, &error);
+    if (FAILED(hr)) {
+        char text[400];
+        kp_hcn_error(text, sizeof text, "hcnEnumerateNetworks", hr, error);
+        free(error);
+        kp_log(s->c, s->n, "Failed to get network %s: %s", kp_network_name(s->c), text);
+        if (!kp_has(s->n, KP_HNS_ERROR_MEANS_GONE))
+            return -1; /* transient: nothing is cleaned up (PR #139503) */
+    } else {
+        free(error);
+    }
+    const char *id = s->network ? kp_string(s->network, "ID") : "";
+    if (s->network && kp_same_id(id, st->network_id))
+        return 0;
+    /* Missing or recreated: everything is cleaned up and the next sync
+     * rebuilds (a missing network keeps its old ID, so it is "changed"
+     * only when it comes back under a new one). */
+    kp_log(s->c, s->n,
+           "The HNS network is not present or has changed since the last sync, please check the "
+           "CNI deployment hnsNetworkName=%s",
+           kp_network_name(s->c));
+    for (size_t i = 0; i < st->n_svcs; i++)
+        kp_cleanup_all_policies(s->c, s->n, &st->svcs[i]);
+    if (s->network)
+        KP_COPY(st->network_id, id);
+    return -1;
+}
+
+/* Step 3 extra from 1.37: a remote endpoint with a local endpoint's IP is
+ * deleted at listing (field-bugs C1, PR #138000). */
+static void kp_drop_shadowed_remotes(kp_sync *s)
+{
+    if (kp_has(s->n, KP_STALE_REMOTE_SHARING_LOCAL_IP_KEPT) || !kp_has(s->n, KP_TERMINATED_SWEEP))
+        return;
+    for (size_t i = 0; i < s->n_eps; i++) {
+        kp_hns_endpoint *r = &s->eps[i];
+        if (!r->remote || r->gone)
+            continue;
+        for (size_t j = 0; j < s->n_eps; j++) {
+            const kp_hns_endpoint *l = &s->eps[j];
+            if (l->remote || !l->ip[0][0] || strcmp(l->ip[0], r->ip[0]) != 0)
+                continue;
+            kp_log(s->c, s->n, "Deleting remote endpoint %s: local endpoint %s has its IP %s",
+                   r->id, l->id, r->ip[0]);
+            if (SUCCEEDED(hcnc_delete(HCNC_ENDPOINT, r->id, NULL)))
+                r->gone = 1;
+            break;
+        }
+    }
+}
+
+/* Step 8: remote endpoints of terminated IPs nobody references. */
+static void kp_sweep_terminated(kp_sync *s)
+{
+    struct k8s_proxy_state *st = s->st;
+    if (!kp_has(s->n, KP_TERMINATED_SWEEP))
+        return;
+    for (size_t i = 0; i < st->n_terminated; i++) {
+        kp_hns_endpoint *e = kp_endpoint_by_ip(s, st->terminated[i]);
+        if (!e || kp_refs(st, e->id) > 0)
+            continue;
+        /* Up to 1.33 the map may hold a local endpoint here, and it goes
+         * (field-bugs C2). */
+        if (!e->remote && !kp_has(s->n, KP_IP_MAP_LAST_WINS))
+            continue;
+        char *error = NULL;
+        HRESULT hr = hcnc_delete(HCNC_ENDPOINT, e->id, &error);
+        if (FAILED(hr)) {
+            char text[400];
+            kp_hcn_error(text, sizeof text, "hcnDeleteEndpoint", hr, error);
+            kp_log(s->c, s->n, "Terminated endpoint delete failed: %s", text);
+        } else {
+            kp_log(s->c, s->n, "Deleted endpoint of terminated IP %s hnsID=%s", st->terminated[i],
+                   e->id);
+            e->gone = 1;
+        }
+        free(error);
+    }
+}
+
+/* Step 9: stale LB deletes, at most KP_STALE_RETRIES_PER_SYNC. */
+static void kp_retry_stale(kp_sync *s)
+{
+    struct k8s_proxy_state *st = s->st;
+    size_t tries = st->n_stale < KP_STALE_RETRIES_PER_SYNC ? st->n_stale : KP_STALE_RETRIES_PER_SYNC;
+    size_t kept = 0;
+    char(*left)[K8S_ADDR] = st->stale;
+    for (size_t i = 0; i < st->n_stale; i++) {
+        if (i < tries) {
+            char *error = NULL, query[200], *ids = NULL;
+            HRESULT hr = hcnc_delete(HCNC_LOADBALANCER, left[i], &error);
+            free(error);
+            if (SUCCEEDED(hr))
+                continue;
+            kp_filter_query(query, sizeof query, "ID", left[i]);
+            bool exists = SUCCEEDED(hcnc_enumerate(HCNC_LOADBALANCER, query, &ids, NULL)) && ids &&
+                          strcmp(ids, "[]") != 0;
+            free(ids);
+            if (!exists)
+                continue;
+        }
+        memmove(left[kept++], left[i], K8S_ADDR);
+    }
+    st->n_stale = kept;
+}
+
+static void kp_run(k8s_cluster *c, k8s_node *n)
+{
+    struct k8s_proxy_state *st = n->proxy;
+    kp_sync s = {.c = c, .n = n, .st = st};
+    char *error = NULL;
+    if (kp_check_network(&s) < 0)
+        goto done;
+    kp_apply_changes(c, n);
+    cJSON_Delete(s.network);
+    s.network = NULL;
+    HRESULT hr = kp_network_by_name(kp_network_name(c), &s.network, NULL);
+    if (SUCCEEDED(hr) && s.network)
+        hr = kp_list_endpoints(&s, &error);
+    if (SUCCEEDED(hr))
+        hr = kp_list_load_balancers(&s, &error);
+    if (FAILED(hr) || !s.network) {
+        char text[400];
+        kp_hcn_error(text, sizeof text, "hcnEnumerate", hr, error);
+        kp_log(c, n, "Failed to list HNS objects, sync aborted: %s", text);
+        goto done;
+    }
+    kp_drop_shadowed_remotes(&s);
+    if (kp_ensure_source_vip(&s) < 0)
+        goto done;
+    for (size_t i = 0; i < st->n_svcs; i++) {
+        kp_service *svc = &st->svcs[i];
+        if (svc->applied)
+            continue;
+        if (kp_apply_service(&s, svc) == 0)
+            svc->applied = 1;
+    }
+    kp_sweep_terminated(&s);
+    kp_retry_stale(&s);
+done:
+    free(error);
+    kp_sync_clear(&s);
+}
+
+void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n)
+{
+    if (!c || !n || !n->windows || !n->hns)
+        return;
+    if (!n->proxy && !(n->proxy = calloc(1, sizeof *n->proxy)))
+        return;
+    struct k8s_proxy_state *st = n->proxy;
+    hcnc_use(n->hns);
+    if (st->stage != 2 && kp_startup(c, n) < 0)
+        return;
+    bool due = c->now_ms >= n->next_proxy_sync;
+    if (st->synced && !due && !kp_changes_pending(c, n))
+        return;
+    st->synced = 1;
+    kp_run(c, n);
+    uint64_t period = kp_has(n, KP_HOURLY_RESYNC) ? 3600 : (uint64_t)(n->kube_proxy.sync_period > 0
+                                                                          ? n->kube_proxy.sync_period
+                                                                          : 30);
+    n->next_proxy_sync = c->now_ms + period * 1000u;
+}
+
+void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n)
+{
+    if (!c || !n || !n->windows)
+        return;
+    k8s_kube_proxy_free(n);
+    kp_log(c, n, "restarted: caches dropped");
+    n->next_proxy_sync = c->now_ms;
+    if (!n->hns || !(n->proxy = calloc(1, sizeof *n->proxy)))
+        return;
+    hcnc_use(n->hns);
+    kp_startup(c, n);
+}
+
+void k8s_kube_proxy_free(k8s_node *n)
+{
+    if (!n || !n->proxy)
+        return;
+    struct k8s_proxy_state *st = n->proxy;
+    for (size_t i = 0; i < st->n_svcs; i++) {
+        free(st->svcs[i].eps);
+        free(st->svcs[i].refs);
+    }
+    free(st->svcs);
+    free(st->refcounts);
+    free(st->terminated);
+    free(st->stale);
+    free(st);
+    n->proxy = NULL;
+}

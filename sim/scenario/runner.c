@@ -1,0 +1,1230 @@
+/*
+ * runner.c - carrying out a scenario's statements (runner.h).
+ *
+ * One function per verb, found through the table at the bottom. A setup
+ * verb (cluster, node, external, pod, deployment, service) declares
+ * objects; a change (scale, delete, ready, drain) edits them; time (at,
+ * advance) moves the virtual clock; faults act on a node's HNS, its
+ * controllers or its VFP; `hcn` makes a raw HCN call; `expect` checks
+ * packets, HNS state and the controllers' log. After every statement that
+ * can change what the controllers see, the cluster is reconciled
+ * (k8s_reconcile: informers react at once), so an expectation sees the
+ * state the real components would have reached.
+ *
+ * A statement the runner cannot carry out (unknown verb, bad argument,
+ * unknown object) stops the run with "file:line:col: message"; a failed
+ * expectation is recorded and the run goes on.
+ */
+#include "runner.h"
+
+#include "hcn_client.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct run {
+    const scn_options *o;
+    scn_report *report;
+    k8s_cluster *c;
+    const scn_stmt *st;      /* the statement being carried out */
+    char error[512];         /* set when a statement fails */
+    uint16_t next_port;      /* ephemeral source ports of probes */
+    char vars[32][2][K8S_ADDR * 2]; /* `as=NAME` results: name, value */
+    size_t n_vars;
+} run;
+
+/* ---------------------------------------------------------------------------
+ * Errors, arguments
+ */
+
+static int fail(run *r, const scn_pos *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(run *r, const scn_pos *at, const char *fmt, ...)
+{
+    const scn_pos *pos = at ? at : &r->st->pos;
+    int used = snprintf(r->error, sizeof r->error, "%s:%d:%d: ", pos->file, pos->line, pos->col);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->error + used, sizeof r->error - (size_t)used, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Copies src into dst, cut to size - 1 bytes. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+    size_t n = src ? strnlen(src, size - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
+}
+
+static const char *arg(run *r, const char *key)
+{
+    const scn_arg *a = scn_arg_named(r->st, key);
+    return a ? a->value : NULL;
+}
+
+static const char *need(run *r, const char *key)
+{
+    const char *v = arg(r, key);
+    if (!v)
+        fail(r, NULL, "%s needs %s=", r->st->verb, key);
+    return v;
+}
+
+static const char *positional(run *r, size_t i)
+{
+    const scn_arg *a = scn_positional(r->st, i);
+    return a ? a->value : NULL;
+}
+
+static const scn_pos *pos_of(run *r, const char *key)
+{
+    const scn_arg *a = scn_arg_named(r->st, key);
+    return a ? &a->pos : NULL;
+}
+
+/* "on", "yes", "true", "1". */
+static bool truthy(const char *v)
+{
+    return v && (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
+                 !strcmp(v, "1"));
+}
+
+/* "90", "90s", "1.5s", "500ms", "2m", "1h" in milliseconds; -1 when bad. */
+static int64_t parse_duration(const char *text)
+{
+    if (!text || !*text)
+        return -1;
+    char *end;
+    double v = strtod(text, &end);
+    double scale = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1
+                   : !strcmp(end, "m")        ? 60000
+                   : !strcmp(end, "h")        ? 3600000
+                                              : -1;
+    if (scale < 0 || v < 0 || end == text)
+        return -1;
+    return (int64_t)(v * scale + 0.5);
+}
+
+static int parse_uint(const char *text, unsigned long max, unsigned long *out)
+{
+    char *end;
+    if (!text || !*text)
+        return -1;
+    unsigned long v = strtoul(text, &end, 0);
+    if (*end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "app=web,tier=db" (the value of labels= or selector=). */
+static int parse_labels(run *r, const char *key, k8s_labels *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *text = arg(r, key);
+    if (!text)
+        return 0;
+    char buf[512];
+    copy_text(buf, sizeof buf, text);
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq || eq == item || out->n == K8S_MAX_LABELS)
+            return fail(r, pos_of(r, key), "bad label '%s' (want key=value, at most %d)", item,
+                        K8S_MAX_LABELS);
+        *eq = 0;
+        copy_text(out->items[out->n].key, K8S_NAME, item);
+        copy_text(out->items[out->n].value, K8S_NAME, eq + 1);
+        out->n++;
+    }
+    return 0;
+}
+
+static int parse_protocol(const char *text, uint8_t *out)
+{
+    if (!text || !strcasecmp(text, "tcp"))
+        *out = 6;
+    else if (!strcasecmp(text, "udp"))
+        *out = 17;
+    else if (!strcasecmp(text, "icmp"))
+        *out = 1;
+    else
+        return -1;
+    return 0;
+}
+
+/* A port list "80/tcp,53/udp" or, for services, "80:8080/tcp" (port:target)
+ * or, for hostPorts, "8081:80/tcp" (hostPort:containerPort). */
+static int parse_ports(run *r, const char *key, k8s_port *ports, size_t *n, int kind)
+{
+    const char *text = arg(r, key);
+    if (!text)
+        return 0;
+    char buf[512];
+    copy_text(buf, sizeof buf, text);
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        if (*n == K8S_MAX_PORTS)
+            return fail(r, pos_of(r, key), "more than %d ports", K8S_MAX_PORTS);
+        k8s_port p = {0};
+        char *slash = strchr(item, '/');
+        if (slash)
+            *slash++ = 0;
+        unsigned long a, b = 0;
+        char *colon = strchr(item, ':');
+        if (colon)
+            *colon++ = 0;
+        if (parse_uint(item, 65535, &a) < 0 || (colon && parse_uint(colon, 65535, &b) < 0) ||
+            parse_protocol(slash, &p.protocol) < 0 || a == 0)
+            return fail(r, pos_of(r, key), "bad port '%s' (want PORT[:PORT][/tcp|udp])", text);
+        if (kind == 'h') { /* hostPort:containerPort */
+            p.host_port = (uint16_t)a;
+            p.port = (uint16_t)(colon ? b : a);
+        } else {
+            p.port = (uint16_t)a;
+            p.target = (uint16_t)(colon ? b : a);
+        }
+        ports[(*n)++] = p;
+    }
+    return 0;
+}
+
+/* `$name` in text replaced by what `as=name` stored. */
+static void expand(run *r, const char *text, char *out, size_t size)
+{
+    size_t used = 0;
+    for (const char *p = text; *p && used + 1 < size;) {
+        if (*p == '$') {
+            size_t len = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+            for (size_t i = 0; len && i < r->n_vars; i++)
+                if (strlen(r->vars[i][0]) == len && !strncmp(r->vars[i][0], p + 1, len)) {
+                    copy_text(out + used, size - used, r->vars[i][1]);
+                    used += strlen(out + used);
+                    p += len + 1;
+                    goto next;
+                }
+        }
+        out[used++] = *p++;
+    next:;
+    }
+    out[used < size ? used : size - 1] = 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Results
+ */
+
+static scn_result *add_result(run *r, int passed, const char *detail, const char *trace)
+{
+    scn_report *rep = r->report;
+    scn_result *res = realloc(rep->results, (rep->n_results + 1) * sizeof *res);
+    if (!res)
+        return NULL;
+    rep->results = res;
+    res = &rep->results[rep->n_results++];
+    memset(res, 0, sizeof *res);
+    copy_text(res->file, sizeof res->file, r->st->pos.file);
+    res->line = r->st->pos.line;
+    res->col = r->st->pos.col;
+    copy_text(res->text, sizeof res->text, r->st->verb);
+    int used = (int)strlen(res->text);
+    for (size_t i = 0; i < r->st->n_args && used < (int)sizeof res->text; i++) {
+        const scn_arg *a = &r->st->args[i];
+        used += snprintf(res->text + used, sizeof res->text - (size_t)used, " %s%s%s",
+                         a->key ? a->key : "", a->key ? "=" : "", a->value);
+    }
+    res->passed = passed;
+    res->detail = detail ? strdup(detail) : NULL;
+    res->trace = trace ? strdup(trace) : NULL;
+    res->at_ms = r->c ? r->c->now_ms : 0;
+    if (passed)
+        rep->passed++;
+    else
+        rep->failed++;
+    return res;
+}
+
+static int need_cluster(run *r)
+{
+    return r->c ? 0 : fail(r, NULL, "'%s' before 'cluster'", r->st->verb);
+}
+
+static int reconcile(run *r)
+{
+    k8s_reconcile(r->c);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Setup verbs
+ */
+
+static int do_cluster(run *r)
+{
+    if (r->c)
+        return fail(r, NULL, "a second 'cluster'");
+    const char *mode = arg(r, "mode");
+    k8s_mode m = !mode || !strcmp(mode, "host-gw") || !strcmp(mode, "l2bridge") ? K8S_MODE_HOST_GW
+                 : !strcmp(mode, "vxlan") || !strcmp(mode, "overlay")        ? K8S_MODE_VXLAN
+                                                                             : 0;
+    if (!m)
+        return fail(r, pos_of(r, "mode"), "mode must be host-gw (l2bridge) or vxlan (overlay)");
+    unsigned long vni = 4096, mtu = 1500;
+    if ((arg(r, "vni") && parse_uint(arg(r, "vni"), 16777215, &vni) < 0) ||
+        (arg(r, "mtu") && parse_uint(arg(r, "mtu"), 65535, &mtu) < 0))
+        return fail(r, NULL, "bad vni= or mtu=");
+    const char *pods = arg(r, "pod-cidr") ? arg(r, "pod-cidr") : "10.244.0.0/16";
+    const char *svcs = arg(r, "service-cidr") ? arg(r, "service-cidr") : "10.96.0.0/12";
+    const char *nodes = arg(r, "node-cidr") ? arg(r, "node-cidr") : "10.0.0.0/24";
+    r->c = k8s_cluster_new(r->o->seed, m, (uint32_t)vni, pods, svcs, nodes);
+    if (!r->c)
+        return fail(r, NULL, "bad pod-cidr, service-cidr or node-cidr");
+    net_set_underlay_mtu(r->c->net, (uint32_t)mtu);
+    return 0;
+}
+
+static int do_node(run *r)
+{
+    const char *name = positional(r, 0), *os = need(r, "os"), *ip = need(r, "ip");
+    if (need_cluster(r) || !name || !os || !ip)
+        return name ? -1 : fail(r, NULL, "node needs a name");
+    k8s_node spec = {0};
+    copy_text(spec.name, sizeof spec.name, name);
+    spec.windows = !strcasecmp(os, "windows");
+    if (!spec.windows && strcasecmp(os, "linux"))
+        return fail(r, pos_of(r, "os"), "os must be windows or linux");
+    copy_text(spec.ip, sizeof spec.ip, ip);
+    copy_text(spec.pod_cidr, sizeof spec.pod_cidr, arg(r, "pod-cidr") ? arg(r, "pod-cidr") : "");
+    copy_text(spec.profile, sizeof spec.profile, arg(r, "profile") ? arg(r, "profile") : "ws2022");
+    spec.cni_port_mappings = arg(r, "port-mappings") ? truthy(arg(r, "port-mappings")) : 1;
+    spec.kube_proxy.dsr = truthy(arg(r, "dsr"));
+    copy_text(spec.kube_proxy.source_vip, K8S_ADDR, arg(r, "source-vip") ? arg(r, "source-vip") : "");
+    const char *kp = arg(r, "kube-proxy");
+    unsigned long minor = 0;
+    if (kp && (strncmp(kp, "1.", 2) || parse_uint(kp + 2, 99, &minor) < 0))
+        return fail(r, pos_of(r, "kube-proxy"), "kube-proxy=1.<minor> expected");
+    spec.kube_proxy.minor_version = (int)minor;
+    int64_t period = arg(r, "sync-period") ? parse_duration(arg(r, "sync-period")) : 30000;
+    if (period <= 0)
+        return fail(r, pos_of(r, "sync-period"), "bad duration");
+    spec.kube_proxy.sync_period = (int)(period / 1000);
+    if (!spec.pod_cidr[0])
+        return fail(r, NULL, "node needs pod-cidr=");
+    k8s_node *n = k8s_add_node(r->c, &spec);
+    if (!n)
+        return fail(r, NULL, "cannot add node %s (duplicate name, bad ip or profile)", name);
+    const char *range = arg(r, "snat-range");
+    if (range && spec.windows) {
+        unsigned lo, hi;
+        if (sscanf(range, "%u-%u", &lo, &hi) != 2 || net_node_set_snat_range(n->net, (uint16_t)lo, (uint16_t)hi))
+            return fail(r, pos_of(r, "snat-range"), "snat-range=LO-HI expected");
+    }
+    return reconcile(r);
+}
+
+static int do_external(run *r)
+{
+    const char *name = positional(r, 0), *ip = need(r, "ip");
+    if (need_cluster(r) || !name || !ip)
+        return name ? -1 : fail(r, NULL, "external needs a name");
+    return net_add_external(r->c->net, name, ip) ? fail(r, pos_of(r, "ip"), "bad address") : 0;
+}
+
+/* Fills a pod spec from the statement (labels, ports, hostport). */
+static int pod_spec(run *r, k8s_pod *p, const char *name, const char *node)
+{
+    memset(p, 0, sizeof *p);
+    copy_text(p->name, sizeof p->name, name);
+    copy_text(p->ns, sizeof p->ns, arg(r, "ns") ? arg(r, "ns") : "default");
+    copy_text(p->node, sizeof p->node, node);
+    if (parse_labels(r, "labels", &p->labels) || parse_ports(r, "ports", p->ports, &p->n_ports, 'p') ||
+        parse_ports(r, "hostport", p->ports, &p->n_ports, 'h'))
+        return -1;
+    return 0;
+}
+
+static int do_pod(run *r)
+{
+    const char *name = positional(r, 0), *node = need(r, "node");
+    if (need_cluster(r) || !name || !node)
+        return name ? -1 : fail(r, NULL, "pod needs a name");
+    k8s_pod spec;
+    if (pod_spec(r, &spec, name, node))
+        return -1;
+    if (!k8s_add_pod(r->c, &spec))
+        return fail(r, NULL, "cannot add pod %s (duplicate, or no node %s)", name, node);
+    return reconcile(r);
+}
+
+/* The nodes a deployment spreads over: nodes= or every node. */
+static size_t deployment_nodes(run *r, char names[][K8S_NAME], size_t max)
+{
+    size_t n = 0;
+    const char *list = arg(r, "nodes");
+    if (list) {
+        char buf[512];
+        copy_text(buf, sizeof buf, list);
+        for (char *save = NULL, *it = strtok_r(buf, ",", &save); it && n < max; it = strtok_r(NULL, ",", &save))
+            copy_text(names[n++], K8S_NAME, it);
+    } else {
+        for (size_t i = 0; i < r->c->n_nodes && n < max; i++)
+            if (!arg(r, "os") || (r->c->nodes[i].windows == !strcasecmp(arg(r, "os"), "windows")))
+                copy_text(names[n++], K8S_NAME, r->c->nodes[i].name);
+    }
+    return n;
+}
+
+static int do_deployment(run *r)
+{
+    const char *name = positional(r, 0);
+    unsigned long replicas = 1;
+    if (need_cluster(r) || !name)
+        return name ? -1 : fail(r, NULL, "deployment needs a name");
+    if (arg(r, "replicas") && parse_uint(arg(r, "replicas"), 10000, &replicas) < 0)
+        return fail(r, pos_of(r, "replicas"), "bad replicas");
+    char nodes[64][K8S_NAME];
+    size_t n_nodes = deployment_nodes(r, nodes, 64);
+    if (!n_nodes)
+        return fail(r, NULL, "no node to place deployment %s on", name);
+    for (unsigned long i = 0; i < replicas; i++) {
+        char pod[K8S_NAME];
+        snprintf(pod, sizeof pod, "%s-%lu", name, i);
+        k8s_pod spec;
+        if (pod_spec(r, &spec, pod, nodes[i % n_nodes]))
+            return -1;
+        copy_text(spec.deployment, sizeof spec.deployment, name);
+        if (!k8s_add_pod(r->c, &spec))
+            return fail(r, NULL, "cannot add pod %s", pod);
+    }
+    return reconcile(r);
+}
+
+static int do_service(run *r)
+{
+    const char *name = positional(r, 0);
+    if (need_cluster(r) || !name)
+        return name ? -1 : fail(r, NULL, "service needs a name");
+    k8s_service s = {0};
+    copy_text(s.name, sizeof s.name, name);
+    copy_text(s.ns, sizeof s.ns, arg(r, "ns") ? arg(r, "ns") : "default");
+    const char *type = arg(r, "type");
+    s.type = !type || !strcasecmp(type, "ClusterIP") ? K8S_SVC_CLUSTER_IP
+             : !strcasecmp(type, "NodePort")         ? K8S_SVC_NODE_PORT
+             : !strcasecmp(type, "LoadBalancer")     ? K8S_SVC_LOAD_BALANCER
+                                                     : 0;
+    if (!s.type)
+        return fail(r, pos_of(r, "type"), "type must be ClusterIP, NodePort or LoadBalancer");
+    if (parse_labels(r, "selector", &s.selector) || parse_ports(r, "ports", s.ports, &s.n_ports, 's'))
+        return -1;
+    if (!s.n_ports)
+        return fail(r, NULL, "service needs ports=");
+    unsigned long np = 0;
+    if (arg(r, "nodeport") && parse_uint(arg(r, "nodeport"), 65535, &np) < 0)
+        return fail(r, pos_of(r, "nodeport"), "bad nodeport");
+    for (size_t i = 0; i < s.n_ports && s.type != K8S_SVC_CLUSTER_IP; i++)
+        s.ports[i].node_port = (uint16_t)(np ? np + i : 30000 + r->c->n_services * 10 + i);
+    if (arg(r, "external-ip"))
+        copy_text(s.external_ips[s.n_external_ips++], K8S_ADDR, arg(r, "external-ip"));
+    copy_text(s.cluster_ip, sizeof s.cluster_ip, arg(r, "ip") ? arg(r, "ip") : "");
+    s.session_affinity = arg(r, "affinity") && !strcasecmp(arg(r, "affinity"), "ClientIP");
+    s.etp_local = arg(r, "etp") && !strcasecmp(arg(r, "etp"), "Local");
+    s.itp_local = arg(r, "itp") && !strcasecmp(arg(r, "itp"), "Local");
+    if (!k8s_add_service(r->c, &s))
+        return fail(r, NULL, "cannot add service %s", name);
+    return reconcile(r);
+}
+
+/* ---------------------------------------------------------------------------
+ * Time and changes
+ */
+
+static int advance_to(run *r, uint64_t t)
+{
+    if (t < r->c->now_ms)
+        return fail(r, NULL, "time goes backwards (now %llu ms)", (unsigned long long)r->c->now_ms);
+    r->c->now_ms = t;
+    net_set_time(r->c->net, t / 1000);
+    for (size_t i = 0; i < r->c->n_nodes; i++)
+        if (r->c->nodes[i].hns) {
+            uint64_t hns_ms = hnsm_clock_ms(r->c->nodes[i].hns);
+            if (hns_ms < t)
+                hnsm_clock_advance(r->c->nodes[i].hns, t - hns_ms);
+        }
+    return reconcile(r);
+}
+
+static int do_at(run *r)
+{
+    int64_t t = parse_duration(positional(r, 0));
+    if (need_cluster(r) || t < 0)
+        return t < 0 ? fail(r, NULL, "at needs a time (e.g. 30s)") : -1;
+    return advance_to(r, (uint64_t)t);
+}
+
+static int do_advance(run *r)
+{
+    int64_t d = parse_duration(positional(r, 0));
+    if (need_cluster(r) || d < 0)
+        return d < 0 ? fail(r, NULL, "advance needs a duration (e.g. 5s)") : -1;
+    return advance_to(r, r->c->now_ms + (uint64_t)d);
+}
+
+static k8s_pod *named_pod(run *r, const char *name)
+{
+    k8s_pod *p = k8s_pod_named(r->c, arg(r, "ns") ? arg(r, "ns") : "default", name);
+    if (!p)
+        fail(r, NULL, "no pod %s", name ? name : "(none)");
+    return p;
+}
+
+static int do_scale(run *r)
+{
+    const char *name = positional(r, 0);
+    unsigned long want;
+    if (need_cluster(r) || !name || parse_uint(positional(r, 1), 10000, &want) < 0)
+        return r->c ? fail(r, NULL, "scale DEPLOYMENT N") : -1;
+    size_t have = 0;
+    for (size_t i = 0; i < r->c->n_pods; i++) {
+        k8s_pod *p = &r->c->pods[i];
+        if (strcmp(p->deployment, name) || p->phase == K8S_POD_GONE || p->phase == K8S_POD_TERMINATING)
+            continue;
+        if (have++ >= want)
+            p->phase = K8S_POD_TERMINATING;
+    }
+    /* New replicas copy the first one's spec, on nodes in turn. */
+    const k8s_pod *model = NULL;
+    for (size_t i = 0; i < r->c->n_pods && !model; i++)
+        if (!strcmp(r->c->pods[i].deployment, name))
+            model = &r->c->pods[i];
+    if (!model)
+        return fail(r, NULL, "no deployment %s", name);
+    k8s_pod spec = *model;
+    for (size_t k = 0; have < want; k++) {
+        snprintf(spec.name, sizeof spec.name, "%s-%zu", name, r->c->n_pods + k);
+        const k8s_node *n = &r->c->nodes[(r->c->n_pods + k) % r->c->n_nodes];
+        copy_text(spec.node, sizeof spec.node, n->name);
+        if (k8s_add_pod(r->c, &spec)) {
+            have++;
+            model = NULL; /* the array moved */
+        }
+    }
+    return reconcile(r);
+}
+
+static int do_delete(run *r)
+{
+    const char *what = positional(r, 0), *name = positional(r, 1);
+    if (need_cluster(r) || !what || !name)
+        return r->c ? fail(r, NULL, "delete pod|service|deployment NAME") : -1;
+    const char *ns = arg(r, "ns") ? arg(r, "ns") : "default";
+    if (!strcmp(what, "pod")) {
+        k8s_pod *p = named_pod(r, name);
+        if (!p)
+            return -1;
+        p->phase = K8S_POD_TERMINATING;
+    } else if (!strcmp(what, "service")) {
+        k8s_service *s = k8s_service_named(r->c, ns, name);
+        if (!s)
+            return fail(r, NULL, "no service %s", name);
+        s->deleted = 1;
+    } else if (!strcmp(what, "deployment")) {
+        for (size_t i = 0; i < r->c->n_pods; i++)
+            if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase != K8S_POD_GONE)
+                r->c->pods[i].phase = K8S_POD_TERMINATING;
+    } else {
+        return fail(r, NULL, "delete pod|service|deployment NAME");
+    }
+    return reconcile(r);
+}
+
+static int do_ready(run *r)
+{
+    k8s_pod *p = named_pod(r, positional(r, 0));
+    if (!p)
+        return -1;
+    p->ready = truthy(positional(r, 1)) || !positional(r, 1);
+    return reconcile(r);
+}
+
+static int do_drain(run *r)
+{
+    k8s_node *n = k8s_node_named(r->c, positional(r, 0));
+    if (!n)
+        return fail(r, NULL, "no node %s", positional(r, 0) ? positional(r, 0) : "");
+    n->ready = 0;
+    size_t moved = 0, n_pods = r->c->n_pods;
+    for (size_t i = 0; i < n_pods; i++) {
+        k8s_pod *p = &r->c->pods[i];
+        if (strcmp(p->node, n->name) || p->phase == K8S_POD_GONE)
+            continue;
+        p->phase = K8S_POD_TERMINATING;
+        if (!p->deployment[0])
+            continue;
+        /* The deployment replaces it on another ready node. */
+        for (size_t j = 0; j < r->c->n_nodes; j++) {
+            const k8s_node *other = &r->c->nodes[(i + j) % r->c->n_nodes];
+            if (!other->ready || other->windows != n->windows)
+                continue;
+            k8s_pod spec = r->c->pods[i];
+            char name[2 * K8S_NAME];
+            snprintf(name, sizeof name, "%s-r%zu", p->deployment, r->c->n_pods + moved++);
+            copy_text(spec.name, sizeof spec.name, name);
+            copy_text(spec.node, sizeof spec.node, other->name);
+            k8s_add_pod(r->c, &spec);
+            break;
+        }
+    }
+    return reconcile(r);
+}
+
+/* ---------------------------------------------------------------------------
+ * Faults and raw HCN
+ */
+
+static const struct {
+    const char *name;
+    hnsm_kind kind;
+    hcnc_kind client;
+} kinds[] = {
+    {"network", HNSM_NETWORK, HCNC_NETWORK},     {"endpoint", HNSM_ENDPOINT, HCNC_ENDPOINT},
+    {"namespace", HNSM_NAMESPACE, HCNC_NAMESPACE}, {"loadbalancer", HNSM_LOADBALANCER, HCNC_LOADBALANCER},
+    {"sdnroute", HNSM_SDNROUTE, 0},
+};
+
+static int kind_of(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcasecmp(name, kinds[i].name) || (!strncasecmp(name, kinds[i].name, strlen(kinds[i].name)) &&
+                                                 !strcasecmp(name + strlen(kinds[i].name), "s")))
+            return (int)i;
+    return -1;
+}
+
+static k8s_node *windows_node(run *r, const char *name)
+{
+    k8s_node *n = r->c ? k8s_node_named(r->c, name) : NULL;
+    if (!n || !n->windows)
+        fail(r, NULL, "no Windows node %s", name ? name : "(none)");
+    return n;
+}
+
+/* The IDs of kind on node n whose rendered JSON contains every key=value
+ * the statement gives among name=, vip=, ip= (as "Name", FrontendVIPs,
+ * IpAddress). Writes up to max IDs and returns how many matched. */
+static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], size_t max)
+{
+    char *list = NULL;
+    size_t found = 0;
+    if (FAILED(hnsm_call(n->hns, kinds[k].kind, HNSM_OP_ENUMERATE, NULL, NULL,
+                         "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &list, NULL)))
+        return 0;
+    cJSON *ids_json = cJSON_Parse(list);
+    hnsm_free(list);
+    const cJSON *id;
+    cJSON_ArrayForEach(id, ids_json)
+    {
+        char *props = NULL;
+        if (FAILED(hnsm_call(n->hns, kinds[k].kind, HNSM_OP_QUERY, id->valuestring, NULL,
+                             "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &props, NULL)))
+            continue;
+        bool match = true;
+        const char *keys[] = {"name", "vip", "ip"};
+        for (size_t i = 0; i < 3 && match; i++) {
+            const char *want = arg(r, keys[i]);
+            char needle[160];
+            if (!want)
+                continue;
+            snprintf(needle, sizeof needle, "\"%s\"", want);
+            match = strstr(props, needle) != NULL;
+        }
+        if (match && found < max)
+            copy_text(ids[found], K8S_ADDR, id->valuestring);
+        found += match;
+        hnsm_free(props);
+    }
+    cJSON_Delete(ids_json);
+    return found;
+}
+
+static int fault_vfp(run *r, k8s_node *n)
+{
+    const char *what = positional(r, 2);
+    static const struct {
+        const char *name;
+        net_vfp_fault_kind kind;
+    } vfp[] = {{"skip-group", NET_VFP_SKIP_GROUP},
+               {"keep-group", NET_VFP_KEEP_GROUP},
+               {"duplicate-rules", NET_VFP_DUPLICATE_RULES},
+               {"drop-layer", NET_VFP_DROP_LAYER}};
+    for (size_t i = 0; what && i < sizeof vfp / sizeof vfp[0]; i++)
+        if (!strcmp(what, vfp[i].name)) {
+            const char *port = arg(r, "port");
+            char resolved[K8S_ADDR];
+            k8s_pod *p = port && strncmp(port, "pod:", 4) == 0 ? named_pod(r, port + 4) : NULL;
+            if (port && !strncmp(port, "pod:", 4) && !p)
+                return -1;
+            if (p)
+                copy_text(resolved, sizeof resolved, p->endpoint_id);
+            if (net_node_add_vfp_fault(n->net, vfp[i].kind, p ? resolved : port, need(r, "layer") ? arg(r, "layer") : "",
+                                       arg(r, "group")))
+                return fail(r, NULL, "bad vfp fault (layer=, group= unless drop-layer)");
+            return reconcile(r);
+        }
+    return fail(r, NULL, "fault NODE vfp skip-group|keep-group|duplicate-rules|drop-layer ...");
+}
+
+static int do_fault(run *r)
+{
+    k8s_node *n = windows_node(r, positional(r, 0));
+    const char *what = positional(r, 1);
+    if (!n)
+        return -1;
+    if (!what)
+        return fail(r, NULL, "fault NODE restart-hns|crash-hns|reboot|restart|fail|latency|delete-oob|vfp|clear");
+    if (!strcmp(what, "restart-hns") || !strcmp(what, "crash-hns")) {
+        hnsm_restart(n->hns, !strcmp(what, "crash-hns") ? HNSM_RESTART_CRASH_WIPE : HNSM_RESTART_SERVICE);
+        k8s_log(r->c, "%s: HNS %s", n->name, !strcmp(what, "crash-hns") ? "crashed (objects lost)" : "restarted");
+    } else if (!strcmp(what, "reboot")) {
+        hnsm_reboot(n->hns);
+        k8s_kube_proxy_restart(r->c, n);
+        n->network_id[0] = 0;
+        for (size_t i = 0; i < r->c->n_pods; i++) /* containers start again: CNI ADD */
+            if (!strcmp(r->c->pods[i].node, n->name) && r->c->pods[i].phase == K8S_POD_RUNNING) {
+                r->c->pods[i].phase = K8S_POD_PENDING;
+                r->c->pods[i].endpoint_id[0] = 0;
+            }
+        k8s_log(r->c, "%s: rebooted", n->name);
+    } else if (!strcmp(what, "restart")) {
+        const char *who = positional(r, 2);
+        if (who && !strcmp(who, "kube-proxy"))
+            k8s_kube_proxy_restart(r->c, n);
+        else if (who && !strcmp(who, "flannel"))
+            n->network_id[0] = 0;
+        else
+            return fail(r, NULL, "fault NODE restart kube-proxy|flannel");
+    } else if (!strcmp(what, "fail")) {
+        const char *api = positional(r, 2), *hr = positional(r, 3);
+        unsigned long code, nth = 1;
+        if (!api || parse_uint(hr, 0xffffffffUL, &code) < 0 ||
+            (arg(r, "nth") && parse_uint(arg(r, "nth"), 1000000, &nth) < 0))
+            return fail(r, NULL, "fault NODE fail API HRESULT [nth=N] [always=yes]");
+        hnsm_fault f = {.api = api, .hr = (HRESULT)code, .mode = truthy(arg(r, "always")) ? HNSM_FAULT_FROM_NTH : HNSM_FAULT_NTH,
+                        .nth = (uint32_t)nth};
+        if (hnsm_fault_add(n->hns, &f))
+            return fail(r, NULL, "cannot add the fault");
+        return 0; /* it strikes at the next reconcile */
+    } else if (!strcmp(what, "clear")) {
+        hnsm_fault_clear(n->hns);
+        net_node_clear_vfp_faults(n->net);
+    } else if (!strcmp(what, "latency")) {
+        hnsm_set_latency(n->hns, truthy(positional(r, 2)), 1.0);
+        return 0;
+    } else if (!strcmp(what, "delete-oob")) {
+        int k = kind_of(positional(r, 2));
+        char ids[16][K8S_ADDR];
+        if (k < 0)
+            return fail(r, NULL, "fault NODE delete-oob KIND [id=] [name=] [vip=] [ip=]");
+        size_t found = arg(r, "id") ? 1 : find_objects(r, n, k, ids, 16);
+        if (arg(r, "id"))
+            expand(r, arg(r, "id"), ids[0], sizeof ids[0]);
+        if (!found)
+            return fail(r, NULL, "no %s matches on %s", kinds[k].name, n->name);
+        for (size_t i = 0; i < found && i < 16; i++)
+            hnsm_drop_object(n->hns, kinds[k].kind, ids[i]);
+        k8s_log(r->c, "%s: %zu %s(s) deleted out of band", n->name, found, kinds[k].name);
+    } else if (!strcmp(what, "vfp")) {
+        return fault_vfp(r, n);
+    } else {
+        return fail(r, NULL, "unknown fault '%s'", what);
+    }
+    return reconcile(r);
+}
+
+/* An object reference of an hcn statement: "pod:NAME" (the pod's HNS
+ * endpoint), "network:NAME" (the node's network of that name), "$VAR" or
+ * an ID. */
+static int object_ref(run *r, k8s_node *n, const char *text, char *out, size_t size)
+{
+    if (!strncmp(text, "pod:", 4)) {
+        k8s_pod *p = named_pod(r, text + 4);
+        if (!p || !p->endpoint_id[0])
+            return p ? fail(r, NULL, "pod %s has no HNS endpoint", text + 4) : -1;
+        copy_text(out, size, p->endpoint_id);
+        return 0;
+    }
+    if (!strncmp(text, "network:", 8)) {
+        char *list = NULL, query[256];
+        snprintf(query, sizeof query,
+                 "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0},\"Filter\":\"{\\\"Name\\\":\\\"%s\\\"}\"}",
+                 text + 8);
+        cJSON *ids = NULL;
+        if (SUCCEEDED(hnsm_call(n->hns, HNSM_NETWORK, HNSM_OP_ENUMERATE, NULL, NULL, query, &list, NULL)))
+            ids = cJSON_Parse(list);
+        hnsm_free(list);
+        const cJSON *first = cJSON_GetArrayItem(ids, 0);
+        int rc = cJSON_IsString(first) ? 0 : fail(r, NULL, "no network %s on %s", text + 8, n->name);
+        if (!rc)
+            copy_text(out, size, first->valuestring);
+        cJSON_Delete(ids);
+        return rc;
+    }
+    expand(r, text, out, size);
+    return 0;
+}
+
+/* hcn NODE OP KIND [id=] [parent=] [as=NAME] [expect=HRESULT] {json} */
+static int do_hcn(run *r)
+{
+    k8s_node *n = windows_node(r, positional(r, 0));
+    const char *op = positional(r, 1);
+    int k = kind_of(positional(r, 2));
+    if (!n)
+        return -1;
+    static const struct {
+        const char *name;
+        hnsm_op op;
+    } ops[] = {{"create", HNSM_OP_CREATE}, {"modify", HNSM_OP_MODIFY}, {"query", HNSM_OP_QUERY},
+               {"delete", HNSM_OP_DELETE}, {"enumerate", HNSM_OP_ENUMERATE}};
+    int o = -1;
+    for (int i = 0; op && i < 5; i++)
+        if (!strcmp(op, ops[i].name))
+            o = i;
+    if (o < 0 || k < 0)
+        return fail(r, NULL, "hcn NODE create|modify|query|delete|enumerate KIND ...");
+    char id[K8S_ADDR * 2] = "", parent[K8S_ADDR * 2] = "", json[16384] = "";
+    if (arg(r, "id") && object_ref(r, n, arg(r, "id"), id, sizeof id) < 0)
+        return -1;
+    if (arg(r, "parent") && object_ref(r, n, arg(r, "parent"), parent, sizeof parent) < 0)
+        return -1;
+    if (r->st->json)
+        expand(r, r->st->json, json, sizeof json);
+    unsigned long want = 0;
+    if (arg(r, "expect") && parse_uint(arg(r, "expect"), 0xffffffffUL, &want) < 0)
+        return fail(r, pos_of(r, "expect"), "expect=HRESULT (e.g. 0x803B0013 or 0)");
+    char *result = NULL, *error = NULL;
+    HRESULT hr = hnsm_call(n->hns, kinds[k].kind, ops[o].op, id[0] ? id : NULL, parent[0] ? parent : NULL,
+                           json[0] ? json : NULL, &result, &error);
+    if (arg(r, "as") && result && r->n_vars < 32) {
+        copy_text(r->vars[r->n_vars][0], sizeof r->vars[0][0], arg(r, "as"));
+        copy_text(r->vars[r->n_vars][1], sizeof r->vars[0][1], result);
+        r->n_vars++;
+    }
+    if (arg(r, "expect")) {
+        char detail[1024];
+        snprintf(detail, sizeof detail, "expected HRESULT 0x%08lX (%s), got 0x%08X (%s)%s%s", want,
+                 hnsm_hresult_name((HRESULT)want) ? hnsm_hresult_name((HRESULT)want) : "?", (unsigned)hr,
+                 hnsm_hresult_name(hr) ? hnsm_hresult_name(hr) : "?", error ? "; ErrorRecord: " : "",
+                 error ? error : "");
+        add_result(r, (unsigned long)(uint32_t)hr == want, detail, NULL);
+    } else if (FAILED(hr)) {
+        fail(r, NULL, "HCN call failed 0x%08X: %s", (unsigned)hr, error ? error : "");
+    }
+    hnsm_free(result);
+    hnsm_free(error);
+    return r->error[0] ? -1 : reconcile(r);
+}
+
+/* ---------------------------------------------------------------------------
+ * Expectations
+ */
+
+int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *port,
+                uint8_t *protocol, char *err, size_t err_size)
+{
+    char buf[256];
+    copy_text(buf, sizeof buf, text ? text : "");
+    *port = 0;
+    *protocol = 6;
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        *slash++ = 0;
+        if (parse_protocol(slash, protocol) < 0) {
+            snprintf(err, err_size, "bad protocol in '%s'", text);
+            return -1;
+        }
+    }
+    char *kind = buf, *name = strchr(buf, ':');
+    static const char *const kinds_known[] = {"pod", "svc", "node", "ext", "ip"};
+    bool typed = false;
+    for (size_t i = 0; name && i < 5; i++)
+        typed = typed || ((size_t)(name - buf) == strlen(kinds_known[i]) &&
+                          !strncmp(buf, kinds_known[i], (size_t)(name - buf)));
+    if (typed)
+        *name++ = 0;
+    else {
+        name = buf;
+        kind = strchr(buf, '.') && !strspn(buf, "0123456789") ? "svc" : "pod";
+    }
+    char *colon = strrchr(name, ':');
+    if (colon) {
+        *colon++ = 0;
+        unsigned long p;
+        if (parse_uint(colon, 65535, &p) < 0) {
+            snprintf(err, err_size, "bad port in '%s'", text);
+            return -1;
+        }
+        *port = (uint16_t)p;
+    }
+    if (!strcmp(kind, "ip")) {
+        copy_text(ip, K8S_ADDR, name);
+        return 0;
+    }
+    if (!strcmp(kind, "svc")) {
+        char svc[K8S_NAME], *dot = strchr(name, '.');
+        snprintf(svc, sizeof svc, "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
+        k8s_service *s = k8s_service_named(c, dot ? dot + 1 : "default", svc);
+        if (!s) {
+            snprintf(err, err_size, "no service %s", name);
+            return -1;
+        }
+        copy_text(ip, K8S_ADDR, s->cluster_ip);
+        if (!*port)
+            *port = s->ports[0].port;
+        return 0;
+    }
+    if (!strcmp(kind, "node")) {
+        k8s_node *n = k8s_node_named(c, name);
+        if (!n) {
+            snprintf(err, err_size, "no node %s", name);
+            return -1;
+        }
+        copy_text(ip, K8S_ADDR, n->ip);
+        return 0;
+    }
+    if (!strcmp(kind, "ext")) {
+        char text_ip[VFP_ADDR_TEXT];
+        if (net_external_address(c->net, name, text_ip) < 0) {
+            snprintf(err, err_size, "no external host %s", name);
+            return -1;
+        }
+        copy_text(ip, K8S_ADDR, text_ip);
+        return 0;
+    }
+    char pod[K8S_NAME], *dot = strchr(name, '.');
+    snprintf(pod, sizeof pod, "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
+    k8s_pod *p = k8s_pod_named(c, dot ? dot + 1 : "default", pod);
+    if (!p || !p->ip[0]) {
+        snprintf(err, err_size, p ? "pod %s has no address (not running)" : "no pod %s", name);
+        return -1;
+    }
+    copy_text(ip, K8S_ADDR, p->ip);
+    if (!*port && p->n_ports)
+        *port = p->ports[0].port;
+    return 0;
+}
+
+/* The ports a node's host listens on (kubelet 10250, kube-proxy health
+ * 10256, ssh 22); ICMP is always answered. A TCP or UDP packet that a host
+ * receives on another port is refused. */
+static bool host_listens(const vfp_packet *p)
+{
+    return (p->protocol != 6 && p->protocol != 17) || p->dst_port == 22 || p->dst_port == 10250 ||
+           p->dst_port == 10256;
+}
+
+/* Walks FROM -> TO and its reply; *reached when both arrive. */
+static int probe(run *r, const char *from, const char *to, int *reached, net_reason *why,
+                 char **trace)
+{
+    char src[K8S_ADDR], dst[K8S_ADDR], err[256];
+    uint16_t sport, dport;
+    uint8_t proto, ignored;
+    if (scn_resolve(r->c, from, src, &sport, &ignored, err, sizeof err) ||
+        scn_resolve(r->c, to, dst, &dport, &proto, err, sizeof err))
+        return fail(r, NULL, "%s", err);
+    unsigned long size = 100;
+    if (arg(r, "size") && parse_uint(arg(r, "size"), 65535, &size) < 0)
+        return fail(r, pos_of(r, "size"), "size=BYTES expected");
+    vfp_packet p = {.protocol = proto, .size = (uint32_t)size};
+    if (vfp_addr_parse(src, &p.src) || vfp_addr_parse(dst, &p.dst))
+        return fail(r, NULL, "bad address %s or %s", src, dst);
+    if (proto == 6 || proto == 17) {
+        p.src_port = r->next_port++;
+        p.dst_port = dport;
+    }
+    net_walk w, back = {0};
+    char *t1 = NULL, *t2 = NULL;
+    net_walk_packet(r->c->net, &p, NULL, &w);
+    *reached = w.verdict != NET_DROPPED;
+    *why = w.reason;
+    if (w.verdict == NET_DELIVERED && w.to.kind == NET_PLACE_HOST && !host_listens(&p)) {
+        *reached = 0; /* the node answers with a reset: nothing listens there */
+        *why = NET_REASON_NO_LISTENER;
+    } else if (w.verdict == NET_DELIVERED) {
+        net_walk_reply(r->c->net, &w, NULL, &back);
+        *reached = back.verdict == NET_DELIVERED &&
+                   vfp_addr_compare(&back.output.dst, &p.src) == 0 && back.output.dst_port == p.src_port;
+        if (back.verdict != NET_DELIVERED)
+            *why = back.reason;
+    }
+    net_walk_format_text(&w, &t1);
+    if (back.n_steps || back.verdict)
+        net_walk_format_text(&back, &t2);
+    size_t len = (t1 ? strlen(t1) : 0) + (t2 ? strlen(t2) : 0) + 32;
+    *trace = malloc(len);
+    if (*trace)
+        snprintf(*trace, len, "%s%s%s", t1 ? t1 : "", t2 ? "--- reply\n" : "", t2 ? t2 : "");
+    free(t1);
+    free(t2);
+    net_walk_clear(&w);
+    net_walk_clear(&back);
+    return 0;
+}
+
+/* expect reach|no-reach FROM -> TO [reason=R] */
+static int expect_reach(run *r, int want)
+{
+    const char *from = positional(r, 1), *arrow = positional(r, 2), *to = positional(r, 3);
+    if (!from || !arrow || strcmp(arrow, "->") || !to)
+        return fail(r, NULL, "expect %s FROM -> TO[:PORT/PROTO]", want ? "reach" : "no-reach");
+    int reached;
+    net_reason why;
+    char *trace = NULL;
+    if (probe(r, from, to, &reached, &why, &trace))
+        return -1;
+    const char *reason = arg(r, "reason");
+    int ok = reached == want && (!reason || !strcmp(reason, net_reason_name(why)));
+    char detail[512];
+    snprintf(detail, sizeof detail, "expected %s%s%s, got %s (%s)", want ? "reach" : "no reach",
+             reason ? " with reason " : "", reason ? reason : "", reached ? "reached" : "not reached",
+             net_reason_name(why));
+    add_result(r, ok, detail, trace);
+    free(trace);
+    return 0;
+}
+
+/* expect trace FROM -> TO contains="TEXT" */
+static int expect_trace(run *r)
+{
+    const char *from = positional(r, 1), *to = positional(r, 3), *text = need(r, "contains");
+    if (!from || !to || !text)
+        return fail(r, NULL, "expect trace FROM -> TO contains=\"TEXT\"");
+    int reached;
+    net_reason why;
+    char *trace = NULL;
+    if (probe(r, from, to, &reached, &why, &trace))
+        return -1;
+    int ok = trace && strstr(trace, text);
+    char detail[512];
+    snprintf(detail, sizeof detail, "expected the trace to contain \"%s\"%s", text, ok ? "" : "; it does not");
+    add_result(r, ok, detail, trace);
+    free(trace);
+    return 0;
+}
+
+/* expect hns NODE count KIND N [name= vip= ip=] | has KIND ... | lacks KIND ... */
+static int expect_hns(run *r)
+{
+    k8s_node *n = windows_node(r, positional(r, 1));
+    const char *how = positional(r, 2);
+    int k = kind_of(positional(r, 3));
+    if (!n)
+        return -1;
+    if (!how || k < 0)
+        return fail(r, NULL, "expect hns NODE count|has|lacks KIND ...");
+    char ids[1][K8S_ADDR];
+    size_t found = find_objects(r, n, k, ids, 1);
+    unsigned long want = 0;
+    char detail[256];
+    int ok;
+    if (!strcmp(how, "count")) {
+        if (parse_uint(positional(r, 4), 1000000, &want) < 0)
+            return fail(r, NULL, "expect hns NODE count KIND N");
+        ok = found == want;
+        snprintf(detail, sizeof detail, "expected %lu %s(s) on %s, found %zu", want, kinds[k].name, n->name, found);
+    } else {
+        bool has = !strcmp(how, "has");
+        if (!has && strcmp(how, "lacks"))
+            return fail(r, NULL, "expect hns NODE count|has|lacks KIND ...");
+        ok = has == (found > 0);
+        snprintf(detail, sizeof detail, "expected %s %s matching on %s, found %zu", has ? "a" : "no",
+                 kinds[k].name, n->name, found);
+    }
+    add_result(r, ok, detail, NULL);
+    return 0;
+}
+
+/* expect log contains="TEXT" */
+static int expect_log(run *r)
+{
+    const char *text = need(r, "contains");
+    if (!text)
+        return -1;
+    int ok = 0;
+    for (size_t i = 0; i < r->c->n_log && !ok; i++)
+        ok = strstr(r->c->log[i], text) != NULL;
+    char detail[300];
+    snprintf(detail, sizeof detail, "expected a controller log line containing \"%s\"", text);
+    add_result(r, ok, detail, NULL);
+    return 0;
+}
+
+/* Splits a comma list into items (in place). */
+static size_t split(char *text, char **items, size_t max)
+{
+    size_t n = 0;
+    for (char *save = NULL, *it = strtok_r(text, ",", &save); it && n < max; it = strtok_r(NULL, ",", &save))
+        items[n++] = it;
+    return n;
+}
+
+/* expect matrix from=A,B to=X,Y [".X", "X."] */
+static int expect_matrix(run *r)
+{
+    char from_buf[2048], to_buf[2048], *from[64], *to[64];
+    if (!need(r, "from") || !need(r, "to"))
+        return -1;
+    copy_text(from_buf, sizeof from_buf, arg(r, "from"));
+    copy_text(to_buf, sizeof to_buf, arg(r, "to"));
+    size_t nf = split(from_buf, from, 64), nt = split(to_buf, to, 64);
+    cJSON *rows = r->st->json ? cJSON_Parse(r->st->json) : NULL;
+    if (!rows || cJSON_GetArraySize(rows) != (int)nf) {
+        cJSON_Delete(rows);
+        return fail(r, r->st->json ? &r->st->json_pos : NULL, "expect matrix needs a JSON list of %zu rows of '.'/'X'", nf);
+    }
+    net_probe_point pf[64], pt[64];
+    char ips[128][K8S_ADDR], err[256];
+    unsigned char expected[64 * 64];
+    for (size_t i = 0; i < nf + nt; i++) {
+        uint16_t port;
+        uint8_t proto;
+        if (scn_resolve(r->c, i < nf ? from[i] : to[i - nf], ips[i], &port, &proto, err, sizeof err)) {
+            cJSON_Delete(rows);
+            return fail(r, NULL, "%s", err);
+        }
+        net_probe_point p = {i < nf ? from[i] : to[i - nf], ips[i], port, proto};
+        if (i < nf)
+            pf[i] = p;
+        else
+            pt[i - nf] = p;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const cJSON *row = cJSON_GetArrayItem(rows, (int)i);
+        if (!cJSON_IsString(row) || strlen(row->valuestring) != nt) {
+            cJSON_Delete(rows);
+            return fail(r, &r->st->json_pos, "row %zu must be %zu characters of '.' and 'X'", i + 1, nt);
+        }
+        for (size_t j = 0; j < nt; j++)
+            expected[i * nt + j] = row->valuestring[j] == '.';
+    }
+    cJSON_Delete(rows);
+    net_matrix m;
+    if (net_matrix_probe(r->c->net, pf, nf, pt, nt, expected, &m))
+        return fail(r, NULL, "matrix probe failed");
+    char *text = NULL;
+    net_matrix_format(&m, &text);
+    size_t bad = net_matrix_mismatches(&m);
+    char detail[128];
+    snprintf(detail, sizeof detail, "%zu of %zu cells differ", bad, nf * nt);
+    add_result(r, bad == 0, detail, text);
+    free(text);
+    net_matrix_clear(&m);
+    return 0;
+}
+
+static int do_expect(run *r)
+{
+    const char *what = positional(r, 0);
+    if (need_cluster(r))
+        return -1;
+    if (what && !strcmp(what, "reach"))
+        return expect_reach(r, 1);
+    if (what && !strcmp(what, "no-reach"))
+        return expect_reach(r, 0);
+    if (what && !strcmp(what, "trace"))
+        return expect_trace(r);
+    if (what && !strcmp(what, "hns"))
+        return expect_hns(r);
+    if (what && !strcmp(what, "log"))
+        return expect_log(r);
+    if (what && !strcmp(what, "matrix"))
+        return expect_matrix(r);
+    return fail(r, NULL, "expect reach|no-reach|trace|hns|log|matrix ...");
+}
+
+static int do_sync(run *r)
+{
+    return need_cluster(r) ? -1 : reconcile(r);
+}
+
+/* ---------------------------------------------------------------------------
+ * The run
+ */
+
+static const struct {
+    const char *verb;
+    int (*fn)(run *);
+} verbs[] = {
+    {"cluster", do_cluster}, {"node", do_node},       {"external", do_external}, {"pod", do_pod},
+    {"deployment", do_deployment}, {"service", do_service}, {"at", do_at},    {"advance", do_advance},
+    {"scale", do_scale},     {"delete", do_delete},   {"ready", do_ready},       {"drain", do_drain},
+    {"fault", do_fault},     {"hcn", do_hcn},         {"expect", do_expect},    {"sync", do_sync},
+};
+
+static int statement(run *r)
+{
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (!strcmp(r->st->verb, verbs[i].verb))
+            return verbs[i].fn(r);
+    return fail(r, NULL, "unknown statement '%s'", r->st->verb);
+}
+
+int scn_run_file(const char *file, const scn_options *o, scn_report *report, k8s_cluster **cluster)
+{
+    scn_options defaults = {.seed = 1, .stop_at_ms = -1};
+    memset(report, 0, sizeof *report);
+    copy_text(report->file, sizeof report->file, file);
+    run r = {.o = o ? o : &defaults, .report = report, .next_port = 40000};
+    report->seed = r.o->seed;
+    if (cluster)
+        *cluster = NULL;
+    scn_script *s = NULL;
+    scn_error e;
+    if (scn_parse_file(file, &s, &e) != 0) {
+        char text[1024];
+        scn_format_error(&e, text, sizeof text);
+        report->error = strdup(text);
+        return -1;
+    }
+    for (size_t i = 0; i < s->n_stmts && !r.error[0]; i++) {
+        r.st = &s->stmts[i];
+        if (r.o->stop_at_ms >= 0 && r.c && !strcmp(r.st->verb, "at") &&
+            parse_duration(positional(&r, 0)) > r.o->stop_at_ms)
+            break;
+        if (statement(&r) && !r.error[0])
+            fail(&r, NULL, "'%s' failed", r.st->verb);
+    }
+    if (r.error[0])
+        report->error = strdup(r.error);
+    if (r.c) {
+        report->log = calloc(r.c->n_log + 1, sizeof *report->log);
+        for (size_t i = 0; report->log && i < r.c->n_log; i++)
+            report->log[report->n_log++] = strdup(r.c->log[i]);
+    }
+    if (cluster)
+        *cluster = r.c;
+    else
+        k8s_cluster_free(r.c);
+    scn_script_free(s);
+    return report->error || report->failed ? 1 : 0;
+}
+
+void scn_report_clear(scn_report *rep)
+{
+    for (size_t i = 0; i < rep->n_results; i++) {
+        free(rep->results[i].detail);
+        free(rep->results[i].trace);
+    }
+    for (size_t i = 0; i < rep->n_log; i++)
+        free(rep->log[i]);
+    free(rep->log);
+    free(rep->results);
+    free(rep->error);
+    memset(rep, 0, sizeof *rep);
+}

@@ -1,0 +1,243 @@
+/*
+ * run.c - `hnsim run`, `hnsim reach` and `hnsim trace FILE`: scenarios
+ * from the command line (sim/scenario/runner.h, language in
+ * scenarios/README.md).
+ *
+ *   hnsim run FILE... [--seed N] [--json] [--junit FILE] [--trace-dir DIR]
+ *   hnsim reach FILE [--at T] [--seed N]
+ *   hnsim trace FILE --from A --to B[:PORT/PROTO] [--at T] [--seed N] [--json]
+ *
+ * run exits 0 only when every expectation of every file held; the text
+ * report (or the JSON one) goes to standard output, JUnit XML to --junit,
+ * and with --trace-dir each failed expectation's trace to
+ * DIR/<file>-<line>.txt. reach prints the pod-to-pod reachability matrix
+ * (every running pod to every pod's first port) of the cluster as the
+ * script left it (or at time T); trace walks one packet there.
+ */
+#include "cli.h"
+#include "runner.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: hnsim run FILE... [--seed N] [--json] [--junit FILE] [--trace-dir DIR]\n"
+                    "       hnsim reach FILE [--at T] [--seed N]\n"
+                    "       hnsim trace FILE --from A --to B[:PORT/PROTO] [--at T] [--seed N] [--json]\n");
+    return 2;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0) {
+        fprintf(stderr, "hnsim: cannot write %s: %s\n", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* DIR/<file with '/' as '_'>-<line>.txt for each failed expectation. */
+static void write_traces(const char *dir, const scn_report *r)
+{
+    mkdir(dir, 0755);
+    for (size_t i = 0; i < r->n_results; i++) {
+        const scn_result *res = &r->results[i];
+        if (res->passed || !res->trace)
+            continue;
+        char name[512], path[1024];
+        snprintf(name, sizeof name, "%s", res->file);
+        for (char *p = name; *p; p++)
+            if (*p == '/')
+                *p = '_';
+        snprintf(path, sizeof path, "%s/%s-%d.txt", dir, name, res->line);
+        write_file(path, res->trace);
+    }
+}
+
+static int parse_seed(const char *text, uint64_t *seed)
+{
+    char *end;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (*text == 0 || *end)
+        return -1;
+    *seed = v;
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    scn_options o = {.seed = 1, .stop_at_ms = -1};
+    const char *junit = NULL, *trace_dir = NULL;
+    int json = 0;
+    const char *files[256];
+    size_t n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+            if (parse_seed(argv[++i], &o.seed) < 0)
+                return usage();
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (!strcmp(argv[i], "--junit") && i + 1 < argc) {
+            junit = argv[++i];
+        } else if (!strcmp(argv[i], "--trace-dir") && i + 1 < argc) {
+            trace_dir = argv[++i];
+        } else if (argv[i][0] == '-' || n == 256) {
+            return usage();
+        } else {
+            files[n++] = argv[i];
+        }
+    }
+    if (!n)
+        return usage();
+    scn_report *reports = calloc(n, sizeof *reports);
+    int status = 0;
+    if (json && n > 1)
+        printf("[\n");
+    for (size_t i = 0; i < n; i++) {
+        if (scn_run_file(files[i], &o, &reports[i], NULL) != 0)
+            status = 1;
+        char *text = NULL;
+        if ((json ? scn_report_json(&reports[i], &text) : scn_report_text(&reports[i], &text)) == 0)
+            printf("%s%s", text, json ? (i + 1 < n ? ",\n" : "\n") : "");
+        free(text);
+        if (trace_dir)
+            write_traces(trace_dir, &reports[i]);
+    }
+    if (json && n > 1)
+        printf("]\n");
+    if (junit) {
+        char *xml = NULL;
+        if (scn_report_junit(reports, n, &xml) != 0 || write_file(junit, xml) != 0)
+            status = 1;
+        free(xml);
+    }
+    for (size_t i = 0; i < n; i++)
+        scn_report_clear(&reports[i]);
+    free(reports);
+    return status;
+}
+
+/* Runs file up to --at and keeps the cluster. */
+static k8s_cluster *run_to(const char *file, const scn_options *o)
+{
+    scn_report rep;
+    k8s_cluster *c = NULL;
+    scn_run_file(file, o, &rep, &c);
+    if (rep.error)
+        fprintf(stderr, "hnsim: %s\n", rep.error);
+    scn_report_clear(&rep);
+    if (!c)
+        fprintf(stderr, "hnsim: %s declares no cluster\n", file);
+    return c;
+}
+
+/* Shared options of reach and trace. Returns the file or NULL. */
+static const char *scenario_options(int argc, char **argv, scn_options *o, const char **from,
+                                    const char **to, int *json)
+{
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--at") && i + 1 < argc) {
+            char *end;
+            double s = strtod(argv[++i], &end);
+            if (end == argv[i] || (*end && strcmp(end, "s")) || s < 0)
+                return NULL;
+            o->stop_at_ms = (int64_t)(s * 1000);
+        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+            if (parse_seed(argv[++i], &o->seed) < 0)
+                return NULL;
+        } else if (from && !strcmp(argv[i], "--from") && i + 1 < argc) {
+            *from = argv[++i];
+        } else if (to && !strcmp(argv[i], "--to") && i + 1 < argc) {
+            *to = argv[++i];
+        } else if (json && !strcmp(argv[i], "--json")) {
+            *json = 1;
+        } else if (argv[i][0] != '-' && !file) {
+            file = argv[i];
+        } else {
+            return NULL;
+        }
+    }
+    return file;
+}
+
+int cmd_reach(int argc, char **argv)
+{
+    scn_options o = {.seed = 1, .stop_at_ms = -1};
+    const char *file = scenario_options(argc, argv, &o, NULL, NULL, NULL);
+    if (!file)
+        return usage();
+    k8s_cluster *c = run_to(file, &o);
+    if (!c)
+        return 1;
+    net_probe_point *pts = calloc(c->n_pods + 1, sizeof *pts);
+    char (*names)[2 * K8S_NAME] = calloc(c->n_pods + 1, sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_pods; i++) {
+        const k8s_pod *p = &c->pods[i];
+        if (p->phase != K8S_POD_RUNNING || !p->ip[0])
+            continue;
+        snprintf(names[n], sizeof names[n], "%s/%s", p->ns, p->name);
+        pts[n] = (net_probe_point){names[n], p->ip, p->n_ports ? p->ports[0].port : 80,
+                                   p->n_ports ? p->ports[0].protocol : 6};
+        n++;
+    }
+    net_matrix m;
+    char *text = NULL;
+    int status = net_matrix_probe(c->net, pts, n, pts, n, NULL, &m) == 0 && net_matrix_format(&m, &text) == 0 ? 0 : 1;
+    if (text)
+        fputs(text, stdout);
+    free(text);
+    if (!status)
+        net_matrix_clear(&m);
+    free(pts);
+    free(names);
+    k8s_cluster_free(c);
+    return status;
+}
+
+int cmd_trace_scenario(int argc, char **argv)
+{
+    scn_options o = {.seed = 1, .stop_at_ms = -1};
+    const char *from = NULL, *to = NULL;
+    int json = 0;
+    const char *file = scenario_options(argc, argv, &o, &from, &to, &json);
+    if (!file || !from || !to)
+        return usage();
+    k8s_cluster *c = run_to(file, &o);
+    if (!c)
+        return 1;
+    char src[K8S_ADDR], dst[K8S_ADDR], err[256];
+    uint16_t sport, dport;
+    uint8_t proto, ignored;
+    int status = 1;
+    if (scn_resolve(c, from, src, &sport, &ignored, err, sizeof err) ||
+        scn_resolve(c, to, dst, &dport, &proto, err, sizeof err)) {
+        fprintf(stderr, "hnsim: %s\n", err);
+    } else {
+        vfp_packet p = {.protocol = proto, .size = 100};
+        vfp_addr_parse(src, &p.src);
+        vfp_addr_parse(dst, &p.dst);
+        if (proto == 6 || proto == 17) {
+            p.src_port = 40000;
+            p.dst_port = dport;
+        }
+        net_walk w;
+        char *text = NULL;
+        if (net_walk_packet(c->net, &p, NULL, &w) == 0 &&
+            (json ? net_walk_format_json(&w, &text) : net_walk_format_text(&w, &text)) == 0) {
+            printf("%s%s", text, json ? "\n" : "");
+            status = 0;
+        }
+        free(text);
+        net_walk_clear(&w);
+    }
+    k8s_cluster_free(c);
+    return status;
+}
