@@ -11,6 +11,7 @@
  */
 #include "k8s_internal.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,9 @@ void k8s_cluster_free(k8s_cluster *c)
         k8s_kube_proxy_free(&c->nodes[i]);
         hnsm_close(c->nodes[i].hns);
     }
+    for (size_t i = 0; i < c->n_policies; i++)
+        free(c->policies[i].spec_json);
+    free(c->policies);
     for (size_t i = 0; i < c->n_log; i++)
         free(c->log[i]);
     free(c->log);
@@ -174,6 +178,7 @@ k8s_node *k8s_add_node(k8s_cluster *c, const k8s_node *spec)
     n->ready = 1;
     n->next_host = 9; /* pods from .10: .1 gateway, .2 bridge or source VIP */
     n->proxy = NULL;
+    n->policy = NULL;
     n->network_id[0] = 0;
     if (!n->profile[0])
         snprintf(n->profile, sizeof n->profile, "ws2022");
@@ -235,6 +240,28 @@ k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec)
         s->type = K8S_SVC_CLUSTER_IP;
     snprintf(s->cluster_ip, sizeof s->cluster_ip, "%s", ip);
     return s;
+}
+
+k8s_policy *k8s_add_policy(k8s_cluster *c, const char *ns, const char *name, const char *spec_json)
+{
+    ns = ns && *ns ? ns : "default";
+    for (size_t i = 0; i < c->n_policies; i++)
+        if (!c->policies[i].deleted && !strcmp(c->policies[i].name, name) &&
+            !strcmp(c->policies[i].ns, ns))
+            return NULL;
+    cJSON *doc = spec_json ? cJSON_Parse(spec_json) : NULL;
+    int is_object = cJSON_IsObject(doc);
+    cJSON_Delete(doc);
+    char *copy = is_object ? strdup(spec_json) : NULL;
+    k8s_policy *p = copy ? append((void **)&c->policies, &c->n_policies, sizeof *c->policies) : NULL;
+    if (!p) {
+        free(copy);
+        return NULL;
+    }
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->ns, sizeof p->ns, "%s", ns);
+    p->spec_json = copy;
+    return p;
 }
 
 int k8s_selects(const k8s_labels *selector, const k8s_labels *labels)

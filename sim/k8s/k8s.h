@@ -82,12 +82,14 @@ typedef struct k8s_node {
     int cni_port_mappings;         /* CNI config has capabilities.portMappings (K1) */
     k8s_kube_proxy_options kube_proxy;
     int ready;                     /* 0 while drained or rebooting */
+    int policy_agent;              /* runs the Calico-style network-policy agent (policy.c) */
     /* Run-time state, owned by the cluster. */
     hnsm_instance *hns;            /* Windows: this node's HNS */
     net_node *net;                 /* the node in the packet network */
     char network_id[K8S_ADDR];     /* the flannel network */
     unsigned next_host;            /* last host number handed out in the pod CIDR */
     struct k8s_proxy_state *proxy; /* kube_proxy.c */
+    struct k8s_policy_state *policy; /* policy.c */
     uint64_t next_proxy_sync;      /* virtual ms of the next periodic sync */
 } k8s_node;
 
@@ -143,6 +145,16 @@ typedef struct k8s_service {
     int deleted;
 } k8s_service;
 
+/* A NetworkPolicy: its spec as Kubernetes JSON (podSelector, policyTypes,
+ * ingress, egress with podSelector / namespaceSelector / ipBlock peers and
+ * ports), interpreted by the policy agent. */
+typedef struct k8s_policy {
+    char name[K8S_NAME];
+    char ns[K8S_NAME];
+    char *spec_json;   /* malloc'd, owned by the cluster */
+    int deleted;
+} k8s_policy;
+
 typedef struct k8s_cluster {
     uint64_t seed;
     k8s_mode mode;
@@ -158,6 +170,8 @@ typedef struct k8s_cluster {
     size_t n_pods;
     k8s_service *services;
     size_t n_services;
+    k8s_policy *policies;
+    size_t n_policies;
     char **log;                    /* controller log lines, for reports */
     size_t n_log;
 } k8s_cluster;
@@ -178,6 +192,10 @@ k8s_pod *k8s_add_pod(k8s_cluster *c, const k8s_pod *spec);
 /* Adds a service (copied). cluster_ip "" = the next free address of the
  * service CIDR. */
 k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec);
+
+/* Adds a NetworkPolicy (spec_json copied; it must parse as a JSON object).
+ * Returns NULL for a duplicate name, bad JSON or no memory. */
+k8s_policy *k8s_add_policy(k8s_cluster *c, const char *ns, const char *name, const char *spec_json);
 
 k8s_node *k8s_node_named(k8s_cluster *c, const char *name);
 k8s_pod *k8s_pod_named(k8s_cluster *c, const char *ns, const char *name);
@@ -208,6 +226,16 @@ void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n);
 
 /* Frees n's proxier state. */
 void k8s_kube_proxy_free(k8s_node *n);
+
+/* ---- policy.c: the network-policy agent of one Windows node ---- */
+
+/* One refresh of node n's agent (n->policy_agent set): the ACLs of every
+ * local pod endpoint from the cluster's NetworkPolicies, in the style of
+ * Calico for Windows (consumers.md 4). */
+void k8s_policy_agent_sync(k8s_cluster *c, k8s_node *n);
+
+/* Frees n's agent state. */
+void k8s_policy_agent_free(k8s_node *n);
 
 #ifdef __cplusplus
 }

@@ -303,6 +303,10 @@ static int do_node(run *r)
     copy_text(spec.pod_cidr, sizeof spec.pod_cidr, arg(r, "pod-cidr") ? arg(r, "pod-cidr") : "");
     copy_text(spec.profile, sizeof spec.profile, arg(r, "profile") ? arg(r, "profile") : "ws2022");
     spec.cni_port_mappings = arg(r, "port-mappings") ? truthy(arg(r, "port-mappings")) : 1;
+    const char *agent = arg(r, "policy-agent");
+    if (agent && strcmp(agent, "calico") && strcmp(agent, "none"))
+        return fail(r, pos_of(r, "policy-agent"), "policy-agent=calico|none");
+    spec.policy_agent = agent && !strcmp(agent, "calico");
     spec.kube_proxy.dsr = truthy(arg(r, "dsr"));
     copy_text(spec.kube_proxy.source_vip, K8S_ADDR, arg(r, "source-vip") ? arg(r, "source-vip") : "");
     const char *kp = arg(r, "kube-proxy");
@@ -402,6 +406,19 @@ static int do_deployment(run *r)
         if (!k8s_add_pod(r->c, &spec))
             return fail(r, NULL, "cannot add pod %s", pod);
     }
+    return reconcile(r);
+}
+
+/* policy NAME [ns=NS] {NetworkPolicy spec JSON} */
+static int do_policy(run *r)
+{
+    const char *name = positional(r, 0);
+    if (need_cluster(r) || !name)
+        return name ? -1 : fail(r, NULL, "policy needs a name");
+    if (!r->st->json)
+        return fail(r, NULL, "policy %s needs its spec as JSON ({\"podSelector\": ...})", name);
+    if (!k8s_add_policy(r->c, arg(r, "ns"), name, r->st->json))
+        return fail(r, &r->st->json_pos, "cannot add policy %s (duplicate name, or the spec is not a JSON object)", name);
     return reconcile(r);
 }
 
@@ -521,7 +538,7 @@ static int do_delete(run *r)
 {
     const char *what = positional(r, 0), *name = positional(r, 1);
     if (need_cluster(r) || !what || !name)
-        return r->c ? fail(r, NULL, "delete pod|service|deployment NAME") : -1;
+        return r->c ? fail(r, NULL, "delete pod|service|deployment|policy NAME") : -1;
     const char *ns = arg(r, "ns") ? arg(r, "ns") : "default";
     if (!strcmp(what, "pod")) {
         k8s_pod *p = named_pod(r, name);
@@ -533,12 +550,20 @@ static int do_delete(run *r)
         if (!s)
             return fail(r, NULL, "no service %s", name);
         s->deleted = 1;
+    } else if (!strcmp(what, "policy")) {
+        size_t i = 0;
+        while (i < r->c->n_policies && (r->c->policies[i].deleted || strcmp(r->c->policies[i].name, name) ||
+                                        strcmp(r->c->policies[i].ns, ns)))
+            i++;
+        if (i == r->c->n_policies)
+            return fail(r, NULL, "no policy %s", name);
+        r->c->policies[i].deleted = 1;
     } else if (!strcmp(what, "deployment")) {
         for (size_t i = 0; i < r->c->n_pods; i++)
             if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase != K8S_POD_GONE)
                 r->c->pods[i].phase = K8S_POD_TERMINATING;
     } else {
-        return fail(r, NULL, "delete pod|service|deployment NAME");
+        return fail(r, NULL, "delete pod|service|deployment|policy NAME");
     }
     return reconcile(r);
 }
@@ -1162,7 +1187,8 @@ static const struct {
     int (*fn)(run *);
 } verbs[] = {
     {"cluster", do_cluster}, {"node", do_node},       {"external", do_external}, {"pod", do_pod},
-    {"deployment", do_deployment}, {"service", do_service}, {"at", do_at},    {"advance", do_advance},
+    {"deployment", do_deployment}, {"service", do_service}, {"policy", do_policy},
+    {"at", do_at},           {"advance", do_advance},
     {"scale", do_scale},     {"delete", do_delete},   {"ready", do_ready},       {"drain", do_drain},
     {"fault", do_fault},     {"hcn", do_hcn},         {"expect", do_expect},    {"sync", do_sync},
 };
