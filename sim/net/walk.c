@@ -38,8 +38,12 @@ typedef struct walker {
     bool routed;
     vfp_addr next_hop;
     net_reason hook_reason;
-    const vfp_rule *hook_rule; /* the rule the note below is about */
-    char hook_note[160];
+    char hook_note[160];       /* what the action of the current hook call did */
+    struct {
+        const vfp_rule *rule;   /* a rule the hook acted for in this evaluation */
+        char note[160];         /* what it did (backend chosen, ...) */
+    } notes[8];
+    size_t n_notes;
 } walker;
 
 static void arrive(walker *k, net_node *n, bool encapsulated, uint32_t vni);
@@ -216,13 +220,29 @@ static vfp_hook_verdict lb_nat(walker *k, const vfp_action_context *ac, vfp_pack
     return VFP_HOOK_CONTINUE;
 }
 
+static vfp_hook_verdict act(walker *k, const vfp_action_context *ac, vfp_packet *p,
+                            const char **reason);
+
+/* The action hook: carries out the action and keeps what it did for the
+ * trace step of its rule. */
 static vfp_hook_verdict apply(void *ctx, const vfp_action_context *ac, vfp_packet *p,
                               const char **reason)
 {
     walker *k = ctx;
+    vfp_hook_verdict v = act(k, ac, p, reason);
+    if (k->hook_note[0] && k->n_notes < sizeof k->notes / sizeof k->notes[0]) {
+        k->notes[k->n_notes].rule = ac->rule;
+        memcpy(k->notes[k->n_notes].note, k->hook_note, sizeof k->hook_note);
+        k->n_notes++;
+    }
+    return v;
+}
+
+static vfp_hook_verdict act(walker *k, const vfp_action_context *ac, vfp_packet *p,
+                            const char **reason)
+{
     const vfp_action *a = &ac->rule->action;
     k->hook_note[0] = 0;
-    k->hook_rule = ac->rule;
     switch (a->type) {
     case VFP_ACTION_LB_NAT:
     case VFP_ACTION_SNAT:
@@ -269,10 +289,11 @@ static void record_hits(walker *k, const net_node *n, const char *port, const vf
             copy(s->object, sizeof s->object, h->rule->cookie.object_id);
             s->policy = h->rule->cookie.policy_index;
             copy(s->note, sizeof s->note, h->rule->cookie.text);
-            if (h->rule == k->hook_rule && k->hook_note[0]) {
-                size_t len = strlen(s->note);
-                snprintf(s->note + len, sizeof s->note - len, "; %s", k->hook_note);
-            }
+            for (size_t j = 0; j < k->n_notes; j++)
+                if (k->notes[j].rule == h->rule) {
+                    size_t len = strlen(s->note);
+                    snprintf(s->note + len, sizeof s->note - len, "; %s", k->notes[j].note);
+                }
         } else if (h->kind == VFP_HIT_FLOW) {
             copy(s->note, sizeof s->note, "return traffic of an existing flow");
         } else {
@@ -318,8 +339,8 @@ static bool eval_port(walker *k, net_node *n, net__port *p, vfp_direction dir)
     k->node = n;
     k->port = p->name;
     k->hook_reason = NET_REASON_DROPPED_RULE;
-    k->hook_rule = NULL;
     k->hook_note[0] = 0;
+    k->n_notes = 0;
     vfp_packet in = k->pkt;
     in.direction = dir;
     vfp_result r;

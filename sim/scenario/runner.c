@@ -577,6 +577,92 @@ static int do_ready(run *r)
     return reconcile(r);
 }
 
+static int probe(run *r, const char *from, const char *to, int *reached, net_reason *why,
+                 char **trace);
+
+/* A new replica of deployment pod `old` named NAME-<n> on the same node. */
+static k8s_pod *replace_pod(run *r, size_t old_index)
+{
+    k8s_pod spec = r->c->pods[old_index];
+    char name[2 * K8S_NAME];
+    snprintf(name, sizeof name, "%s-%zu", spec.deployment, r->c->n_pods);
+    copy_text(spec.name, sizeof spec.name, name);
+    return k8s_add_pod(r->c, &spec);
+}
+
+/* crash POD: the pod fails its health check (not ready, no longer a
+ * backend); its deployment replaces it with a new pod and the crashed one
+ * is deleted - the health-based replacement of a Deployment. */
+static int do_crash(run *r)
+{
+    k8s_pod *p = named_pod(r, positional(r, 0));
+    if (!p)
+        return -1;
+    p->ready = 0;
+    size_t index = (size_t)(p - r->c->pods);
+    reconcile(r);
+    if (r->c->pods[index].deployment[0]) {
+        if (!replace_pod(r, index))
+            return fail(r, NULL, "cannot replace pod %s", r->c->pods[index].name);
+        r->c->pods[index].phase = K8S_POD_TERMINATING;
+    }
+    return reconcile(r);
+}
+
+/* rollout DEPLOYMENT [probe=FROM] [to=SERVICE[:PORT/PROTO]]: a rolling
+ * update with maxSurge 1 and maxUnavailable 0 - for each old pod, start a
+ * new one and wait for it, take the old one out of the service (not
+ * ready), then delete it. With probe= and to=, the service is probed after
+ * every step and the rollout is an expectation: zero downtime. */
+static int do_rollout(run *r)
+{
+    const char *name = positional(r, 0), *from = arg(r, "probe"), *to = arg(r, "to");
+    if (need_cluster(r) || !name || (!from != !to))
+        return r->c ? fail(r, NULL, "rollout DEPLOYMENT [probe=FROM to=SERVICE]") : -1;
+    size_t olds[256], n_old = 0, steps = 0, failed = 0;
+    for (size_t i = 0; i < r->c->n_pods && n_old < 256; i++)
+        if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase == K8S_POD_RUNNING)
+            olds[n_old++] = i;
+    if (!n_old)
+        return fail(r, NULL, "deployment %s has no running pod", name);
+    char detail[1024] = "";
+    size_t used = 0;
+    for (size_t k = 0; k < n_old; k++) {
+        for (int stage = 0; stage < 3; stage++) {
+            if (stage == 0 && !replace_pod(r, olds[k]))
+                return fail(r, NULL, "cannot start a new pod of %s", name);
+            if (stage == 1)
+                r->c->pods[olds[k]].ready = 0;
+            if (stage == 2)
+                r->c->pods[olds[k]].phase = K8S_POD_TERMINATING;
+            reconcile(r);
+            if (!from)
+                continue;
+            int reached;
+            net_reason why;
+            char *trace = NULL;
+            if (probe(r, from, to, &reached, &why, &trace))
+                return -1;
+            free(trace);
+            steps++;
+            if (!reached) {
+                failed++;
+                used += (size_t)snprintf(detail + used, used < sizeof detail ? sizeof detail - used : 0,
+                                         "%s%s: %s", failed > 1 ? "; " : "",
+                                         stage == 0 ? "new pod started" : stage == 1 ? "old pod not ready" : "old pod deleted",
+                                         net_reason_name(why));
+            }
+        }
+    }
+    if (from) {
+        char summary[1200];
+        snprintf(summary, sizeof summary, "%zu of %zu probes during the rollout failed%s%s", failed, steps,
+                 failed ? ": " : "", failed ? detail : "");
+        add_result(r, failed == 0, summary, NULL);
+    }
+    return 0;
+}
+
 static int do_drain(run *r)
 {
     k8s_node *n = k8s_node_named(r->c, positional(r, 0));
@@ -1190,6 +1276,7 @@ static const struct {
     {"deployment", do_deployment}, {"service", do_service}, {"policy", do_policy},
     {"at", do_at},           {"advance", do_advance},
     {"scale", do_scale},     {"delete", do_delete},   {"ready", do_ready},       {"drain", do_drain},
+    {"crash", do_crash},     {"rollout", do_rollout},
     {"fault", do_fault},     {"hcn", do_hcn},         {"expect", do_expect},    {"sync", do_sync},
 };
 
