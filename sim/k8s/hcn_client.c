@@ -166,7 +166,8 @@ static HRESULT open_by_id(const kind_api *api, const char *id, void **handle, ch
     if (parse_guid(id, &g) < 0)
         return E_INVALIDARG;
     PWSTR record = NULL;
-    return finish(api->open(&g, handle, &record), record, error);
+    HRESULT hr = api->open(&g, handle, &record); /* before reading record */
+    return finish(hr, record, error);
 }
 
 /* The ID of the object handle names (queried, as hcsshim reads it back). */
@@ -241,7 +242,8 @@ HRESULT hcnc_delete(hcnc_kind kind, const char *id, char **error)
     if (!api || parse_guid(id, &g) < 0)
         return E_INVALIDARG;
     PWSTR record = NULL;
-    return finish(api->remove(&g, &record), record, error);
+    HRESULT hr = api->remove(&g, &record); /* before reading record */
+    return finish(hr, record, error);
 }
 
 HRESULT hcnc_query(hcnc_kind kind, const char *id, const char *query, char **result,

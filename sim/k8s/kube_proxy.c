@@ -73,6 +73,8 @@
  * | overlay ClusterIP remote endpoint | created when missing, never deleted       | consumers.md 2.3 |
  * | remote endpoint delete at refcount| only endpoints HNS lists as remote (from  | inferred from    |
  * | 0 / terminated sweep              | 1.34; before, see C2 in the table)        | PR #131138       |
+ * | a listed LB without PortMappings  | skipped (PR #141489's guard; the panic of | field-bugs A9    |
+ * |                                   | older versions is not modelled)           |                  |
  * | IPv6, dual stack, health-check    | not modelled (the cluster has no IPv6, no | consumers.md 2.4 |
  * | LBs, preserve-destination,        | such options or annotations)              |                  |
  * | winProxyOptimization=DISABLED     |                                           |                  |
@@ -120,70 +122,72 @@ typedef enum kp_behaviour {
 #define KP_ANY_AFTER 999
 
 /*
- * | behaviour                                          | minors  | reference                       |
- * |----------------------------------------------------|---------|---------------------------------|
- * | LB identity lacks the backend hash; a failed LB    | <= 25   | field-bugs A5(2); PR #113521    |
- * | delete is not retried and not kept as stale        |         |                                 |
- * | the ingress-IP LB's stored ID is another LB's      | 24-25   | field-bugs A5(1); PR #112837    |
- * | only ready endpoints, never serving-terminating    | <= 25   | field-bugs G4(a); PR #113776    |
- * | no VipExternalIP (16) port-mapping flag            | <= 25   | field-bugs G4(b); PR #113742    |
- * | ClusterIP LB skipped when "all endpoints           | 26      | field-bugs G2; PR #115919       |
- * | terminating" (vacuously true: no local endpoints   |         |                                 |
- * | under ETP=Local)                                   |         |                                 |
- * | an endpoint change deletes the service's LBs at    | <= 30   | consumers.md 2.5 (before        |
- * | once (no update/reuse logic, no terminated sweep)  |         | winProxyOptimization; inferred  |
- * |                                                    |         | boundary: PR #124092, 1.31)     |
- * | in-place UpdateLoadBalancer when HNS >= 15.4       | >= 31   | consumers.md 2.5; field-bugs A7;|
- * |                                                    |         | PR #124092                      |
- * | the update keeps the LB's old backend list (hnslib)| 31-33   | field-bugs A7; PR #131506       |
- * | endpoint IP map: the last listed endpoint wins     | <= 33   | field-bugs C2; PR #131138       |
- * | (from 1.34 a remote endpoint wins), and the sweep  |         |                                 |
- * | deletes whatever the map holds                     |         |                                 |
- * | terminated remote endpoints deleted at end of sync | >= 31   | consumers.md 2.5, 2.6 step 8;   |
- * |                                                    |         | field-bugs C1; PR #124092       |
- * | terminated-endpoint map cleared per service change | 31-34   | field-bugs C3; PR #135146       |
- * | ITP=Local: delete decision hashes all endpoints,   | 31-34   | field-bugs A6; PR #133953       |
- * | create hashes local ones                           |         |                                 |
- * | a remote endpoint sharing a local endpoint's IP is | 31-36   | field-bugs C1; PR #138000       |
- * | kept (from 1.37 it is deleted at listing)          |         |                                 |
- * | an HNS error on GetLoadBalancerByID or the network | <= 36   | consumers.md 2.5; field-bugs A2;|
- * | lookup means "gone"                                |         | issue #139519, PR #139503       |
- * | periodic full sync every hour, not sync_period     | 34-35   | field-bugs A1; PR #135631       |
+ * The version table: one row per behaviour, the minor versions that have it
+ * (inclusive; KP_ANY_* = open-ended), and the reference entry. Boundaries
+ * are the first .0 release containing the PR that changed the behaviour;
+ * "inferred" marks a boundary the reference does not state.
  */
 static const struct kp_version_row {
-    int from, to; /* minor versions, inclusive */
+    int from, to;
     const char *behaviour;
     const char *reference;
 } kp_versions[KP_BEHAVIOUR_COUNT] = {
-    [KP_LB_IDENTITY_WITHOUT_HASH] = {KP_ANY_BEFORE, 25, "LB identity without the backend hash; failed LB deletes not retried",
-                                     "field-bugs A5(2), PR #113521"},
-    [KP_INGRESS_LB_WRONG_ID] = {24, 25, "ingress-IP LB stored under another LB's ID",
-                                "field-bugs A5(1), PR #112837"},
-    [KP_READY_ENDPOINTS_ONLY] = {KP_ANY_BEFORE, 25, "only ready endpoints are backends",
-                                 "field-bugs G4(a), PR #113776"},
-    [KP_NO_VIP_EXTERNAL_IP_FLAG] = {KP_ANY_BEFORE, 25, "no VipExternalIP port-mapping flag",
-                                    "field-bugs G4(b), PR #113742"},
-    [KP_CLUSTER_IP_SKIPPED_ALL_TERMINATING] = {26, 26, "ClusterIP LB skipped when all endpoints are terminating",
-                                               "field-bugs G2, PR #115919"},
-    [KP_ENDPOINT_CHANGE_DELETES_LBS] = {KP_ANY_BEFORE, 30, "endpoint change deletes the service's LBs",
-                                        "consumers.md 2.5, PR #124092 (inferred boundary)"},
-    [KP_MODIFY_LOAD_BALANCER] = {31, KP_ANY_AFTER, "in-place UpdateLoadBalancer on HNS >= 15.4",
-                                 "consumers.md 2.5, PR #124092"},
-    [KP_MODIFY_KEEPS_OLD_BACKENDS] = {31, 33, "UpdateLoadBalancer request keeps the old backends",
-                                      "field-bugs A7, PR #131506"},
-    [KP_IP_MAP_LAST_WINS] = {KP_ANY_BEFORE, 33, "endpoint IP map keeps the last listed endpoint",
-                             "field-bugs C2, PR #131138"},
-    [KP_TERMINATED_SWEEP] = {31, KP_ANY_AFTER, "terminated remote endpoints deleted at end of sync",
-                             "consumers.md 2.6, PR #124092"},
-    [KP_TERMINATED_CLEARED_PER_SERVICE] = {31, 34, "terminated-endpoint map cleared per service",
-                                           "field-bugs C3, PR #135146"},
-    [KP_ITP_LOCAL_DELETE_HASHES_ALL] = {31, 34, "ITP=Local delete path hashes all endpoints",
-                                        "field-bugs A6, PR #133953"},
-    [KP_STALE_REMOTE_SHARING_LOCAL_IP_KEPT] = {31, 36, "remote endpoint sharing a local IP kept",
-                                               "field-bugs C1, PR #138000"},
-    [KP_HNS_ERROR_MEANS_GONE] = {KP_ANY_BEFORE, 36, "HNS call failure taken as object gone",
-                                 "consumers.md 2.5, PR #139503"},
-    [KP_HOURLY_RESYNC] = {34, 35, "periodic resync every hour", "field-bugs A1, PR #135631"},
+    [KP_LB_IDENTITY_WITHOUT_HASH] =
+        {KP_ANY_BEFORE, 25,
+         "LB identity has no backend hash; a failed LB delete is neither retried nor kept as stale",
+         "field-bugs A5(2), PR #113521"},
+    [KP_INGRESS_LB_WRONG_ID] =
+        {24, 25,
+         "the ingress-IP LB is remembered under another LB's ID (the NodePort's, else the "
+         "ClusterIP's; which one is inferred), so it is never deleted",
+         "field-bugs A5(1), PR #112837"},
+    [KP_READY_ENDPOINTS_ONLY] =
+        {KP_ANY_BEFORE, 25, "only ready endpoints are backends, never serving-terminating ones",
+         "field-bugs G4(a), PR #113776"},
+    [KP_NO_VIP_EXTERNAL_IP_FLAG] =
+        {KP_ANY_BEFORE, 25, "no VipExternalIP (16) port-mapping flag on NodePort/external LBs",
+         "field-bugs G4(b), PR #113742"},
+    [KP_CLUSTER_IP_SKIPPED_ALL_TERMINATING] =
+        {26, 26,
+         "ClusterIP LB skipped when \"all endpoints are terminating\", vacuously true with no "
+         "local endpoint under ETP=Local",
+         "field-bugs G2, PR #115919"},
+    [KP_ENDPOINT_CHANGE_DELETES_LBS] =
+        {KP_ANY_BEFORE, 30,
+         "an endpoint change deletes the service's LBs and remote endpoints at once (no "
+         "update/reuse logic)",
+         "consumers.md 2.5; boundary inferred from PR #124092 (1.31)"},
+    [KP_MODIFY_LOAD_BALANCER] =
+        {31, KP_ANY_AFTER, "in-place UpdateLoadBalancer when HNS >= 15.4",
+         "consumers.md 2.5, field-bugs A7, PR #124092"},
+    [KP_MODIFY_KEEPS_OLD_BACKENDS] =
+        {31, 33, "the UpdateLoadBalancer request (vendored hnslib) carries the old backend list",
+         "field-bugs A7, PR #131506 (mechanism inferred)"},
+    [KP_IP_MAP_LAST_WINS] =
+        {KP_ANY_BEFORE, 33,
+         "the endpoint IP map keeps the last listed endpoint (later: a remote one wins), and the "
+         "terminated sweep deletes what it holds, local or not",
+         "field-bugs C2, PR #131138"},
+    [KP_TERMINATED_SWEEP] =
+        {31, KP_ANY_AFTER, "remote endpoints of terminated IPs are deleted at the end of the sync",
+         "consumers.md 2.5/2.6 step 8, field-bugs C1; PR #124092"},
+    [KP_TERMINATED_CLEARED_PER_SERVICE] =
+        {31, 34, "the terminated-endpoint map is cleared per changed service, not per sync",
+         "field-bugs C3, PR #135146"},
+    [KP_ITP_LOCAL_DELETE_HASHES_ALL] =
+        {31, 34,
+         "ITP=Local: the delete decision hashes all endpoints, the create path local ones",
+         "field-bugs A6, PR #133953"},
+    [KP_STALE_REMOTE_SHARING_LOCAL_IP_KEPT] =
+        {31, 36, "a remote endpoint sharing a local endpoint's IP is kept (later: deleted)",
+         "field-bugs C1, PR #138000"},
+    [KP_HNS_ERROR_MEANS_GONE] =
+        {KP_ANY_BEFORE, 36,
+         "an HNS error on GetLoadBalancerByID or the network lookup is taken for \"gone\"",
+         "consumers.md 2.5, field-bugs A2, issue #139519, PR #139503"},
+    [KP_HOURLY_RESYNC] =
+        {34, 35, "the periodic full sync runs every hour, not every sync_period",
+         "field-bugs A1, PR #135631"},
 };
 
 /* Whether kube-proxy on n has behaviour b. */
@@ -286,6 +290,7 @@ static void *kp_push(void *array_ptr, size_t *n, size_t size)
     return slot;
 }
 
+/* snprintf-copies src (NULL = "") into dst of size bytes. */
 static void kp_copy(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");
@@ -297,6 +302,7 @@ static void kp_copy(char *dst, size_t size, const char *src)
  * Logging
  */
 
+/* A controller log line "<node> kube-proxy: <text>". */
 static void kp_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void kp_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
@@ -309,26 +315,39 @@ static void kp_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
     k8s_log(c, "%s kube-proxy: %s", n->name, line);
 }
 
-/* The error text hcsshim builds for a failed HCN call: "<fn> failed in
- * Win32: <message> (0x<code>) <ErrorRecord>", the code being the Win32 error
- * for FACILITY_WIN32 HRESULTs (diagnostics.md 7, field-bugs 0.3). */
-static void kp_hcn_error(char *out, size_t size, const char *fn, HRESULT hr, const char *record)
+/* The message of an ErrorRecord ("The switch-port was not found."), the
+ * HRESULT in hex when there is none. */
+static void kp_error_message(char *out, size_t size, HRESULT hr, const char *record)
 {
-    char message[160] = "";
+    out[0] = 0;
     cJSON *doc = record ? cJSON_Parse(record) : NULL;
     const cJSON *text = cJSON_GetObjectItem(doc, "Error");
     if (cJSON_IsString(text))
-        KP_COPY(message, text->valuestring);
+        kp_copy(out, size, text->valuestring);
     cJSON_Delete(doc);
-    size_t len = strlen(message);
-    while (len && message[len - 1] == ' ')
-        message[--len] = 0;
+    size_t len = strlen(out);
+    while (len && out[len - 1] == ' ')
+        out[--len] = 0;
     if (!len)
-        snprintf(message, sizeof message, "HRESULT 0x%08X", (unsigned)hr);
+        snprintf(out, size, "HRESULT 0x%08X", (unsigned)hr);
+}
+
+/* The code hcsshim prints: the Win32 error of a FACILITY_WIN32 HRESULT
+ * (0xb7), else the HRESULT (0x803b0013). */
+static unsigned kp_error_code(HRESULT hr)
+{
     uint32_t code = (uint32_t)hr;
-    if ((code & 0xFFFF0000u) == 0x80070000u)
-        code &= 0xFFFFu;
-    snprintf(out, size, "%s failed in Win32: %s (0x%x) %s", fn, message, (unsigned)code,
+    return (code & 0xFFFF0000u) == 0x80070000u ? code & 0xFFFFu : code;
+}
+
+/* The error text hcsshim builds for a failed HCN call: "<fn> failed in
+ * Win32: <message> (0x<code>) <ErrorRecord>" (diagnostics.md 7,
+ * field-bugs 0.3). */
+static void kp_hcn_error(char *out, size_t size, const char *fn, HRESULT hr, const char *record)
+{
+    char message[160];
+    kp_error_message(message, sizeof message, hr, record);
+    snprintf(out, size, "%s failed in Win32: %s (0x%x) %s", fn, message, kp_error_code(hr),
              record ? record : "");
 }
 
@@ -336,6 +355,7 @@ static void kp_hcn_error(char *out, size_t size, const char *fn, HRESULT hr, con
  * Small helpers
  */
 
+/* The network kube-proxy looks up by name (a named choice, see the top). */
 static const char *kp_network_name(const k8s_cluster *c)
 {
     return c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0";
@@ -441,12 +461,14 @@ static HRESULT kp_network_by_name(const char *name, cJSON **doc, char **error)
     return hr;
 }
 
+/* doc.key as a string ("" when absent). */
 static const char *kp_string(const cJSON *doc, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItem(doc, key);
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* doc.key as a non-negative number (0 when absent). */
 static unsigned kp_number(const cJSON *doc, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItem(doc, key);
@@ -506,6 +528,7 @@ typedef struct kp_sync {
     size_t n_lbs;
 } kp_sync;
 
+/* Frees what one sync read from HNS. */
 static void kp_sync_clear(kp_sync *s)
 {
     cJSON_Delete(s->network);
@@ -533,6 +556,7 @@ static kp_hns_endpoint *kp_endpoint_by_ip(kp_sync *s, const char *ip)
     return remote;
 }
 
+/* Appends an endpoint to the sync's listing (listed or just created). */
 static kp_hns_endpoint *kp_add_listed_endpoint(kp_sync *s, const char *id, const char *ip,
                                                int remote)
 {
@@ -583,6 +607,7 @@ static uint64_t kp_backend_hash(const kp_sync *s, const cJSON *ids)
     return h;
 }
 
+/* Identity equality: every field of the key. */
 static bool kp_key_equal(const kp_lb_key *a, const kp_lb_key *b)
 {
     return a->protocol == b->protocol && a->internal == b->internal &&
@@ -599,6 +624,7 @@ static const char *kp_lb_lookup(const kp_sync *s, const kp_lb_key *key)
     return found;
 }
 
+/* The listed LB with ID id, or NULL. */
 static const kp_listed_lb *kp_lb_by_id(const kp_sync *s, const char *id)
 {
     for (size_t i = 0; id && *id && i < s->n_lbs; i++)
@@ -607,6 +633,7 @@ static const kp_listed_lb *kp_lb_by_id(const kp_sync *s, const char *id)
     return NULL;
 }
 
+/* Inserts an LB into the identity map; takes ownership of backends. */
 static void kp_lb_remember(kp_sync *s, const kp_lb_key *key, const char *id, cJSON *backends)
 {
     kp_listed_lb *lb = kp_push(&s->lbs, &s->n_lbs, sizeof *s->lbs);
@@ -641,7 +668,7 @@ static HRESULT kp_list_load_balancers(kp_sync *s, char **error)
         const cJSON *backends = cJSON_GetObjectItem(lb, "HostComputeEndpoints");
         key.hash = kp_backend_hash(s, backends);
         kp_lb_remember(s, &key, kp_string(lb, "ID"),
-                       cJSON_Duplicate(backends ? backends : cJSON_CreateArray(), 1));
+                       backends ? cJSON_Duplicate(backends, 1) : cJSON_CreateArray());
     }
     cJSON_Delete(items);
     return S_OK;
@@ -651,6 +678,7 @@ static HRESULT kp_list_load_balancers(kp_sync *s, char **error)
  * Reference counts of remote endpoints
  */
 
+/* The count of endpoint id; with create, a new zero count when there is none. */
 static kp_refcount *kp_refcount_of(struct k8s_proxy_state *st, const char *id, bool create)
 {
     for (size_t i = 0; i < st->n_refcounts; i++)
@@ -663,6 +691,7 @@ static kp_refcount *kp_refcount_of(struct k8s_proxy_state *st, const char *id, b
     return r;
 }
 
+/* How many service ports reference endpoint id. */
 static int kp_refs(struct k8s_proxy_state *st, const char *id)
 {
     const kp_refcount *r = kp_refcount_of(st, id, false);
@@ -707,6 +736,7 @@ static void kp_release_refs(k8s_cluster *c, k8s_node *n, kp_service *svc, bool d
     svc->n_refs = 0;
 }
 
+/* svc references endpoint id (a remote backend). */
 static void kp_take_ref(struct k8s_proxy_state *st, kp_service *svc, const char *id)
 {
     kp_refcount *r = kp_refcount_of(st, id, true);
@@ -721,6 +751,7 @@ static void kp_take_ref(struct k8s_proxy_state *st, kp_service *svc, const char 
  * Load balancer deletes
  */
 
+/* Remembers an LB whose delete failed, for the end-of-sync retries. */
 static void kp_add_stale(struct k8s_proxy_state *st, const char *id)
 {
     for (size_t i = 0; i < st->n_stale; i++)
@@ -801,11 +832,13 @@ static void kp_cleanup_all_policies(k8s_cluster *c, k8s_node *n, kp_service *svc
  * The cluster as kube-proxy's informers see it
  */
 
+/* Whether the service's external_ips are LoadBalancer ingress IPs. */
 static bool kp_ingress(const kp_spec *spec)
 {
     return spec->type == K8S_SVC_LOAD_BALANCER;
 }
 
+/* The spec of port index port_index of s, zero-padded for memcmp. */
 static void kp_spec_of(const k8s_service *s, size_t port_index, kp_spec *out)
 {
     memset(out, 0, sizeof *out);
@@ -814,7 +847,13 @@ static void kp_spec_of(const k8s_service *s, size_t port_index, kp_spec *out)
     out->n_external_ips = s->n_external_ips < KP_MAX_IPS ? s->n_external_ips : KP_MAX_IPS;
     for (size_t i = 0; i < out->n_external_ips; i++)
         KP_COPY(out->external_ips[i], s->external_ips[i]);
-    out->port = s->ports[port_index];
+    /* Field by field: padding must not make two equal specs differ. */
+    const k8s_port *port = &s->ports[port_index];
+    out->port.port = port->port;
+    out->port.target = port->target;
+    out->port.node_port = port->node_port;
+    out->port.host_port = port->host_port;
+    out->port.protocol = port->protocol;
     out->session_affinity = s->session_affinity;
     out->etp_local = s->etp_local;
     out->itp_local = s->itp_local;
@@ -843,11 +882,13 @@ static kp_endpoint *kp_endpoints_of(const k8s_cluster *c, const k8s_node *n,
     return eps;
 }
 
+/* Whether two endpoint lists are the same, in order. */
 static bool kp_endpoints_equal(const kp_endpoint *a, size_t na, const kp_endpoint *b, size_t nb)
 {
     return na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
 }
 
+/* The serviceInfo of port index port of s, or NULL. */
 static kp_service *kp_service_find(struct k8s_proxy_state *st, const k8s_service *s, size_t port)
 {
     for (size_t i = 0; i < st->n_svcs; i++)
@@ -904,6 +945,7 @@ static void kp_note_terminated(struct k8s_proxy_state *st, const kp_endpoint *ol
     }
 }
 
+/* Empties the terminated-endpoint map. */
 static void kp_clear_terminated(struct k8s_proxy_state *st)
 {
     free(st->terminated);
@@ -1088,9 +1130,10 @@ static kp_hns_endpoint *kp_create_remote_backend(kp_sync *s, const char *ip, boo
     HRESULT hr;
     kp_hns_endpoint *e = kp_create_endpoint(s, ip, mac, 1, s->st->overlay ? pa : NULL, &hr, &error);
     if (!e) {
-        char text[400];
-        kp_hcn_error(text, sizeof text, "hcnCreateEndpoint", hr, error);
-        kp_log(s->c, s->n, "Remote endpoint creation failed: %s", text);
+        char message[160];
+        kp_error_message(message, sizeof message, hr, error);
+        kp_log(s->c, s->n, "Remote endpoint creation failed: HNS failed with error : %s (0x%x)",
+               message, kp_error_code(hr));
     }
     free(error);
     return e;
@@ -1121,6 +1164,7 @@ typedef struct kp_lb_want {
     const char *source_vip;
 } kp_lb_want;
 
+/* The endpoint IDs of n backends as a JSON array (caller deletes). */
 static cJSON *kp_backend_ids(const kp_backend *b, size_t n)
 {
     cJSON *ids = cJSON_CreateArray();
@@ -1129,6 +1173,7 @@ static cJSON *kp_backend_ids(const kp_backend *b, size_t n)
     return ids;
 }
 
+/* The identity of w over backends b (n of them). */
 static kp_lb_key kp_want_key(const kp_sync *s, const kp_lb_want *w, const kp_backend *b, size_t n)
 {
     kp_lb_key key = {.protocol = w->protocol, .internal = w->internal, .external = w->external};
@@ -1569,6 +1614,10 @@ static int kp_startup(k8s_cluster *c, k8s_node *n)
     kp_log(c, n, "winkernel proxier started network=%s type=%s hns=%u.%u version=1.%d", name,
            st->overlay ? "Overlay" : "L2Bridge", st->hns_major, st->hns_minor,
            n->kube_proxy.minor_version);
+    for (int b = 0; b < KP_BEHAVIOUR_COUNT; b++)
+        if (kp_has(n, (kp_behaviour)b))
+            kp_log(c, n, "1.%d behaviour: %s (%s)", n->kube_proxy.minor_version,
+                   kp_versions[b].behaviour, kp_versions[b].reference);
     return 0;
 }
 
@@ -1687,6 +1736,8 @@ static void kp_retry_stale(kp_sync *s)
     st->n_stale = kept;
 }
 
+/* One syncProxyRules, steps 1-9 of consumers.md 2.6 (7, the health-check
+ * server, is not HNS). */
 static void kp_run(k8s_cluster *c, k8s_node *n)
 {
     struct k8s_proxy_state *st = n->proxy;
@@ -1725,6 +1776,10 @@ done:
     kp_sync_clear(&s);
 }
 
+/* k8s.h. The proxier's runner: the startup stages still to do, then a
+ * sync when it is the first, changes are pending or the periodic sync is
+ * due; each sync sets the next periodic one (sync_period, or an hour in
+ * 1.34-1.35: field-bugs A1). */
 void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n)
 {
     if (!c || !n || !n->windows || !n->hns)
@@ -1746,6 +1801,8 @@ void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n)
     n->next_proxy_sync = c->now_ms + period * 1000u;
 }
 
+/* k8s.h. A new process: no cache, no reference counts, and the startup
+ * (DeleteAllHnsLoadBalancerPolicy) at once; the next sync rebuilds. */
 void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n)
 {
     if (!c || !n || !n->windows)
@@ -1759,6 +1816,7 @@ void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n)
     kp_startup(c, n);
 }
 
+/* k8s.h. NULL state is accepted. */
 void k8s_kube_proxy_free(k8s_node *n)
 {
     if (!n || !n->proxy)
