@@ -106,9 +106,9 @@ void k8s_cluster_free(k8s_cluster *c)
     free(c);
 }
 
-/* Appends one zeroed element to *array of *n elements. */
-static void *append(void **array, size_t *n, size_t size)
+void *k8s__append(void *array_ptr, size_t *n, size_t size)
 {
+    void **array = array_ptr;
     void *p = realloc(*array, (*n + 1) * size);
     if (!p)
         return NULL;
@@ -167,7 +167,7 @@ k8s_node *k8s_add_node(k8s_cluster *c, const k8s_node *spec)
     net_node *nn = spec->windows
                        ? net_add_windows(c->net, spec->name, spec->ip, hns)
                        : net_add_linux(c->net, spec->name, spec->ip, spec->pod_cidr);
-    k8s_node *n = nn ? append((void **)&c->nodes, &c->n_nodes, sizeof *c->nodes) : NULL;
+    k8s_node *n = nn ? k8s__append(&c->nodes, &c->n_nodes, sizeof *c->nodes) : NULL;
     if (!n) {
         hnsm_close(hns);
         return NULL;
@@ -195,7 +195,7 @@ k8s_pod *k8s_add_pod(k8s_cluster *c, const k8s_pod *spec)
 {
     if (!spec || k8s_pod_named(c, spec->ns, spec->name) || !k8s_node_named(c, spec->node))
         return NULL;
-    k8s_pod *p = append((void **)&c->pods, &c->n_pods, sizeof *c->pods);
+    k8s_pod *p = k8s__append(&c->pods, &c->n_pods, sizeof *c->pods);
     if (!p)
         return NULL;
     *p = *spec;
@@ -230,7 +230,7 @@ k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec)
         snprintf(ip, sizeof ip, "%s", spec->cluster_ip);
     else if (next_cluster_ip(c, ip) < 0)
         return NULL;
-    k8s_service *s = append((void **)&c->services, &c->n_services, sizeof *c->services);
+    k8s_service *s = k8s__append(&c->services, &c->n_services, sizeof *c->services);
     if (!s)
         return NULL;
     *s = *spec;
@@ -253,7 +253,7 @@ k8s_policy *k8s_add_policy(k8s_cluster *c, const char *ns, const char *name, con
     int is_object = cJSON_IsObject(doc);
     cJSON_Delete(doc);
     char *copy = is_object ? strdup(spec_json) : NULL;
-    k8s_policy *p = copy ? append((void **)&c->policies, &c->n_policies, sizeof *c->policies) : NULL;
+    k8s_policy *p = copy ? k8s__append(&c->policies, &c->n_policies, sizeof *c->policies) : NULL;
     if (!p) {
         free(copy);
         return NULL;

@@ -11,6 +11,10 @@
 
 #include <stdbool.h>
 
+/* Appends one zeroed element to the array at *array_ptr (a pointer to the
+ * array pointer) of *n elements of size bytes; returns it or NULL. */
+void *k8s__append(void *array_ptr, size_t *n, size_t size);
+
 /* The address host number `host` of cidr ("10.244.1.0/24", 2 -> "10.244.1.2").
  * Returns 0, or -1 when cidr does not parse or host is outside it. */
 int k8s__cidr_host(const char *cidr, unsigned host, char out[K8S_ADDR]);

@@ -276,20 +276,6 @@ struct k8s_proxy_state {
     size_t n_stale;
 };
 
-/* Appends one zeroed element to *array of *n elements; NULL when out of memory. */
-static void *kp_push(void *array_ptr, size_t *n, size_t size)
-{
-    void **array = array_ptr;
-    void *p = realloc(*array, (*n + 1) * size);
-    if (!p)
-        return NULL;
-    *array = p;
-    char *slot = (char *)p + *n * size;
-    memset(slot, 0, size);
-    (*n)++;
-    return slot;
-}
-
 /* snprintf-copies src (NULL = "") into dst of size bytes. */
 static void kp_copy(char *dst, size_t size, const char *src)
 {
@@ -560,7 +546,7 @@ static kp_hns_endpoint *kp_endpoint_by_ip(kp_sync *s, const char *ip)
 static kp_hns_endpoint *kp_add_listed_endpoint(kp_sync *s, const char *id, const char *ip,
                                                int remote)
 {
-    kp_hns_endpoint *e = kp_push(&s->eps, &s->n_eps, sizeof *s->eps);
+    kp_hns_endpoint *e = k8s__append(&s->eps, &s->n_eps, sizeof *s->eps);
     if (e) {
         KP_COPY(e->id, id);
         KP_COPY(e->ip[0], ip);
@@ -636,7 +622,7 @@ static const kp_listed_lb *kp_lb_by_id(const kp_sync *s, const char *id)
 /* Inserts an LB into the identity map; takes ownership of backends. */
 static void kp_lb_remember(kp_sync *s, const kp_lb_key *key, const char *id, cJSON *backends)
 {
-    kp_listed_lb *lb = kp_push(&s->lbs, &s->n_lbs, sizeof *s->lbs);
+    kp_listed_lb *lb = k8s__append(&s->lbs, &s->n_lbs, sizeof *s->lbs);
     if (!lb) {
         cJSON_Delete(backends);
         return;
@@ -684,7 +670,7 @@ static kp_refcount *kp_refcount_of(struct k8s_proxy_state *st, const char *id, b
     for (size_t i = 0; i < st->n_refcounts; i++)
         if (kp_same_id(st->refcounts[i].id, id))
             return &st->refcounts[i];
-    kp_refcount *r = create ? kp_push(&st->refcounts, &st->n_refcounts, sizeof *st->refcounts)
+    kp_refcount *r = create ? k8s__append(&st->refcounts, &st->n_refcounts, sizeof *st->refcounts)
                             : NULL;
     if (r)
         KP_COPY(r->id, id);
@@ -740,7 +726,7 @@ static void kp_release_refs(k8s_cluster *c, k8s_node *n, kp_service *svc, bool d
 static void kp_take_ref(struct k8s_proxy_state *st, kp_service *svc, const char *id)
 {
     kp_refcount *r = kp_refcount_of(st, id, true);
-    char(*slot)[K8S_ADDR] = kp_push(&svc->refs, &svc->n_refs, sizeof *svc->refs);
+    char(*slot)[K8S_ADDR] = k8s__append(&svc->refs, &svc->n_refs, sizeof *svc->refs);
     if (!r || !slot)
         return;
     r->count++;
@@ -757,7 +743,7 @@ static void kp_add_stale(struct k8s_proxy_state *st, const char *id)
     for (size_t i = 0; i < st->n_stale; i++)
         if (kp_same_id(st->stale[i], id))
             return;
-    char(*slot)[K8S_ADDR] = kp_push(&st->stale, &st->n_stale, sizeof *st->stale);
+    char(*slot)[K8S_ADDR] = k8s__append(&st->stale, &st->n_stale, sizeof *st->stale);
     if (slot)
         kp_copy(*slot, K8S_ADDR, id);
 }
@@ -870,7 +856,7 @@ static kp_endpoint *kp_endpoints_of(const k8s_cluster *c, const k8s_node *n,
         if ((p->phase != K8S_POD_RUNNING && p->phase != K8S_POD_TERMINATING) || !p->ip[0] ||
             strcmp(p->ns, s->ns) != 0 || !k8s_selects(&s->selector, &p->labels))
             continue;
-        kp_endpoint *e = kp_push(&eps, count, sizeof *eps);
+        kp_endpoint *e = k8s__append(&eps, count, sizeof *eps);
         if (!e)
             break;
         KP_COPY(e->ip, p->ip);
@@ -939,7 +925,7 @@ static void kp_note_terminated(struct k8s_proxy_state *st, const kp_endpoint *ol
             kept = strcmp(old[i].ip, st->terminated[j]) == 0;
         if (kept || old[i].local)
             continue;
-        char(*slot)[K8S_ADDR] = kp_push(&st->terminated, &st->n_terminated, sizeof *st->terminated);
+        char(*slot)[K8S_ADDR] = k8s__append(&st->terminated, &st->n_terminated, sizeof *st->terminated);
         if (slot)
             kp_copy(*slot, K8S_ADDR, old[i].ip);
     }
@@ -990,7 +976,7 @@ static void kp_apply_changes(k8s_cluster *c, k8s_node *n)
             kp_endpoint *eps = kp_endpoints_of(c, n, s, &count);
             kp_service *svc = kp_service_find(st, s, p);
             if (!svc) {
-                svc = kp_push(&st->svcs, &st->n_svcs, sizeof *st->svcs);
+                svc = k8s__append(&st->svcs, &st->n_svcs, sizeof *st->svcs);
                 if (!svc) {
                     free(eps);
                     continue;
