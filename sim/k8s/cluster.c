@@ -92,6 +92,7 @@ void k8s_cluster_free(k8s_cluster *c)
     net_cluster_free(c->net);
     for (size_t i = 0; i < c->n_nodes; i++) {
         k8s_kube_proxy_free(&c->nodes[i]);
+        k8s_policy_agent_free(&c->nodes[i]);
         hnsm_close(c->nodes[i].hns);
     }
     for (size_t i = 0; i < c->n_policies; i++)
@@ -344,6 +345,8 @@ int k8s_reconcile(k8s_cluster *c)
             k8s_kube_proxy_sync(c, n);
         else
             k8s__linux_proxy_sync(c, n);
+        if (n->windows && n->policy_agent)
+            k8s_policy_agent_sync(c, n);
     }
     for (size_t i = 0; i < c->n_nodes; i++) {
         k8s_node *n = &c->nodes[i];
