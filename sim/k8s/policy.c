@@ -83,12 +83,14 @@
  * |                                   | in the last tier becomes Block) is the    |                  |
  * |                                   | identity here                             |                  |
  * | static-rules.json                 | none installed                            | consumers.md 4.3 |
- * | Host rules (step 4)               | left out (PA_SEND_HOST_RULES is 0):       | consumers.md 4.3;|
- * |                                   | hnsim compiles RuleType Host ACLs         | sim/vfp/         |
- * |                                   | with the switch rules, where felix's      | compile.h;       |
- * |                                   | allow-any Host rule at priority 0 would   | hcn-api.md 2.10  |
- * |                                   | override every policy; on Windows it is a |                  |
- * |                                   | WFP rule of the host firewall             |                  |
+ * | Host rules (step 4)               | left out (PA_SEND_HOST_RULES is 0). The   | consumers.md 4.3;|
+ * |                                   | compiler now confines RuleType Host ACLs  | sim/vfp/         |
+ * |                                   | to host traffic (compile.h), so sending   | compile.h;       |
+ * |                                   | them is safe, but felix's Host rule has   | hcn-api.md 2.10  |
+ * |                                   | no priority and the reference does not    | (AclNoHostRule-  |
+ * |                                   | say how it orders against the priority-   | Priority)        |
+ * |                                   | 900 host rule; without it, host access is |                  |
+ * |                                   | decided by allow-host-to-endpoint alone   |                  |
  * | IP-set members                    | sorted by address (felix's sets iterate   | STYLE.md         |
  * |                                   | in map order)                             | (byte-stable)    |
  * | matchExpressions                  | In, NotIn, Exists, DoesNotExist; another  | Kubernetes       |

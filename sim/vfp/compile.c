@@ -323,10 +323,58 @@ static int keep_ipv4(const vfp_addr_range **list, size_t *n)
     return had && !kept;
 }
 
+/* What ACL compilation needs besides the ACL: the host's own addresses
+ * (for RuleType Host rules) and where to count skips. */
+typedef struct acl_scope {
+    vfp_addr_range host[16]; /* the node address and its host vNIC endpoints */
+    size_t n_host;
+    vfp_compile_stats *stats;
+} acl_scope;
+
+static void acl_scope_init(acl_scope *sc, const hns_view *v, const vfp_compile_options *o,
+                           vfp_compile_stats *stats)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->stats = stats;
+    if (ipv4(&o->host_ip))
+        sc->host[sc->n_host++] = single(&o->host_ip);
+    for (size_t i = 0; i < v->n_endpoints && sc->n_host < 16; i++)
+        if (v->endpoints[i].host_vnic && ipv4(&v->endpoints[i].ip))
+            sc->host[sc->n_host++] = single(&v->endpoints[i].ip);
+}
+
+/* A RuleType Host rule is a host-firewall (WFP) rule: it sees only traffic
+ * between the container and the host itself (compile.h's choice), so its
+ * remote side is narrowed to the host's addresses. Returns 1 when nothing
+ * of it is left (it named only other remotes). */
+static int narrow_to_host(vfp_match *m, const acl_scope *sc)
+{
+    if (!m->n_remote_addrs) {
+        vfp_addr_range *copy = malloc(sizeof sc->host);
+        if (!copy)
+            return 1;
+        memcpy(copy, sc->host, sc->n_host * sizeof *copy);
+        m->remote_addrs = copy;
+        m->n_remote_addrs = sc->n_host;
+        return sc->n_host == 0;
+    }
+    vfp_addr_range *r = (vfp_addr_range *)m->remote_addrs;
+    size_t kept = 0;
+    for (size_t i = 0; i < m->n_remote_addrs; i++)
+        for (size_t j = 0; j < sc->n_host; j++)
+            if (vfp_addr_compare(&r[i].lo, &sc->host[j].lo) <= 0 &&
+                vfp_addr_compare(&sc->host[j].lo, &r[i].hi) <= 0 && kept < m->n_remote_addrs) {
+                r[kept++] = sc->host[j];
+            }
+    m->n_remote_addrs = kept;
+    return kept == 0;
+}
+
 /* Adds ACL a (policy policy_index of object owner) to group. */
 static int add_acl_rule(vfp_builder *b, int group, const char *owner, const hv_acl *a, size_t seq,
-                        vfp_compile_stats *stats)
+                        const acl_scope *sc)
 {
+    vfp_compile_stats *stats = sc->stats;
     vfp_match m;
     if (a->action < HV_ACL_ALLOW || a->action > HV_ACL_PASS) { /* no Action: HNS has no default */
         NOTE_SKIP(stats, skipped_bad_lists);
@@ -342,6 +390,10 @@ static int add_acl_rule(vfp_builder *b, int group, const char *owner, const hv_a
     if (no_local || no_remote) {
         acl_match_free(&m);
         NOTE_SKIP(stats, skipped_ipv6);
+        return 0;
+    }
+    if (a->host_rule && narrow_to_host(&m, sc)) {
+        acl_match_free(&m); /* a host rule about other hosts: nothing the port sees */
         return 0;
     }
     const char *verb = a->action == HV_ACL_ALLOW ? "Allow" : a->action == HV_ACL_BLOCK ? "Block" : "Pass";
@@ -374,19 +426,19 @@ static int add_acl_rule(vfp_builder *b, int group, const char *owner, const hv_a
 
 /* The plain ACLs of one direction from the endpoint and its network. */
 static int add_acl_group(vfp_builder *b, int layer, const hv_endpoint *ep, const hv_network *net,
-                         vfp_direction dir, vfp_compile_stats *stats)
+                         vfp_direction dir, const acl_scope *sc)
 {
     int g = add_group(b, layer, dir == VFP_DIR_IN ? "FW_GROUP_IPv4_IN" : "FW_GROUP_IPv4_OUT", 10,
                       dir, VFP_MATCH_PRIORITY);
     for (size_t i = 0; g >= 0 && net && i < net->n_acls; i++)
         if (net->acls[i].direction == dir) {
-            int rc = add_acl_rule(b, g, net->id, &net->acls[i], i, stats);
+            int rc = add_acl_rule(b, g, net->id, &net->acls[i], i, sc);
             if (rc < 0)
                 return rc;
         }
     for (size_t i = 0; g >= 0 && i < ep->n_acls; i++)
         if (ep->acls[i].direction == dir && !ep->acls[i].tier_name) {
-            int rc = add_acl_rule(b, g, ep->id, &ep->acls[i], i, stats);
+            int rc = add_acl_rule(b, g, ep->id, &ep->acls[i], i, sc);
             if (rc < 0)
                 return rc;
         }
@@ -394,7 +446,7 @@ static int add_acl_group(vfp_builder *b, int layer, const hv_endpoint *ep, const
 }
 
 /* One group per TierAcl policy (and direction), in Order. */
-static int add_tier_groups(vfp_builder *b, int layer, const hv_endpoint *ep, vfp_compile_stats *stats)
+static int add_tier_groups(vfp_builder *b, int layer, const hv_endpoint *ep, const acl_scope *sc)
 {
     for (size_t i = 0; i < ep->n_acls; i++) {
         const hv_acl *a = &ep->acls[i];
@@ -412,7 +464,7 @@ static int add_tier_groups(vfp_builder *b, int layer, const hv_endpoint *ep, vfp
         for (size_t j = i; j < ep->n_acls; j++)
             if (ep->acls[j].tier_name && strcmp(ep->acls[j].tier_name, a->tier_name) == 0 &&
                 ep->acls[j].direction == a->direction) {
-                int rc = add_acl_rule(b, g, ep->id, &ep->acls[j], j, stats);
+                int rc = add_acl_rule(b, g, ep->id, &ep->acls[j], j, sc);
                 if (rc < 0)
                     return rc;
             }
@@ -782,11 +834,13 @@ static int compile_endpoint_layers(vfp_builder *b, const hns_view *v, const hv_e
     int fw = rc < 0 ? rc : add_layer(b, "FW_ADMIN_LAYER", LAYER_FW, VFP_LAYER_ACL);
     if (fw < 0)
         return fw;
-    rc = add_acl_group(b, fw, ep, net, VFP_DIR_IN, stats);
+    acl_scope sc;
+    acl_scope_init(&sc, v, o, stats);
+    rc = add_acl_group(b, fw, ep, net, VFP_DIR_IN, &sc);
     if (rc == 0)
-        rc = add_acl_group(b, fw, ep, net, VFP_DIR_OUT, stats);
+        rc = add_acl_group(b, fw, ep, net, VFP_DIR_OUT, &sc);
     if (rc == 0)
-        rc = add_tier_groups(b, fw, ep, stats);
+        rc = add_tier_groups(b, fw, ep, &sc);
 
     int nat = rc < 0 ? rc : add_layer(b, "SLB_NAT_LAYER", LAYER_SLB_NAT, VFP_LAYER_CONTINUE);
     int nat_in = add_group(b, nat, "SLB_GROUP_NAT_IPv4_IN", 10, VFP_DIR_IN, VFP_MATCH_PRIORITY);

@@ -49,9 +49,11 @@
  *  |                                 | a ClusterIP (flags 0) is not            | ExternalIP flag 16) |
  *  | frontends reachable from the    | LocalRoutedVIP (2) only                 | field-bugs G1 |
  *  |  host itself                    |                                         |           |
- *  | ACL RuleType Host               | compiled with the switch rules (the     | hcn-api.md 2.10 (WFP |
- *  |                                 | host firewall sees the same packet);    | vs VFP); inferred |
- *  |                                 | rule ids start HOST_                    |           |
+ *  | ACL RuleType Host               | a host-firewall (WFP) rule: it sees     | hcn-api.md 2.10 (WFP |
+ *  |                                 | only traffic between the pod and the    | vs VFP); Calico's    |
+ *  |                                 | host, so its remote side is narrowed to | "allow host to       |
+ *  |                                 | the node address and host vNICs; rule   | endpoint" rule       |
+ *  |                                 | ids start HOST_                         | (consumers.md 4.3)   |
  *  | NetworkACL                      | merged into every endpoint's FW groups  | hcn-api.md 2.8 |
  *  | TierAcl                         | one group per tier after the plain ACL  | hcn-api.md 2.9 |
  *  |                                 | groups, in Order; Pass = next group     |           |

@@ -814,7 +814,8 @@ static void test_acl_plain(void **state)
     assert_int_equal(r->priority, 65500);
     assert_int_equal(r->action.type, VFP_ACTION_BLOCK);
     assert_int_equal(r->flags, VFP_RULE_FLAGS_ACL);
-    assert_match(r, "", "", "", "", ""); /* 256 = any protocol */
+    /* 256 = any protocol; a Host rule sees only the host: remote = node address */
+    assert_match(r, "", "", NODE_IP, "", "");
     assert_cookie(r, n.a, 3);
 
     const vfp_group *out = group_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_OUT");
@@ -830,7 +831,7 @@ static void test_acl_plain(void **state)
     r = &out->rules[1];
     assert_int_equal(r->priority, 400);
     assert_int_equal(r->action.type, VFP_ACTION_ALLOW);
-    assert_match(r, "", "", "", "", "");
+    assert_match(r, "", "", NODE_IP, "", "");
     assert_cookie(r, n.a, 2);
     vfp_ruleset_release(rs);
 

@@ -556,6 +556,25 @@ static void stateful_allow_lets_replies_in(void **state)
     world_free(w);
 }
 
+static void host_rules_only_see_the_host(void **state)
+{
+    (void)state;
+    /* A RuleType Host Allow (Calico's "allow host to endpoint", sent without
+     * a priority) lets the node in, not every other pod (compile.h). */
+    world *w = l2bridge("ws2022", 0, 0);
+    char *id = acl_pod(w, "10.244.1.30",
+                       ACL("Block", "In", "", 1000) ",{\"Type\":\"ACL\",\"Settings\":{\"Action\":"
+                       "\"Allow\",\"Direction\":\"In\",\"RuleType\":\"Host\"}}");
+    net_walk r = walk(w, "10.244.1.10", 40000, "10.244.1.30", 80, VFP_PROTO_TCP, 100);
+    assert_verdict(&r, NET_DROPPED, NET_REASON_ACL_BLOCK);
+    net_walk_clear(&r);
+    r = walk(w, "10.0.0.4", 40000, "10.244.1.30", 80, VFP_PROTO_TCP, 100);
+    assert_verdict(&r, NET_DELIVERED, NET_REASON_DELIVERED);
+    net_walk_clear(&r);
+    free(id);
+    world_free(w);
+}
+
 static void non_dsr_acl_sees_the_snat_address(void **state)
 {
     (void)state;
@@ -987,6 +1006,7 @@ int main(void)
         cmocka_unit_test(acl_block_names_the_rule),
         cmocka_unit_test(ws2025_any_acl_flips_default_deny),
         cmocka_unit_test(stateful_allow_lets_replies_in),
+        cmocka_unit_test(host_rules_only_see_the_host),
         cmocka_unit_test(non_dsr_acl_sees_the_snat_address),
         cmocka_unit_test(rules_swap_revalidates_flows),
         cmocka_unit_test(overlay_encap_across_nodes),
