@@ -5,12 +5,17 @@
  * Windows ADD, as the plugins do it through HCN: a namespace for the pod
  * sandbox, an endpoint on the node's flannel network with the next address
  * of the node's pod CIDR and the plugin's policies - OutBoundNAT whose
- * Exceptions are the cluster, service and node CIDRs (field-bugs B5), an
+ * Exceptions are the cluster, service and node CIDRs, or the list of the
+ * node's CNI config when the scenario gives one (field-bugs B5), an
  * SDNRoute of the service CIDR with NeedEncap (L2Bridge), a PortMapping per
  * hostPort when the CNI config has the portMappings capability (K1) - then
  * the attach. DEL deletes the endpoint and the namespace; a DEL whose
  * endpoint is already gone succeeds (C4: the plugins treat "not found" as
- * done). Addresses are handed out in order from .10 and not reused.
+ * done). A terminating pod with a grace period (delete_after_ms, set by the
+ * scenario's `delete ... grace=` or `scale ... grace=`) gets its DEL, on
+ * Windows and Linux, only once the period is over: its containers still
+ * run until then. Addresses are handed out in order from .10 and not
+ * reused.
  */
 #include "k8s_internal.h"
 
@@ -25,14 +30,35 @@ static int next_address(k8s_node *n, char out[K8S_ADDR])
     return k8s__cidr_host(n->pod_cidr, ++n->next_host, out);
 }
 
+/* The OutBoundNAT Exceptions as a JSON list body ("\"a\",\"b\""): the node's
+ * CNI config list when it has one ("none" = empty), else the cluster,
+ * service and node CIDRs. */
+static void nat_exceptions(const k8s_cluster *c, const k8s_node *n, char *out, size_t size)
+{
+    int used = 0;
+    out[0] = 0;
+    if (!n->cni_nat_exceptions[0]) {
+        snprintf(out, size, "\"%s\",\"%s\"%s%s%s", c->pod_cidr, c->service_cidr,
+                 c->node_cidr[0] ? ",\"" : "", c->node_cidr, c->node_cidr[0] ? "\"" : "");
+        return;
+    }
+    if (!strcmp(n->cni_nat_exceptions, "none"))
+        return;
+    char list[sizeof n->cni_nat_exceptions];
+    snprintf(list, sizeof list, "%s", n->cni_nat_exceptions);
+    for (char *save = NULL, *item = strtok_r(list, ",", &save); item && (size_t)used < size;
+         item = strtok_r(NULL, ",", &save))
+        used += snprintf(out + used, size - (size_t)used, "%s\"%s\"", used ? "," : "", item);
+}
+
 /* The endpoint policies of the plugin for pod p. */
 static void pod_policies(const k8s_cluster *c, const k8s_node *n, const k8s_pod *p, char *out,
                          size_t size)
 {
-    int used = snprintf(out, size,
-                        "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[\"%s\",\"%s\"%s%s%s]}}",
-                        c->pod_cidr, c->service_cidr, c->node_cidr[0] ? ",\"" : "", c->node_cidr,
-                        c->node_cidr[0] ? "\"" : "");
+    char exceptions[512];
+    nat_exceptions(c, n, exceptions, sizeof exceptions);
+    int used = snprintf(out, size, "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[%s]}}",
+                        exceptions);
     if (c->mode == K8S_MODE_HOST_GW)
         used += snprintf(out + used, size - (size_t)used,
                          ",{\"Type\":\"SDNRoute\",\"Settings\":{\"DestinationPrefix\":\"%s\","
@@ -127,6 +153,10 @@ int k8s__cni_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
 
 int k8s__cni_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
 {
+    /* Graceful termination: the kubelet tears the sandbox down (CNI DEL)
+     * when the containers have stopped, at the end of the grace period. */
+    if (p->delete_after_ms > c->now_ms)
+        return -1;
     if (n->windows)
         return windows_del(c, n, p);
     net_linux_remove_pod(n->net, p->ip);

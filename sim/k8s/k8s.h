@@ -22,10 +22,13 @@
  *    keeps the RemoteSubnetRoutes in step with the node list (vxlan).
  *  - CNI (win-bridge / win-overlay, consumers.md 3.2): per pod, a namespace,
  *    an endpoint with the next address of the node's pod CIDR (from .10),
- *    OutBoundNAT with the cluster, service and node CIDRs as exceptions, an
+ *    OutBoundNAT with the cluster, service and node CIDRs as exceptions (or
+ *    the node's cni_nat_exceptions, B5), an
  *    SDNRoute of the service CIDR (NeedEncap), a PortMapping per hostPort
  *    when the node's CNI has the portMappings capability (K1), then the
- *    attach; DEL deletes the endpoint and the namespace.
+ *    attach; DEL deletes the endpoint and the namespace, once a terminating
+ *    pod's grace period (delete_after_ms) is over - until then the pod's
+ *    containers still run and it stays a terminating, serving endpoint.
  *  - kube-proxy winkernel (kube_proxy.c, consumers.md 2): see there.
  *  - Linux nodes: pods get addresses the same way; kube-proxy programs
  *    ClusterIP and NodePort DNAT to every ready backend; flannel routes peer
@@ -80,6 +83,9 @@ typedef struct k8s_node {
     char pod_cidr[K8S_ADDR];
     char profile[16];              /* Windows: ws2019, ws2022, ws2025 */
     int cni_port_mappings;         /* CNI config has capabilities.portMappings (K1) */
+    char cni_nat_exceptions[256];  /* the CNI config's OutBoundNAT ExceptionList: CIDRs separated
+                                      by commas, "none" = an empty list; "" = the default, the
+                                      cluster, service and node CIDRs (field-bugs B5) */
     k8s_kube_proxy_options kube_proxy;
     int ready;                     /* 0 while drained or rebooting */
     int policy_agent;              /* runs the Calico-style network-policy agent (policy.c) */
@@ -121,6 +127,8 @@ typedef struct k8s_pod {
     char endpoint_id[K8S_ADDR];     /* Windows: the HNS endpoint */
     char namespace_id[K8S_ADDR];    /* Windows: the HNS namespace */
     char deployment[K8S_NAME];      /* owner ("" = none) */
+    uint64_t delete_after_ms;       /* TERMINATING: the end of its grace period (virtual ms);
+                                       CNI DEL waits for it (0 = at once) */
 } k8s_pod;
 
 typedef enum k8s_service_type {

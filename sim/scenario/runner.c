@@ -9,7 +9,10 @@
  * packets, HNS state and the controllers' log. After every statement that
  * can change what the controllers see, the cluster is reconciled
  * (k8s_reconcile: informers react at once), so an expectation sees the
- * state the real components would have reached.
+ * state the real components would have reached - except inside `batch
+ * begin` ... `batch end`, whose changes reach the controllers together at
+ * its end. A pod deleted with grace= keeps running (terminating, serving)
+ * until its grace period is over; CNI DEL waits for it (cni.c).
  *
  * A statement the runner cannot carry out (unknown verb, bad argument,
  * unknown object) stops the run with "file:line:col: message"; a failed
@@ -36,6 +39,8 @@ typedef struct run {
     uint16_t next_port;      /* ephemeral source ports of probes */
     char vars[32][2][K8S_ADDR * 2]; /* `as=NAME` results: name, value */
     size_t n_vars;
+    int batch;               /* inside `batch begin` ... `batch end`: no reconcile */
+    scn_pos batch_pos;       /* where the open batch began */
 } run;
 
 /* ---------------------------------------------------------------------------
@@ -255,9 +260,12 @@ static int need_cluster(run *r)
     return r->c ? 0 : fail(r, NULL, "'%s' before 'cluster'", r->st->verb);
 }
 
+/* The controllers react (k8s_reconcile), unless a batch holds the
+ * changes back until its end. */
 static int reconcile(run *r)
 {
-    k8s_reconcile(r->c);
+    if (!r->batch)
+        k8s_reconcile(r->c);
     return 0;
 }
 
@@ -303,6 +311,22 @@ static int do_node(run *r)
     copy_text(spec.pod_cidr, sizeof spec.pod_cidr, arg(r, "pod-cidr") ? arg(r, "pod-cidr") : "");
     copy_text(spec.profile, sizeof spec.profile, arg(r, "profile") ? arg(r, "profile") : "ws2022");
     spec.cni_port_mappings = arg(r, "port-mappings") ? truthy(arg(r, "port-mappings")) : 1;
+    /* outbound-nat-exceptions=CIDR,...|none: the CNI config's OutBoundNAT
+     * ExceptionList (field-bugs B5); absent = cluster, service, node CIDRs. */
+    const char *exceptions = arg(r, "outbound-nat-exceptions");
+    if (exceptions) {
+        char list[sizeof spec.cni_nat_exceptions];
+        if (strlen(exceptions) >= sizeof list || !*exceptions)
+            return fail(r, pos_of(r, "outbound-nat-exceptions"), "outbound-nat-exceptions=CIDR,...|none");
+        copy_text(list, sizeof list, exceptions);
+        for (char *save = NULL, *it = strtok_r(list, ",", &save); strcmp(exceptions, "none") && it;
+             it = strtok_r(NULL, ",", &save)) {
+            vfp_addr_range range;
+            if (vfp_range_parse(it, &range) != 0 || vfp_range_prefix_length(&range) < 0)
+                return fail(r, pos_of(r, "outbound-nat-exceptions"), "bad CIDR '%s' in outbound-nat-exceptions", it);
+        }
+        copy_text(spec.cni_nat_exceptions, sizeof spec.cni_nat_exceptions, exceptions);
+    }
     const char *agent = arg(r, "policy-agent");
     if (agent && strcmp(agent, "calico") && strcmp(agent, "none"))
         return fail(r, pos_of(r, "policy-agent"), "policy-agent=calico|none");
@@ -500,19 +524,41 @@ static k8s_pod *named_pod(run *r, const char *name)
     return p;
 }
 
+/* Marks p deleted (TERMINATING). grace_ms > 0: its containers run on for
+ * that long (terminationGracePeriodSeconds / preStop), so it stays a
+ * terminating, serving endpoint and CNI DEL waits (cni.c). */
+static void terminate(run *r, k8s_pod *p, uint64_t grace_ms)
+{
+    p->phase = K8S_POD_TERMINATING;
+    p->delete_after_ms = grace_ms ? r->c->now_ms + grace_ms : 0;
+}
+
+/* The grace= of a statement in ms (0 when absent); -1 when bad. */
+static int64_t grace_of(run *r)
+{
+    const char *g = arg(r, "grace");
+    int64_t ms = g ? parse_duration(g) : 0;
+    if (ms < 0)
+        fail(r, pos_of(r, "grace"), "grace=DURATION expected (e.g. 30s)");
+    return ms;
+}
+
 static int do_scale(run *r)
 {
     const char *name = positional(r, 0);
     unsigned long want;
     if (need_cluster(r) || !name || parse_uint(positional(r, 1), 10000, &want) < 0)
-        return r->c ? fail(r, NULL, "scale DEPLOYMENT N") : -1;
+        return r->c ? fail(r, NULL, "scale DEPLOYMENT N [grace=DURATION]") : -1;
+    int64_t grace = grace_of(r);
+    if (grace < 0)
+        return -1;
     size_t have = 0;
     for (size_t i = 0; i < r->c->n_pods; i++) {
         k8s_pod *p = &r->c->pods[i];
         if (strcmp(p->deployment, name) || p->phase == K8S_POD_GONE || p->phase == K8S_POD_TERMINATING)
             continue;
         if (have++ >= want)
-            p->phase = K8S_POD_TERMINATING;
+            terminate(r, p, (uint64_t)grace);
     }
     /* New replicas copy the first one's spec, on nodes in turn. */
     const k8s_pod *model = NULL;
@@ -540,11 +586,14 @@ static int do_delete(run *r)
     if (need_cluster(r) || !what || !name)
         return r->c ? fail(r, NULL, "delete pod|service|deployment|policy NAME") : -1;
     const char *ns = arg(r, "ns") ? arg(r, "ns") : "default";
+    int64_t grace = grace_of(r);
+    if (grace < 0)
+        return -1;
     if (!strcmp(what, "pod")) {
         k8s_pod *p = named_pod(r, name);
         if (!p)
             return -1;
-        p->phase = K8S_POD_TERMINATING;
+        terminate(r, p, (uint64_t)grace);
     } else if (!strcmp(what, "service")) {
         k8s_service *s = k8s_service_named(r->c, ns, name);
         if (!s)
@@ -561,7 +610,7 @@ static int do_delete(run *r)
     } else if (!strcmp(what, "deployment")) {
         for (size_t i = 0; i < r->c->n_pods; i++)
             if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase != K8S_POD_GONE)
-                r->c->pods[i].phase = K8S_POD_TERMINATING;
+                terminate(r, &r->c->pods[i], (uint64_t)grace);
     } else {
         return fail(r, NULL, "delete pod|service|deployment|policy NAME");
     }
@@ -604,7 +653,7 @@ static int do_crash(run *r)
     if (r->c->pods[index].deployment[0]) {
         if (!replace_pod(r, index))
             return fail(r, NULL, "cannot replace pod %s", r->c->pods[index].name);
-        r->c->pods[index].phase = K8S_POD_TERMINATING;
+        terminate(r, &r->c->pods[index], 0);
     }
     return reconcile(r);
 }
@@ -634,7 +683,7 @@ static int do_rollout(run *r)
             if (stage == 1)
                 r->c->pods[olds[k]].ready = 0;
             if (stage == 2)
-                r->c->pods[olds[k]].phase = K8S_POD_TERMINATING;
+                terminate(r, &r->c->pods[olds[k]], 0);
             reconcile(r);
             if (!from)
                 continue;
@@ -674,7 +723,7 @@ static int do_drain(run *r)
         k8s_pod *p = &r->c->pods[i];
         if (strcmp(p->node, n->name) || p->phase == K8S_POD_GONE)
             continue;
-        p->phase = K8S_POD_TERMINATING;
+        terminate(r, p, 0);
         if (!p->deployment[0])
             continue;
         /* The deployment replaces it on another ready node. */
@@ -1264,6 +1313,32 @@ static int do_sync(run *r)
     return need_cluster(r) ? -1 : reconcile(r);
 }
 
+/* batch begin | batch end: the changes of the statements in between reach
+ * the controllers together, in one reconcile at `batch end` - as when the
+ * kubelet has run CNI DEL and ADD for several pods before kube-proxy's next
+ * sync sees any of it (field-bugs C1, C2). Expectations inside a batch see
+ * the state of the last reconcile before it. */
+static int do_batch(run *r)
+{
+    const char *what = positional(r, 0);
+    if (need_cluster(r))
+        return -1;
+    if (what && !strcmp(what, "begin")) {
+        if (r->batch)
+            return fail(r, NULL, "batch begin inside the batch begun at line %d", r->batch_pos.line);
+        r->batch = 1;
+        r->batch_pos = r->st->pos;
+        return 0;
+    }
+    if (what && !strcmp(what, "end")) {
+        if (!r->batch)
+            return fail(r, NULL, "batch end without batch begin");
+        r->batch = 0;
+        return reconcile(r);
+    }
+    return fail(r, NULL, "batch begin|end");
+}
+
 /* ---------------------------------------------------------------------------
  * The run
  */
@@ -1278,6 +1353,7 @@ static const struct {
     {"scale", do_scale},     {"delete", do_delete},   {"ready", do_ready},       {"drain", do_drain},
     {"crash", do_crash},     {"rollout", do_rollout},
     {"fault", do_fault},     {"hcn", do_hcn},         {"expect", do_expect},    {"sync", do_sync},
+    {"batch", do_batch},
 };
 
 static int statement(run *r)
@@ -1308,11 +1384,18 @@ int scn_run_file(const char *file, const scn_options *o, scn_report *report, k8s
     for (size_t i = 0; i < s->n_stmts && !r.error[0]; i++) {
         r.st = &s->stmts[i];
         if (r.o->stop_at_ms >= 0 && r.c && !strcmp(r.st->verb, "at") &&
-            parse_duration(positional(&r, 0)) > r.o->stop_at_ms)
+            parse_duration(positional(&r, 0)) > r.o->stop_at_ms) {
+            if (r.batch) { /* stopped inside a batch: its changes reach the controllers */
+                r.batch = 0;
+                reconcile(&r);
+            }
             break;
+        }
         if (statement(&r) && !r.error[0])
             fail(&r, NULL, "'%s' failed", r.st->verb);
     }
+    if (!r.error[0] && r.batch)
+        fail(&r, &r.batch_pos, "batch begun here is not ended (batch end)");
     if (r.error[0])
         report->error = strdup(r.error);
     if (r.c) {
