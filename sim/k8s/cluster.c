@@ -227,10 +227,14 @@ k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec)
     if (!spec || k8s_service_named(c, spec->ns[0] ? spec->ns : "default", spec->name))
         return NULL;
     char ip[K8S_ADDR];
-    if (spec->cluster_ip[0])
+    if (spec->cluster_ip[0]) {
         snprintf(ip, sizeof ip, "%s", spec->cluster_ip);
-    else if (next_cluster_ip(c, ip) < 0)
+        for (size_t i = 0; i < c->n_services; i++) /* the API server refuses a taken ClusterIP */
+            if (!c->services[i].deleted && !strcmp(c->services[i].cluster_ip, ip))
+                return NULL;
+    } else if (next_cluster_ip(c, ip) < 0) {
         return NULL;
+    }
     k8s_service *s = k8s__append(&c->services, &c->n_services, sizeof *c->services);
     if (!s)
         return NULL;

@@ -105,7 +105,49 @@ static int create_network(k8s_cluster *c, k8s_node *n)
     return 0;
 }
 
-/* host-gw: cbr0_ep (.2) in the HostDefault namespace - the host vNIC. */
+/* 1 when the network has its bridge endpoint (looked up by name, as
+ * flanneld does at start). */
+static bool bridge_endpoint_exists(const k8s_node *n)
+{
+    char query[256], *ids = NULL;
+    snprintf(query, sizeof query,
+             "{" V2 ",\"Filter\":\"{\\\"Name\\\":\\\"cbr0_ep\\\",\\\"HostComputeNetwork\\\":"
+             "\\\"%s\\\"}\"}",
+             n->network_id);
+    bool found = false;
+    if (SUCCEEDED(hcnc_enumerate(HCNC_ENDPOINT, query, &ids, NULL)) && ids) {
+        cJSON *list = cJSON_Parse(ids);
+        found = cJSON_GetArraySize(list) > 0;
+        cJSON_Delete(list);
+    }
+    free(ids);
+    return found;
+}
+
+/* The ID of the HostDefault namespace, or NULL (malloc'd). */
+static char *host_default_namespace(void)
+{
+    char *ids = NULL, *found = NULL;
+    if (FAILED(hcnc_enumerate(HCNC_NAMESPACE, NULL, &ids, NULL)) || !ids)
+        return NULL;
+    cJSON *list = cJSON_Parse(ids);
+    const cJSON *id;
+    cJSON_ArrayForEach(id, list)
+    {
+        char *props = NULL;
+        if (!found && cJSON_IsString(id) &&
+            SUCCEEDED(hcnc_query(HCNC_NAMESPACE, id->valuestring, NULL, &props, NULL)) && props &&
+            strstr(props, "\"HostDefault\""))
+            found = strdup(id->valuestring);
+        free(props);
+    }
+    cJSON_Delete(list);
+    free(ids);
+    return found;
+}
+
+/* host-gw: cbr0_ep (.2) in the HostDefault namespace - the host vNIC. The
+ * namespace is looked up first: HNS allows one HostDefault namespace. */
 static void create_bridge_endpoint(k8s_cluster *c, k8s_node *n)
 {
     char ip[K8S_ADDR], doc[512], *ns = NULL, *ep = NULL;
@@ -116,7 +158,7 @@ static void create_bridge_endpoint(k8s_cluster *c, k8s_node *n)
              V2 "}",
              ip);
     HRESULT hr = hcnc_create(HCNC_ENDPOINT, n->network_id, doc, &ep, NULL);
-    if (SUCCEEDED(hr))
+    if (SUCCEEDED(hr) && !(ns = host_default_namespace()))
         hr = hcnc_create(HCNC_NAMESPACE, NULL, "{\"Type\":\"HostDefault\"," V2 "}", &ns, NULL);
     if (SUCCEEDED(hr))
         hr = hcnc_namespace_endpoint(ns, ep, 1, NULL);
@@ -204,14 +246,12 @@ int k8s__flannel_sync(k8s_cluster *c, k8s_node *n)
     cJSON *network = current_network(n);
     if (!network) {
         find_network(c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0", n->network_id);
-        if (!n->network_id[0]) {
-            if (create_network(c, n) < 0)
-                return -1;
-            if (c->mode == K8S_MODE_HOST_GW)
-                create_bridge_endpoint(c, n);
-        }
+        if (!n->network_id[0] && create_network(c, n) < 0)
+            return -1;
         network = current_network(n);
     }
+    if (network && c->mode == K8S_MODE_HOST_GW && !bridge_endpoint_exists(n))
+        create_bridge_endpoint(c, n); /* also after a reboot dropped it */
     bool exists = network != NULL;
     if (exists && c->mode == K8S_MODE_VXLAN)
         sync_remote_subnets(c, n, network);

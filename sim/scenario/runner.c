@@ -853,6 +853,7 @@ static int do_fault(run *r)
     } else if (!strcmp(what, "reboot")) {
         hnsm_reboot(n->hns);
         k8s_kube_proxy_restart(r->c, n);
+        k8s_policy_agent_free(n); /* felix starts again with the node */
         n->network_id[0] = 0;
         for (size_t i = 0; i < r->c->n_pods; i++) /* containers start again: CNI ADD */
             if (!strcmp(r->c->pods[i].node, n->name) && r->c->pods[i].phase == K8S_POD_RUNNING) {

@@ -105,6 +105,8 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "expect reach a -> nobody:80\n", "bad.scn:6:1: no pod nobody"},
         {CLUSTER "service s ports=80/tcp type=Magic\n", "bad.scn:6:24: type must be"},
         {CLUSTER "at 10s\nat 5s\n", "bad.scn:7:1: time goes backwards"},
+        {CLUSTER "service s ip=10.96.0.20 ports=80/tcp\nservice t ip=10.96.0.20 ports=80/tcp\n",
+         "bad.scn:7:1: cannot add service t"},
         {"cluster mode=host-gw\nnode x os=windows ip=10.0.0.4 pod-cidr=10.244.1.0/24 \"oops\n",
          "bad.scn:2:54: unterminated string"},
     };
