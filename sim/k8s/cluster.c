@@ -34,6 +34,16 @@ static int parse_cidr(const char *cidr, uint32_t *base, unsigned *length)
     return 0;
 }
 
+const char *k8s_network_name(const k8s_cluster *c)
+{
+    return c->mode == K8S_MODE_VXLAN ? "vxlan0" : c->mode == K8S_MODE_NAT ? "nat" : "cbr0";
+}
+
+const char *k8s_network_type(const k8s_cluster *c)
+{
+    return c->mode == K8S_MODE_VXLAN ? "Overlay" : c->mode == K8S_MODE_NAT ? "NAT" : "L2Bridge";
+}
+
 int k8s__cidr_host(const char *cidr, unsigned host, char out[K8S_ADDR])
 {
     uint32_t base;

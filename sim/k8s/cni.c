@@ -55,11 +55,12 @@ static void nat_exceptions(const k8s_cluster *c, const k8s_node *n, char *out, s
 static void pod_policies(const k8s_cluster *c, const k8s_node *n, const k8s_pod *p, char *out,
                          size_t size)
 {
-    char exceptions[512];
-    nat_exceptions(c, n, exceptions, sizeof exceptions);
+    char exceptions[512] = "";
+    if (c->mode != K8S_MODE_NAT) /* WinNAT translates everything that leaves */
+        nat_exceptions(c, n, exceptions, sizeof exceptions);
     int used = snprintf(out, size, "{\"Type\":\"OutBoundNAT\",\"Settings\":{\"Exceptions\":[%s]}}",
                         exceptions);
-    if (c->mode == K8S_MODE_HOST_GW)
+    if (c->mode == K8S_MODE_HOST_GW || c->mode == K8S_MODE_STATIC)
         used += snprintf(out + used, size - (size_t)used,
                          ",{\"Type\":\"SDNRoute\",\"Settings\":{\"DestinationPrefix\":\"%s\","
                          "\"NeedEncap\":true}}",
@@ -84,7 +85,7 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     snprintf(doc, sizeof doc,
              "{\"Name\":\"%s_%s\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":%u}],"
              "\"Dns\":{\"Search\":[\"%s.svc.cluster.local\"]},\"Policies\":[%s]," V2 "}",
-             p->name, c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0", ip, 24u, p->ns, policies);
+             p->name, k8s_network_name(c), ip, 24u, p->ns, policies);
     char *ns = NULL, *ep = NULL, *error = NULL;
     HRESULT hr = hcnc_create(HCNC_NAMESPACE, NULL, "{" V2 "}", &ns, &error);
     if (SUCCEEDED(hr)) {

@@ -70,7 +70,7 @@ static int create_network(k8s_cluster *c, k8s_node *n)
     int used = snprintf(doc, sizeof doc,
                         "{\"Name\":\"%s\",\"Type\":\"%s\",\"Ipams\":[{\"Type\":\"Static\",\"Subnets\":[{"
                         "\"IpAddressPrefix\":\"%s\"",
-                        vxlan ? "vxlan0" : "cbr0", vxlan ? "Overlay" : "L2Bridge", n->pod_cidr);
+                        k8s_network_name(c), k8s_network_type(c), n->pod_cidr);
     if (vxlan)
         used += snprintf(doc + used, sizeof doc - (size_t)used,
                          ",\"Policies\":[{\"Type\":\"VSID\",\"Settings\":{\"IsolationId\":%u}}]",
@@ -98,8 +98,7 @@ static int create_network(k8s_cluster *c, k8s_node *n)
         return -1;
     }
     snprintf(n->network_id, sizeof n->network_id, "%s", id);
-    k8s_log(c, "%s flannel: created HostComputeNetwork %s (%s)", n->name, id,
-            vxlan ? "vxlan0" : "cbr0");
+    k8s_log(c, "%s flannel: created HostComputeNetwork %s (%s)", n->name, id, k8s_network_name(c));
     free(id);
     free(error);
     return 0;
@@ -239,18 +238,22 @@ static void sync_host_routes(k8s_cluster *c, k8s_node *n)
 
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n)
 {
-    sync_host_routes(c, n);
+    /* host-gw and vxlan routes are flannel's; static routes are the
+     * script's (`route`); a NAT network has none: pods are node-private. */
+    if (c->mode == K8S_MODE_HOST_GW || c->mode == K8S_MODE_VXLAN)
+        sync_host_routes(c, n);
     if (!n->windows)
         return 0;
     hcnc_use(n->hns);
     cJSON *network = current_network(n);
     if (!network) {
-        find_network(c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0", n->network_id);
+        find_network(k8s_network_name(c), n->network_id);
         if (!n->network_id[0] && create_network(c, n) < 0)
             return -1;
         network = current_network(n);
     }
-    if (network && c->mode == K8S_MODE_HOST_GW && !bridge_endpoint_exists(n))
+    bool bridged = c->mode == K8S_MODE_HOST_GW || c->mode == K8S_MODE_STATIC;
+    if (network && bridged && !bridge_endpoint_exists(n))
         create_bridge_endpoint(c, n); /* also after a reboot dropped it */
     bool exists = network != NULL;
     if (exists && c->mode == K8S_MODE_VXLAN)

@@ -56,7 +56,10 @@ extern "C" {
 typedef enum k8s_mode {
     K8S_MODE_HOST_GW = 1, /* flannel host-gw: L2Bridge networks + host routes */
     K8S_MODE_VXLAN,       /* flannel vxlan: Overlay networks + RemoteSubnetRoutes */
+    K8S_MODE_STATIC,      /* wincni: L2Bridge networks, host routes set by hand (`route`) */
+    K8S_MODE_NAT,         /* a NAT network per node: pods reachable only through hostPorts */
 } k8s_mode;
+
 
 typedef struct k8s_label {
     char key[K8S_NAME];
@@ -183,6 +186,11 @@ typedef struct k8s_cluster {
     char **log;                    /* controller log lines, for reports */
     size_t n_log;
 } k8s_cluster;
+
+/* The node network's name and HNS Type for the cluster's mode: "cbr0"
+ * L2Bridge (host-gw, static), "vxlan0" Overlay, "nat" NAT. */
+const char *k8s_network_name(const k8s_cluster *c);
+const char *k8s_network_type(const k8s_cluster *c);
 
 /* A cluster with no nodes. Returns NULL when out of memory. */
 k8s_cluster *k8s_cluster_new(uint64_t seed, k8s_mode mode, uint32_t vni, const char *pod_cidr,

@@ -344,7 +344,7 @@ static void kp_hcn_error(char *out, size_t size, const char *fn, HRESULT hr, con
 /* The network kube-proxy looks up by name (a named choice, see the top). */
 static const char *kp_network_name(const k8s_cluster *c)
 {
-    return c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0";
+    return k8s_network_name(c);
 }
 
 /* The IPv4 address text as a 32-bit number; 0 when it does not parse. */

@@ -870,7 +870,7 @@ static void pa_note_new_policies(k8s_cluster *c, const k8s_node *n, struct k8s_p
 /* KUBE_NETWORK: flannel's network (a named choice, see the top). */
 static const char *pa_network_name(const k8s_cluster *c)
 {
-    return c->mode == K8S_MODE_VXLAN ? "vxlan0" : "cbr0";
+    return k8s_network_name(c);
 }
 
 /* The Output of a v1 HNSCall envelope (*doc owns it), or NULL on failure. */

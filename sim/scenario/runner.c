@@ -280,9 +280,12 @@ static int do_cluster(run *r)
     const char *mode = arg(r, "mode");
     k8s_mode m = !mode || !strcmp(mode, "host-gw") || !strcmp(mode, "l2bridge") ? K8S_MODE_HOST_GW
                  : !strcmp(mode, "vxlan") || !strcmp(mode, "overlay")        ? K8S_MODE_VXLAN
+                 : !strcmp(mode, "static")                                   ? K8S_MODE_STATIC
+                 : !strcmp(mode, "nat")                                      ? K8S_MODE_NAT
                                                                              : 0;
     if (!m)
-        return fail(r, pos_of(r, "mode"), "mode must be host-gw (l2bridge) or vxlan (overlay)");
+        return fail(r, pos_of(r, "mode"),
+                    "mode must be host-gw (l2bridge), vxlan (overlay), static or nat");
     unsigned long vni = 4096, mtu = 1500;
     if ((arg(r, "vni") && parse_uint(arg(r, "vni"), 16777215, &vni) < 0) ||
         (arg(r, "mtu") && parse_uint(arg(r, "mtu"), 65535, &mtu) < 0))
@@ -354,6 +357,20 @@ static int do_node(run *r)
             return fail(r, pos_of(r, "snat-range"), "snat-range=LO-HI expected");
     }
     return reconcile(r);
+}
+
+/* route NODE CIDR [via=ADDR]: a static route in the node's host routing
+ * table (wincni-style clusters; the table of host-gw and vxlan clusters is
+ * flannel's and rewritten at every sync). */
+static int do_route(run *r)
+{
+    k8s_node *n = r->c ? k8s_node_named(r->c, positional(r, 0)) : NULL;
+    const char *cidr = positional(r, 1);
+    if (need_cluster(r) || !n || !cidr)
+        return r->c ? fail(r, NULL, "route NODE CIDR [via=ADDR]") : -1;
+    if (net_node_add_route(n->net, cidr, arg(r, "via")))
+        return fail(r, NULL, "bad route %s via %s", cidr, arg(r, "via") ? arg(r, "via") : "on-link");
+    return 0;
 }
 
 static int do_external(run *r)
@@ -1349,6 +1366,7 @@ static const struct {
     int (*fn)(run *);
 } verbs[] = {
     {"cluster", do_cluster}, {"node", do_node},       {"external", do_external}, {"pod", do_pod},
+    {"route", do_route},
     {"deployment", do_deployment}, {"service", do_service}, {"policy", do_policy},
     {"at", do_at},           {"advance", do_advance},
     {"scale", do_scale},     {"delete", do_delete},   {"ready", do_ready},       {"drain", do_drain},
