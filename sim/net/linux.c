@@ -24,6 +24,7 @@ int net_linux_add_pod(net_node *n, const char *ip, const char *name)
     if (!net__grow((void **)&n->pods, n->n_pods, sizeof *n->pods))
         return -1;
     n->pods[n->n_pods++] = pod;
+    net__addresses_changed(n->cluster);
     return 0;
 }
 
@@ -44,6 +45,7 @@ int net_linux_remove_pod(net_node *n, const char *ip)
         if (vfp_addr_compare(&n->pods[i].ip, &a) == 0) {
             memmove(&n->pods[i], &n->pods[i + 1], (n->n_pods - i - 1) * sizeof *n->pods);
             n->n_pods--;
+            net__addresses_changed(n->cluster);
             return 0;
         }
     return -1;

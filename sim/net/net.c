@@ -104,6 +104,7 @@ void net_cluster_free(net_cluster *c)
     free(c->nodes);
     free(c->cluster_cidrs);
     free(c->underlay);
+    free(c->owners);
     free(c);
 }
 
@@ -193,6 +194,7 @@ static net_node *add_node(net_cluster *c, const char *name, const char *ip, bool
     n->snat_lo = 49152;
     n->snat_hi = 65535;
     c->nodes[c->n_nodes++] = n;
+    net__addresses_changed(c);
     return n;
 }
 
@@ -236,11 +238,92 @@ net_node *net_node_by_name(const net_cluster *c, const char *name)
     return NULL;
 }
 
-net_node *net__node_by_ip(const net_cluster *c, const vfp_addr *ip)
+/* ---------------------------------------------------------------------------
+ * The address index: one sorted array of every address a node holds, so a
+ * walk finds the owner of an address in O(log n) instead of asking every
+ * node. Rebuilt lazily after anything that adds or removes addresses.
+ */
+
+void net__addresses_changed(net_cluster *c)
 {
-    for (size_t i = 0; i < c->n_nodes; i++)
-        if (vfp_addr_compare(&c->nodes[i]->ip, ip) == 0)
-            return c->nodes[i];
+    c->owners_stale = true;
+}
+
+static int compare_owner(const void *a, const void *b)
+{
+    const net__owner *x = a, *y = b;
+    int cmp = vfp_addr_compare(&x->ip, &y->ip);
+    return cmp ? cmp : (x->node > y->node) - (x->node < y->node);
+}
+
+static bool add_owner(net__owner **list, size_t *n, size_t *cap, vfp_addr ip, size_t node, bool node_ip)
+{
+    if (*n == *cap) {
+        size_t grown = *cap ? 2 * *cap : 64;
+        net__owner *p = realloc(*list, grown * sizeof *p);
+        if (!p)
+            return false;
+        *list = p;
+        *cap = grown;
+    }
+    (*list)[(*n)++] = (net__owner){ip, node, node_ip};
+    return true;
+}
+
+static void rebuild_owners(net_cluster *c)
+{
+    net__owner *list = NULL;
+    size_t n = 0, cap = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < c->n_nodes; i++) {
+        const net_node *nd = c->nodes[i];
+        ok = add_owner(&list, &n, &cap, nd->ip, i, true);
+        for (size_t j = 0; ok && j < nd->n_ports; j++)
+            ok = add_owner(&list, &n, &cap, nd->ports[j].ip, i, false);
+        for (size_t j = 0; ok && j < nd->n_host_ips; j++)
+            ok = add_owner(&list, &n, &cap, nd->host_ips[j], i, false);
+        for (size_t j = 0; ok && j < nd->n_pods; j++)
+            ok = add_owner(&list, &n, &cap, nd->pods[j].ip, i, false);
+    }
+    if (!ok) { /* out of memory: keep the stale index, lookups fall back */
+        free(list);
+        return;
+    }
+    qsort(list, n, sizeof *list, compare_owner);
+    free(c->owners);
+    c->owners = list;
+    c->n_owners = n;
+    c->owners_stale = false;
+}
+
+/* The first index entry for ip (lowest node index), or NULL. */
+static const net__owner *first_owner(net_cluster *c, const vfp_addr *ip)
+{
+    if (c->owners_stale || (!c->owners && c->n_nodes))
+        rebuild_owners(c);
+    size_t lo = 0, hi = c->n_owners;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vfp_addr_compare(&c->owners[mid].ip, ip) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->n_owners && vfp_addr_compare(&c->owners[lo].ip, ip) == 0 ? &c->owners[lo] : NULL;
+}
+
+net_node *net__node_holding(net_cluster *c, const vfp_addr *ip)
+{
+    const net__owner *o = first_owner(c, ip);
+    return o ? c->nodes[o->node] : NULL;
+}
+
+net_node *net__node_by_ip(net_cluster *c, const vfp_addr *ip)
+{
+    for (const net__owner *o = first_owner(c, ip);
+         o && o < c->owners + c->n_owners && vfp_addr_compare(&o->ip, ip) == 0; o++)
+        if (o->node_ip)
+            return c->nodes[o->node];
     return NULL;
 }
 
@@ -530,6 +613,7 @@ int net_node_sync(net_node *n, char **error)
     free(n->host_ips);
     n->host_ips = host_ips;
     n->n_host_ips = n_host_ips;
+    net__addresses_changed(n->cluster);
     free(plan.rules);
     hns_view_free(n->view);
     n->view = v;

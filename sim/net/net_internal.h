@@ -105,8 +105,18 @@ typedef struct net__external {
     vfp_addr ip;
 } net__external;
 
+/* One address of the cluster's address index (net.c): who owns it. */
+typedef struct net__owner {
+    vfp_addr ip;
+    size_t node;     /* index in the cluster's nodes */
+    bool node_ip;    /* the node's own address (not a pod's or host vNIC's) */
+} net__owner;
+
 struct net_cluster {
     uint64_t seed;
+    net__owner *owners;   /* every pod, host and node address, sorted (address, node) */
+    size_t n_owners;
+    bool owners_stale;    /* rebuilt before the next lookup */
     uint64_t now;
     uint32_t mtu;
     net_node **nodes;
@@ -139,8 +149,15 @@ net__port *net__port_by_ip(net_node *n, const vfp_addr *ip);
 /* 1 when ip is one of node n's own addresses (node address, host vNICs). */
 bool net__is_host_address(const net_node *n, const vfp_addr *ip);
 
+/* The first node (in declaration order) holding ip as a pod, host or node
+ * address, or NULL. */
+net_node *net__node_holding(net_cluster *c, const vfp_addr *ip);
+
+/* Marks the address index out of date (addresses were added or removed). */
+void net__addresses_changed(net_cluster *c);
+
 /* The node with address ip, or NULL. */
-net_node *net__node_by_ip(const net_cluster *c, const vfp_addr *ip);
+net_node *net__node_by_ip(net_cluster *c, const vfp_addr *ip);
 
 /* The external host with address ip, or NULL. */
 const net__external *net__external_by_ip(const net_cluster *c, const vfp_addr *ip);

@@ -649,25 +649,22 @@ static void arrive(walker *k, net_node *n, bool encapsulated, uint32_t vni)
 static net_place locate(net_cluster *c, const vfp_addr *ip, net_node **node, net__port **port)
 {
     net_place p = {.ip = *ip};
-    *node = NULL;
-    *port = NULL;
-    for (size_t i = 0; i < c->n_nodes; i++) {
-        net_node *n = c->nodes[i];
-        const net__pod *pod = n->windows ? NULL : net__linux_pod(n, ip);
-        net__port *pt = n->windows ? net__port_by_ip(n, ip) : NULL;
-        if (pod || pt) {
-            p.kind = NET_PLACE_POD;
-            copy(p.name, sizeof p.name, pod ? pod->name : pt->name);
-            copy(p.label, sizeof p.label, pt ? pt->label : NULL);
-        } else if (n->windows ? net__is_host_address(n, ip) : vfp_addr_compare(&n->ip, ip) == 0) {
-            p.kind = NET_PLACE_HOST;
-            copy(p.name, sizeof p.name, "host");
-        } else {
-            continue;
-        }
+    net_node *n = net__node_holding(c, ip);
+    const net__pod *pod = n && !n->windows ? net__linux_pod(n, ip) : NULL;
+    net__port *pt = n && n->windows ? net__port_by_ip(n, ip) : NULL;
+    *node = n;
+    *port = pt;
+    if (pod || pt) {
+        p.kind = NET_PLACE_POD;
+        copy(p.name, sizeof p.name, pod ? pod->name : pt->name);
+        copy(p.label, sizeof p.label, pt ? pt->label : NULL);
         copy(p.node, sizeof p.node, n->name);
-        *node = n;
-        *port = pt;
+        return p;
+    }
+    if (n) { /* the node's own address or a host vNIC */
+        p.kind = NET_PLACE_HOST;
+        copy(p.name, sizeof p.name, "host");
+        copy(p.node, sizeof p.node, n->name);
         return p;
     }
     const net__external *e = net__external_by_ip(c, ip);
