@@ -1526,6 +1526,14 @@ static void kp_delete_all_load_balancers(k8s_cluster *c, k8s_node *n)
 }
 
 /* Runs the startup stages that can run now. Returns 0 when started. */
+/* A feature gate's value: as set (1 on, -1 off), else on from the minor
+ * version where it became default-on (consumers.md 2.1: WinOverlay beta
+ * 1.20, WinDSR beta 1.33). */
+static bool kp_gate(int set, int minor, int default_on_from)
+{
+    return set ? set > 0 : minor >= default_on_from;
+}
+
 static int kp_startup(k8s_cluster *c, k8s_node *n)
 {
     struct k8s_proxy_state *st = n->proxy;
@@ -1589,6 +1597,16 @@ static int kp_startup(k8s_cluster *c, k8s_node *n)
         uint32_t a = kp_ipv4(n->ip);
         snprintf(st->host_mac, sizeof st->host_mac, "00-15-5D-%02X-%02X-%02X",
                  (unsigned)((a >> 16) & 0xff), (unsigned)((a >> 8) & 0xff), (unsigned)(a & 0xff));
+    }
+    if (st->overlay && !kp_gate(n->kube_proxy.gate_win_overlay, n->kube_proxy.minor_version, 20)) {
+        kp_log(c, n, "unable to create proxier: WinOverlay feature gate not enabled");
+        st->stage = -1;
+        return -1;
+    }
+    if (n->kube_proxy.dsr && !kp_gate(n->kube_proxy.gate_win_dsr, n->kube_proxy.minor_version, 33)) {
+        kp_log(c, n, "unable to create proxier: WinDSR feature gate not enabled");
+        st->stage = -1;
+        return -1;
     }
     if (n->kube_proxy.dsr && !kp_dsr_supported(st)) {
         kp_log(c, n, "unable to create proxier: Platform does not support feature Direct Server "

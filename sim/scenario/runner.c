@@ -300,6 +300,26 @@ static int do_cluster(run *r)
     return 0;
 }
 
+/* feature-gates=WinDSR=true,WinOverlay=false (kube-proxy's flag). */
+static int parse_gates(run *r, k8s_kube_proxy_options *kp)
+{
+    const char *text = arg(r, "feature-gates");
+    if (!text)
+        return 0;
+    char buf[256];
+    copy_text(buf, sizeof buf, text);
+    for (char *save = NULL, *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(it, '=');
+        int *gate = !eq ? NULL : !strncmp(it, "WinDSR", (size_t)(eq - it)) && eq - it == 6 ? &kp->gate_win_dsr
+                    : !strncmp(it, "WinOverlay", (size_t)(eq - it)) && eq - it == 10 ? &kp->gate_win_overlay
+                                                                                      : NULL;
+        if (!gate || (strcasecmp(eq + 1, "true") && strcasecmp(eq + 1, "false")))
+            return fail(r, pos_of(r, "feature-gates"), "feature-gates=WinDSR=true|false,WinOverlay=true|false");
+        *gate = !strcasecmp(eq + 1, "true") ? 1 : -1;
+    }
+    return 0;
+}
+
 static int do_node(run *r)
 {
     const char *name = positional(r, 0), *os = need(r, "os"), *ip = need(r, "ip");
@@ -330,6 +350,8 @@ static int do_node(run *r)
         }
         copy_text(spec.cni_nat_exceptions, sizeof spec.cni_nat_exceptions, exceptions);
     }
+    if (parse_gates(r, &spec.kube_proxy) < 0)
+        return -1;
     const char *agent = arg(r, "policy-agent");
     if (agent && strcmp(agent, "calico") && strcmp(agent, "none"))
         return fail(r, pos_of(r, "policy-agent"), "policy-agent=calico|none");
