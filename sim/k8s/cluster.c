@@ -171,6 +171,11 @@ k8s_node *k8s_add_node(k8s_cluster *c, const k8s_node *spec)
 {
     if (!spec || k8s_node_named(c, spec->name))
         return NULL;
+    /* One address per node. Pod CIDRs may overlap: the IP-reuse field bugs
+     * (C1, C2) need a pod address to move between nodes. */
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (!strcmp(c->nodes[i].ip, spec->ip))
+            return NULL;
     /* Node pointers handed out before stay valid: nets keep their own. */
     hnsm_instance *hns = spec->windows ? open_hns(c, spec->profile) : NULL;
     if (spec->windows && !hns)

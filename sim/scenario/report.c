@@ -131,7 +131,8 @@ static void put_xml(text *t, const char *s)
         case '&': put(t, "&amp;"); break;
         case '"': put(t, "&quot;"); break;
         case '\'': put(t, "&apos;"); break;
-        default: put(t, "%c", *s);
+        default: /* XML 1.0 has no form for other control bytes */
+            put(t, "%c", (unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r' ? '?' : *s);
         }
     }
 }

@@ -116,16 +116,48 @@ static int64_t parse_duration(const char *text)
     return (int64_t)(v * scale + 0.5);
 }
 
+/* A decimal number up to max (no sign, no leading "0x": "010" is ten). */
 static int parse_uint(const char *text, unsigned long max, unsigned long *out)
 {
     char *end;
-    if (!text || !*text)
+    if (!text || !*text || *text == '-' || *text == '+')
         return -1;
-    unsigned long v = strtoul(text, &end, 0);
+    unsigned long v = strtoul(text, &end, 10);
     if (*end || v > max)
         return -1;
     *out = v;
     return 0;
+}
+
+/* An HRESULT: "0x803B0013" or a decimal number. */
+static int parse_hresult(const char *text, unsigned long *out)
+{
+    char *end;
+    if (!text || !*text || *text == '-')
+        return -1;
+    unsigned long v = strtoul(text, &end, 0);
+    if (*end || v > 0xffffffffUL)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A name or label that fits the model's fixed fields (K8S_NAME - 1 bytes):
+ * longer ones are refused rather than cut, which could merge two names. */
+static int check_length(run *r, const scn_pos *at, const char *what, const char *text)
+{
+    if (strlen(text) >= K8S_NAME - 8) /* room for a replica suffix */
+        return fail(r, at, "%s '%.20s...' is longer than %d bytes", what, text, K8S_NAME - 9);
+    return 0;
+}
+
+/* 1 when text is an IPv4 prefix "a.b.c.d/n" with n <= max_length. */
+static bool valid_cidr(const char *text, int max_length)
+{
+    vfp_addr_range range;
+    int len;
+    return text && vfp_range_parse(text, &range) == 0 && range.lo.family == VFP_FAMILY_IPV4 &&
+           strchr(text, '/') && (len = vfp_range_prefix_length(&range)) >= 0 && len <= max_length;
 }
 
 /* "app=web,tier=db" (the value of labels= or selector=). */
@@ -144,6 +176,8 @@ static int parse_labels(run *r, const char *key, k8s_labels *out)
             return fail(r, pos_of(r, key), "bad label '%s' (want key=value, at most %d)", item,
                         K8S_MAX_LABELS);
         *eq = 0;
+        if (check_length(r, pos_of(r, key), "label", item) || check_length(r, pos_of(r, key), "label value", eq + 1))
+            return -1;
         copy_text(out->items[out->n].key, K8S_NAME, item);
         copy_text(out->items[out->n].value, K8S_NAME, eq + 1);
         out->n++;
@@ -200,25 +234,60 @@ static int parse_ports(run *r, const char *key, k8s_port *ports, size_t *n, int 
     return 0;
 }
 
-/* `$name` in text replaced by what `as=name` stored. */
-static void expand(run *r, const char *text, char *out, size_t size)
+#define VAR_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+
+/* The value `as=name` stored for the name of len bytes at name, or NULL. */
+static const char *var_value(const run *r, const char *name, size_t len)
 {
-    size_t used = 0;
-    for (const char *p = text; *p && used + 1 < size;) {
-        if (*p == '$') {
-            size_t len = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-            for (size_t i = 0; len && i < r->n_vars; i++)
-                if (strlen(r->vars[i][0]) == len && !strncmp(r->vars[i][0], p + 1, len)) {
-                    copy_text(out + used, size - used, r->vars[i][1]);
-                    used += strlen(out + used);
-                    p += len + 1;
-                    goto next;
-                }
+    for (size_t i = 0; i < r->n_vars; i++)
+        if (strlen(r->vars[i][0]) == len && !strncmp(r->vars[i][0], name, len))
+            return r->vars[i][1];
+    return NULL;
+}
+
+/* text with every `$name` replaced by what `as=name` stored (malloc'd), or
+ * NULL with an error when a name was never stored. */
+static char *expand(run *r, const char *text)
+{
+    size_t cap = strlen(text) + 1;
+    for (const char *p = strchr(text, '$'); p; p = strchr(p + 1, '$'))
+        cap += sizeof r->vars[0][1];
+    char *out = malloc(cap), *o = out;
+    for (const char *p = text; out && *p;) {
+        size_t len = *p == '$' ? strspn(p + 1, VAR_CHARS) : 0;
+        const char *value = len ? var_value(r, p + 1, len) : NULL;
+        if (len && !value) {
+            fail(r, NULL, "$%.*s was never set (as=NAME on an hcn statement sets it)", (int)len, p + 1);
+            free(out);
+            return NULL;
         }
-        out[used++] = *p++;
-    next:;
+        if (value) {
+            o += sprintf(o, "%s", value);
+            p += len + 1;
+        } else {
+            *o++ = *p++;
+        }
     }
-    out[used < size ? used : size - 1] = 0;
+    if (out)
+        *o = 0;
+    return out;
+}
+
+/* Stores an `as=name` result (a later one with the same name replaces it). */
+static int set_var(run *r, const char *name, const char *value)
+{
+    size_t i = 0;
+    while (i < r->n_vars && strcmp(r->vars[i][0], name))
+        i++;
+    if (i == sizeof r->vars / sizeof r->vars[0] || strlen(name) >= sizeof r->vars[0][0] ||
+        strlen(value) >= sizeof r->vars[0][1] || strspn(name, VAR_CHARS) != strlen(name))
+        return fail(r, pos_of(r, "as"), "cannot keep $%s (at most %zu names of letters, digits, '_', '-')",
+                    name, sizeof r->vars / sizeof r->vars[0]);
+    copy_text(r->vars[i][0], sizeof r->vars[i][0], name);
+    copy_text(r->vars[i][1], sizeof r->vars[i][1], value);
+    if (i == r->n_vars)
+        r->n_vars++;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -364,19 +433,25 @@ static int do_node(run *r)
         return fail(r, pos_of(r, "kube-proxy"), "kube-proxy=1.<minor> expected");
     spec.kube_proxy.minor_version = (int)minor;
     int64_t period = arg(r, "sync-period") ? parse_duration(arg(r, "sync-period")) : 30000;
-    if (period <= 0)
-        return fail(r, pos_of(r, "sync-period"), "bad duration");
+    if (period < 1000)
+        return fail(r, pos_of(r, "sync-period"), "sync-period must be a duration of at least 1s");
     spec.kube_proxy.sync_period = (int)(period / 1000);
-    if (!spec.pod_cidr[0])
-        return fail(r, NULL, "node needs pod-cidr=");
+    if (!valid_cidr(spec.pod_cidr, 30))
+        return fail(r, pos_of(r, "pod-cidr"), "node needs pod-cidr=CIDR (an IPv4 prefix of /30 or wider)");
+    if (check_length(r, NULL, "node name", name))
+        return -1;
     k8s_node *n = k8s_add_node(r->c, &spec);
     if (!n)
-        return fail(r, NULL, "cannot add node %s (duplicate name, bad ip or profile)", name);
+        return fail(r, NULL, "cannot add node %s (duplicate name or address, bad ip or profile)", name);
     const char *range = arg(r, "snat-range");
-    if (range && spec.windows) {
-        unsigned lo, hi;
-        if (sscanf(range, "%u-%u", &lo, &hi) != 2 || net_node_set_snat_range(n->net, (uint16_t)lo, (uint16_t)hi))
-            return fail(r, pos_of(r, "snat-range"), "snat-range=LO-HI expected");
+    if (range) {
+        char lo_text[16] = "", *dash = strchr(range, '-');
+        unsigned long lo, hi;
+        if (dash && (size_t)(dash - range) < sizeof lo_text)
+            memcpy(lo_text, range, (size_t)(dash - range));
+        if (!spec.windows || !dash || parse_uint(lo_text, 65535, &lo) || parse_uint(dash + 1, 65535, &hi) ||
+            net_node_set_snat_range(n->net, (uint16_t)lo, (uint16_t)hi))
+            return fail(r, pos_of(r, "snat-range"), "snat-range=LO-HI (ports, LO <= HI) on a Windows node");
     }
     return reconcile(r);
 }
@@ -390,6 +465,8 @@ static int do_route(run *r)
     const char *cidr = positional(r, 1);
     if (need_cluster(r) || !n || !cidr)
         return r->c ? fail(r, NULL, "route NODE CIDR [via=ADDR]") : -1;
+    if (r->c->mode != K8S_MODE_STATIC)
+        return fail(r, NULL, "route is for mode=static (flannel owns the routes of host-gw and vxlan)");
     if (net_node_add_route(n->net, cidr, arg(r, "via")))
         return fail(r, NULL, "bad route %s via %s", cidr, arg(r, "via") ? arg(r, "via") : "on-link");
     return 0;
@@ -406,6 +483,9 @@ static int do_external(run *r)
 /* Fills a pod spec from the statement (labels, ports, hostport). */
 static int pod_spec(run *r, k8s_pod *p, const char *name, const char *node)
 {
+    if (check_length(r, NULL, "pod name", name) || check_length(r, pos_of(r, "node"), "node name", node) ||
+        (arg(r, "ns") && check_length(r, pos_of(r, "ns"), "namespace", arg(r, "ns"))))
+        return -1;
     memset(p, 0, sizeof *p);
     copy_text(p->name, sizeof p->name, name);
     copy_text(p->ns, sizeof p->ns, arg(r, "ns") ? arg(r, "ns") : "default");
@@ -442,6 +522,7 @@ static size_t deployment_nodes(run *r, char names[][K8S_NAME], size_t max)
     } else {
         for (size_t i = 0; i < r->c->n_nodes && n < max; i++)
             if (!arg(r, "os") || (r->c->nodes[i].windows == !strcasecmp(arg(r, "os"), "windows")))
+                /* os= was checked by do_deployment */
                 copy_text(names[n++], K8S_NAME, r->c->nodes[i].name);
     }
     return n;
@@ -455,6 +536,8 @@ static int do_deployment(run *r)
         return name ? -1 : fail(r, NULL, "deployment needs a name");
     if (arg(r, "replicas") && parse_uint(arg(r, "replicas"), 10000, &replicas) < 0)
         return fail(r, pos_of(r, "replicas"), "bad replicas");
+    if (arg(r, "os") && strcasecmp(arg(r, "os"), "windows") && strcasecmp(arg(r, "os"), "linux"))
+        return fail(r, pos_of(r, "os"), "os must be windows or linux");
     char nodes[64][K8S_NAME];
     size_t n_nodes = deployment_nodes(r, nodes, 64);
     if (!n_nodes)
@@ -480,9 +563,35 @@ static int do_policy(run *r)
         return name ? -1 : fail(r, NULL, "policy needs a name");
     if (!r->st->json)
         return fail(r, NULL, "policy %s needs its spec as JSON ({\"podSelector\": ...})", name);
+    const char *bad = NULL;
+    cJSON *spec = cJSON_ParseWithOpts(r->st->json, &bad, 1);
+    bool object = cJSON_IsObject(spec);
+    cJSON_Delete(spec);
+    if (!object) {
+        scn_pos at = scn_json_pos(r->st, bad ? (size_t)(bad - r->st->json) : 0);
+        return fail(r, &at, "policy %s: the spec is not a JSON object%s", name, bad ? " (syntax error here)" : "");
+    }
     if (!k8s_add_policy(r->c, arg(r, "ns"), name, r->st->json))
-        return fail(r, &r->st->json_pos, "cannot add policy %s (duplicate name, or the spec is not a JSON object)", name);
+        return fail(r, NULL, "cannot add policy %s (a policy of that name exists)", name);
     return reconcile(r);
+}
+
+/* 1 when a live service already uses node port. */
+static bool node_port_taken(const k8s_cluster *c, uint16_t port)
+{
+    for (size_t i = 0; i < c->n_services; i++)
+        for (size_t j = 0; !c->services[i].deleted && j < c->services[i].n_ports; j++)
+            if (c->services[i].ports[j].node_port == port)
+                return true;
+    return false;
+}
+
+/* 1 when a lies in cidr. */
+static bool cidr_holds(const char *cidr, const vfp_addr *a)
+{
+    vfp_addr_range r;
+    return vfp_range_parse(cidr, &r) == 0 && r.lo.family == a->family &&
+           vfp_addr_compare(&r.lo, a) <= 0 && vfp_addr_compare(a, &r.hi) <= 0;
 }
 
 static int do_service(run *r)
@@ -490,6 +599,8 @@ static int do_service(run *r)
     const char *name = positional(r, 0);
     if (need_cluster(r) || !name)
         return name ? -1 : fail(r, NULL, "service needs a name");
+    if (check_length(r, NULL, "service name", name))
+        return -1;
     k8s_service s = {0};
     copy_text(s.name, sizeof s.name, name);
     copy_text(s.ns, sizeof s.ns, arg(r, "ns") ? arg(r, "ns") : "default");
@@ -508,9 +619,19 @@ static int do_service(run *r)
     if (arg(r, "nodeport") && parse_uint(arg(r, "nodeport"), 65535, &np) < 0)
         return fail(r, pos_of(r, "nodeport"), "bad nodeport");
     for (size_t i = 0; i < s.n_ports && s.type != K8S_SVC_CLUSTER_IP; i++)
-        s.ports[i].node_port = (uint16_t)(np ? np + i : 30000 + r->c->n_services * 10 + i);
+        if ((np ? np : 30000 + r->c->n_services * 10) + i > 65535 ||
+            node_port_taken(r->c, (uint16_t)((np ? np : 30000 + r->c->n_services * 10) + i)))
+            return fail(r, pos_of(r, "nodeport"), "nodePort %lu is taken or out of range",
+                        (np ? np : 30000 + r->c->n_services * 10) + i);
+        else
+            s.ports[i].node_port = (uint16_t)((np ? np : 30000 + r->c->n_services * 10) + i);
     if (arg(r, "external-ip"))
         copy_text(s.external_ips[s.n_external_ips++], K8S_ADDR, arg(r, "external-ip"));
+    if (arg(r, "ip")) {
+        vfp_addr a;
+        if (vfp_addr_parse(arg(r, "ip"), &a) || !cidr_holds(r->c->service_cidr, &a))
+            return fail(r, pos_of(r, "ip"), "ip= must be an address of the service CIDR %s", r->c->service_cidr);
+    }
     copy_text(s.cluster_ip, sizeof s.cluster_ip, arg(r, "ip") ? arg(r, "ip") : "");
     s.session_affinity = arg(r, "affinity") && !strcasecmp(arg(r, "affinity"), "ClientIP");
     s.etp_local = arg(r, "etp") && !strcasecmp(arg(r, "etp"), "Local");
@@ -557,6 +678,8 @@ static int do_advance(run *r)
 
 static k8s_pod *named_pod(run *r, const char *name)
 {
+    if (need_cluster(r))
+        return NULL;
     k8s_pod *p = k8s_pod_named(r->c, arg(r, "ns") ? arg(r, "ns") : "default", name);
     if (!p)
         fail(r, NULL, "no pod %s", name ? name : "(none)");
@@ -607,14 +730,23 @@ static int do_scale(run *r)
     if (!model)
         return fail(r, NULL, "no deployment %s", name);
     k8s_pod spec = *model;
+    /* The deployment's nodes: ready ones of the OS its first pod runs on,
+     * taken in turn after the replicas it has. */
+    const k8s_node *home = k8s_node_named(r->c, spec.node);
+    size_t candidates[256], n_candidates = 0;
+    for (size_t i = 0; i < r->c->n_nodes && n_candidates < 256; i++)
+        if (r->c->nodes[i].ready && (!home || r->c->nodes[i].windows == home->windows))
+            candidates[n_candidates++] = i;
+    if (!n_candidates && have < want)
+        return fail(r, NULL, "no ready node for deployment %s", name);
     for (size_t k = 0; have < want; k++) {
-        snprintf(spec.name, sizeof spec.name, "%s-%zu", name, r->c->n_pods + k);
-        const k8s_node *n = &r->c->nodes[(r->c->n_pods + k) % r->c->n_nodes];
-        copy_text(spec.node, sizeof spec.node, n->name);
-        if (k8s_add_pod(r->c, &spec)) {
-            have++;
-            model = NULL; /* the array moved */
-        }
+        char pod[2 * K8S_NAME];
+        snprintf(pod, sizeof pod, "%s-%zu", name, r->c->n_pods);
+        copy_text(spec.name, sizeof spec.name, pod);
+        copy_text(spec.node, sizeof spec.node, r->c->nodes[candidates[have % n_candidates]].name);
+        if (!k8s_add_pod(r->c, &spec))
+            return fail(r, NULL, "cannot add pod %s", pod);
+        have++;
     }
     return reconcile(r);
 }
@@ -647,9 +779,15 @@ static int do_delete(run *r)
             return fail(r, NULL, "no policy %s", name);
         r->c->policies[i].deleted = 1;
     } else if (!strcmp(what, "deployment")) {
+        size_t found = 0;
         for (size_t i = 0; i < r->c->n_pods; i++)
-            if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase != K8S_POD_GONE)
+            if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase != K8S_POD_GONE &&
+                r->c->pods[i].phase != K8S_POD_TERMINATING) {
                 terminate(r, &r->c->pods[i], (uint64_t)grace);
+                found++;
+            }
+        if (!found)
+            return fail(r, NULL, "no deployment %s (or none of its pods is left)", name);
     } else {
         return fail(r, NULL, "delete pod|service|deployment|policy NAME");
     }
@@ -661,7 +799,10 @@ static int do_ready(run *r)
     k8s_pod *p = named_pod(r, positional(r, 0));
     if (!p)
         return -1;
-    p->ready = truthy(positional(r, 1)) || !positional(r, 1);
+    const char *v = positional(r, 1);
+    if (v && !truthy(v) && strcasecmp(v, "no") && strcasecmp(v, "off") && strcasecmp(v, "false"))
+        return fail(r, NULL, "ready POD yes|no");
+    p->ready = !v || truthy(v);
     return reconcile(r);
 }
 
@@ -753,6 +894,8 @@ static int do_rollout(run *r)
 
 static int do_drain(run *r)
 {
+    if (need_cluster(r))
+        return -1;
     k8s_node *n = k8s_node_named(r->c, positional(r, 0));
     if (!n)
         return fail(r, NULL, "no node %s", positional(r, 0) ? positional(r, 0) : "");
@@ -816,6 +959,31 @@ static k8s_node *windows_node(run *r, const char *name)
 /* The IDs of kind on node n whose rendered JSON contains every key=value
  * the statement gives among name=, vip=, ip= (as "Name", FrontendVIPs,
  * IpAddress). Writes up to max IDs and returns how many matched. */
+/* 1 when item (a string, or an array of strings, or an array of objects
+ * with key) holds value. */
+static bool holds(const cJSON *item, const char *key, const char *value)
+{
+    if (cJSON_IsString(item))
+        return !strcmp(item->valuestring, value);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, item)
+    {
+        if (holds(key && cJSON_IsObject(e) ? cJSON_GetObjectItem(e, key) : e, NULL, value))
+            return true;
+    }
+    return false;
+}
+
+/* Whether an HNS object document has the statement's name= (Name), vip=
+ * (FrontendVIPs) and ip= (IpConfigurations[].IpAddress). */
+static bool object_matches(run *r, const cJSON *doc)
+{
+    const char *name = arg(r, "name"), *vip = arg(r, "vip"), *ip = arg(r, "ip");
+    return doc && (!name || holds(cJSON_GetObjectItem(doc, "Name"), NULL, name)) &&
+           (!vip || holds(cJSON_GetObjectItem(doc, "FrontendVIPs"), NULL, vip)) &&
+           (!ip || holds(cJSON_GetObjectItem(doc, "IpConfigurations"), "IpAddress", ip));
+}
+
 static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], size_t max)
 {
     char *list = NULL;
@@ -832,16 +1000,9 @@ static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], siz
         if (FAILED(hnsm_call(n->hns, kinds[k].kind, HNSM_OP_QUERY, id->valuestring, NULL,
                              "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &props, NULL)))
             continue;
-        bool match = true;
-        const char *keys[] = {"name", "vip", "ip"};
-        for (size_t i = 0; i < 3 && match; i++) {
-            const char *want = arg(r, keys[i]);
-            char needle[160];
-            if (!want)
-                continue;
-            snprintf(needle, sizeof needle, "\"%s\"", want);
-            match = strstr(props, needle) != NULL;
-        }
+        cJSON *doc = cJSON_Parse(props);
+        bool match = object_matches(r, doc);
+        cJSON_Delete(doc);
         if (match && found < max)
             copy_text(ids[found], K8S_ADDR, id->valuestring);
         found += match;
@@ -911,7 +1072,7 @@ static int do_fault(run *r)
     } else if (!strcmp(what, "fail")) {
         const char *api = positional(r, 2), *hr = positional(r, 3);
         unsigned long code, nth = 1;
-        if (!api || parse_uint(hr, 0xffffffffUL, &code) < 0 ||
+        if (!api || parse_hresult(hr, &code) < 0 ||
             (arg(r, "nth") && parse_uint(arg(r, "nth"), 1000000, &nth) < 0))
             return fail(r, NULL, "fault NODE fail API HRESULT [nth=N] [always=yes]");
         hnsm_fault f = {.api = api, .hr = (HRESULT)code, .mode = truthy(arg(r, "always")) ? HNSM_FAULT_FROM_NTH : HNSM_FAULT_NTH,
@@ -927,16 +1088,24 @@ static int do_fault(run *r)
         return 0;
     } else if (!strcmp(what, "delete-oob")) {
         int k = kind_of(positional(r, 2));
-        char ids[16][K8S_ADDR];
+        char ids[256][K8S_ADDR];
         if (k < 0)
             return fail(r, NULL, "fault NODE delete-oob KIND [id=] [name=] [vip=] [ip=]");
-        size_t found = arg(r, "id") ? 1 : find_objects(r, n, k, ids, 16);
-        if (arg(r, "id"))
-            expand(r, arg(r, "id"), ids[0], sizeof ids[0]);
+        size_t found = arg(r, "id") ? 1 : find_objects(r, n, k, ids, 256);
+        if (found > 256)
+            return fail(r, NULL, "%zu %ss match; narrow the selection (at most 256)", found, kinds[k].name);
+        if (arg(r, "id")) {
+            char *id = expand(r, arg(r, "id"));
+            if (!id)
+                return -1;
+            copy_text(ids[0], sizeof ids[0], id);
+            free(id);
+        }
         if (!found)
             return fail(r, NULL, "no %s matches on %s", kinds[k].name, n->name);
-        for (size_t i = 0; i < found && i < 16; i++)
-            hnsm_drop_object(n->hns, kinds[k].kind, ids[i]);
+        for (size_t i = 0; i < found; i++)
+            if (hnsm_drop_object(n->hns, kinds[k].kind, ids[i]) != 0)
+                return fail(r, NULL, "no %s %s on %s", kinds[k].name, ids[i], n->name);
         k8s_log(r->c, "%s: %zu %s(s) deleted out of band", n->name, found, kinds[k].name);
     } else if (!strcmp(what, "vfp")) {
         return fault_vfp(r, n);
@@ -974,7 +1143,11 @@ static int object_ref(run *r, k8s_node *n, const char *text, char *out, size_t s
         cJSON_Delete(ids);
         return rc;
     }
-    expand(r, text, out, size);
+    char *value = expand(r, text);
+    if (!value)
+        return -1;
+    copy_text(out, size, value);
+    free(value);
     return 0;
 }
 
@@ -997,24 +1170,24 @@ static int do_hcn(run *r)
             o = i;
     if (o < 0 || k < 0)
         return fail(r, NULL, "hcn NODE create|modify|query|delete|enumerate KIND ...");
-    char id[K8S_ADDR * 2] = "", parent[K8S_ADDR * 2] = "", json[16384] = "";
+    char id[K8S_ADDR * 2] = "", parent[K8S_ADDR * 2] = "", *json = NULL;
     if (arg(r, "id") && object_ref(r, n, arg(r, "id"), id, sizeof id) < 0)
         return -1;
     if (arg(r, "parent") && object_ref(r, n, arg(r, "parent"), parent, sizeof parent) < 0)
         return -1;
-    if (r->st->json)
-        expand(r, r->st->json, json, sizeof json);
+    if (r->st->json && !(json = expand(r, r->st->json)))
+        return -1;
     unsigned long want = 0;
-    if (arg(r, "expect") && parse_uint(arg(r, "expect"), 0xffffffffUL, &want) < 0)
+    if (arg(r, "expect") && parse_hresult(arg(r, "expect"), &want) < 0) {
+        free(json);
         return fail(r, pos_of(r, "expect"), "expect=HRESULT (e.g. 0x803B0013 or 0)");
+    }
     char *result = NULL, *error = NULL;
     HRESULT hr = hnsm_call(n->hns, kinds[k].kind, ops[o].op, id[0] ? id : NULL, parent[0] ? parent : NULL,
-                           json[0] ? json : NULL, &result, &error);
-    if (arg(r, "as") && result && r->n_vars < 32) {
-        copy_text(r->vars[r->n_vars][0], sizeof r->vars[0][0], arg(r, "as"));
-        copy_text(r->vars[r->n_vars][1], sizeof r->vars[0][1], result);
-        r->n_vars++;
-    }
+                           json, &result, &error);
+    free(json);
+    if (arg(r, "as") && result)
+        set_var(r, arg(r, "as"), result);
     if (arg(r, "expect")) {
         char detail[1024];
         snprintf(detail, sizeof detail, "expected HRESULT 0x%08lX (%s), got 0x%08X (%s)%s%s", want,
@@ -1059,7 +1232,15 @@ int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *p
         *name++ = 0;
     else {
         name = buf;
-        kind = strchr(buf, '.') && !strspn(buf, "0123456789") ? "svc" : "pod";
+        kind = "pod";
+        if (strchr(buf, '.') && !strspn(buf, "0123456789")) { /* name.ns: a service, else a pod */
+            char svc[K8S_NAME], *dot = strchr(buf, '.'), *colon_at = strchr(buf, ':');
+            snprintf(svc, sizeof svc, "%.*s", (int)(dot - buf), buf);
+            char ns[K8S_NAME];
+            snprintf(ns, sizeof ns, "%.*s", colon_at ? (int)(colon_at - dot - 1) : (int)strlen(dot + 1),
+                     dot + 1);
+            kind = k8s_service_named(c, ns, svc) ? "svc" : "pod";
+        }
     }
     char *colon = strrchr(name, ':');
     if (colon) {
@@ -1156,7 +1337,7 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
     if (w.verdict == NET_DELIVERED && w.to.kind == NET_PLACE_HOST && !host_listens(&p)) {
         *reached = 0; /* the node answers with a reset: nothing listens there */
         *why = NET_REASON_NO_LISTENER;
-    } else if (w.verdict == NET_DELIVERED) {
+    } else if (w.verdict != NET_DROPPED) { /* delivered, or left the cluster: the answer must come back */
         net_walk_reply(r->c->net, &w, NULL, &back);
         *reached = back.verdict == NET_DELIVERED &&
                    vfp_addr_compare(&back.output.dst, &p.src) == 0 && back.output.dst_port == p.src_port;
@@ -1202,9 +1383,10 @@ static int expect_reach(run *r, int want)
 /* expect trace FROM -> TO contains="TEXT" */
 static int expect_trace(run *r)
 {
-    const char *from = positional(r, 1), *to = positional(r, 3), *text = need(r, "contains");
-    if (!from || !to || !text)
-        return fail(r, NULL, "expect trace FROM -> TO contains=\"TEXT\"");
+    const char *from = positional(r, 1), *arrow = positional(r, 2), *to = positional(r, 3),
+               *text = need(r, "contains");
+    if (!from || !arrow || strcmp(arrow, "->") || !to || !text || !*text)
+        return fail(r, NULL, "expect trace FROM -> TO contains=\"TEXT\" (TEXT not empty)");
     int reached;
     net_reason why;
     char *trace = NULL;
@@ -1254,8 +1436,8 @@ static int expect_hns(run *r)
 static int expect_log(run *r)
 {
     const char *text = need(r, "contains");
-    if (!text)
-        return -1;
+    if (!text || !*text)
+        return text ? fail(r, pos_of(r, "contains"), "contains= needs a text") : -1;
     int ok = 0;
     for (size_t i = 0; i < r->c->n_log && !ok; i++)
         ok = strstr(r->c->log[i], text) != NULL;
@@ -1269,8 +1451,11 @@ static int expect_log(run *r)
 static size_t split(char *text, char **items, size_t max)
 {
     size_t n = 0;
-    for (char *save = NULL, *it = strtok_r(text, ",", &save); it && n < max; it = strtok_r(NULL, ",", &save))
+    for (char *save = NULL, *it = strtok_r(text, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        if (n == max)
+            return max + 1; /* too many: the caller refuses the list */
         items[n++] = it;
+    }
     return n;
 }
 
@@ -1280,11 +1465,15 @@ static int expect_matrix(run *r)
     char from_buf[2048], to_buf[2048], *from[64], *to[64];
     if (!need(r, "from") || !need(r, "to"))
         return -1;
+    if (strlen(arg(r, "from")) >= sizeof from_buf || strlen(arg(r, "to")) >= sizeof to_buf)
+        return fail(r, NULL, "from= and to= lists are limited to %zu bytes", sizeof from_buf - 1);
     copy_text(from_buf, sizeof from_buf, arg(r, "from"));
     copy_text(to_buf, sizeof to_buf, arg(r, "to"));
     size_t nf = split(from_buf, from, 64), nt = split(to_buf, to, 64);
+    if (!nf || !nt || nf > 64 || nt > 64)
+        return fail(r, NULL, "expect matrix needs 1 to 64 sources (from=) and destinations (to=)");
     cJSON *rows = r->st->json ? cJSON_Parse(r->st->json) : NULL;
-    if (!rows || cJSON_GetArraySize(rows) != (int)nf) {
+    if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) != (int)nf) {
         cJSON_Delete(rows);
         return fail(r, r->st->json ? &r->st->json_pos : NULL, "expect matrix needs a JSON list of %zu rows of '.'/'X'", nf);
     }
@@ -1405,6 +1594,20 @@ static int statement(run *r)
     return fail(r, NULL, "unknown statement '%s'", r->st->verb);
 }
 
+/* The virtual time an `at` or `advance` statement moves to (-1 for other
+ * statements and bad times). */
+static int64_t time_after(run *r)
+{
+    int64_t t = parse_duration(positional(r, 0));
+    if (t < 0)
+        return -1;
+    if (!strcmp(r->st->verb, "at"))
+        return t;
+    if (!strcmp(r->st->verb, "advance"))
+        return (int64_t)r->c->now_ms + t;
+    return -1;
+}
+
 int scn_run_file(const char *file, const scn_options *o, scn_report *report, k8s_cluster **cluster)
 {
     scn_options defaults = {.seed = 1, .stop_at_ms = -1};
@@ -1424,8 +1627,7 @@ int scn_run_file(const char *file, const scn_options *o, scn_report *report, k8s
     }
     for (size_t i = 0; i < s->n_stmts && !r.error[0]; i++) {
         r.st = &s->stmts[i];
-        if (r.o->stop_at_ms >= 0 && r.c && !strcmp(r.st->verb, "at") &&
-            parse_duration(positional(&r, 0)) > r.o->stop_at_ms) {
+        if (r.o->stop_at_ms >= 0 && r.c && time_after(&r) > r.o->stop_at_ms) {
             if (r.batch) { /* stopped inside a batch: its changes reach the controllers */
                 r.batch = 0;
                 reconcile(&r);

@@ -107,6 +107,25 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "at 10s\nat 5s\n", "bad.scn:7:1: time goes backwards"},
         {CLUSTER "service s ip=10.96.0.20 ports=80/tcp\nservice t ip=10.96.0.20 ports=80/tcp\n",
          "bad.scn:7:1: cannot add service t"},
+        /* Review round: each of these was accepted, crashed or misread. */
+        {"drain x\n", "bad.scn:1:1: 'drain' before 'cluster'"},
+        {"ready a yes\n", "bad.scn:1:1: 'ready' before 'cluster'"},
+        {"crash a\n", "bad.scn:1:1: 'crash' before 'cluster'"},
+        {CLUSTER "node win2 os=windows ip=10.0.0.4 pod-cidr=10.244.2.0/24\n", "bad.scn:6:1: cannot add node win2"},
+        {CLUSTER "expect trace a -> b:8080/tcp contains=\"\"\n", "bad.scn:6:1: expect trace"},
+        {CLUSTER "expect trace a BOGUS b contains=x\n", "bad.scn:6:1: expect trace"},
+        {CLUSTER "expect log contains=\"\"\n", "contains= needs a text"},
+        {CLUSTER "delete deployment nosuch\n", "bad.scn:6:1: no deployment nosuch"},
+        {CLUSTER "node w9 os=windows ip=10.0.0.9 pod-cidr=10.244.9.0/24 sync-period=500ms\n", "sync-period must be"},
+        {CLUSTER "route win1 10.244.3.0/24 via=10.0.0.6\n", "route is for mode=static"},
+        {CLUSTER "service s type=NodePort nodeport=65535 ports=80/tcp,81/tcp\n", "nodePort 65536 is taken or out of range"},
+        {CLUSTER "service s ip=banana ports=80/tcp\n", "ip= must be an address of the service CIDR"},
+        {CLUSTER "hcn win1 query endpoint id=$nothing\n", "$nothing was never set"},
+        {CLUSTER "node w9 os=windows ip=10.0.0.9 pod-cidr=banana\n", "node needs pod-cidr="},
+        {CLUSTER "node w9 os=windows ip=10.0.0.9 pod-cidr=10.244.9.0/24 snat-range=70000-70001\n", "snat-range="},
+        {CLUSTER "ready a banana\n", "ready POD yes|no"},
+        {CLUSTER "deployment d os=macos\n", "os must be windows or linux"},
+        {CLUSTER "policy p {\n  \"podSelector\": [1,]\n}\n", "bad.scn:7:21: policy p: the spec is not a JSON object"},
         {"cluster mode=host-gw\nnode x os=windows ip=10.0.0.4 pod-cidr=10.244.1.0/24 \"oops\n",
          "bad.scn:2:54: unterminated string"},
     };
@@ -119,6 +138,40 @@ static void statement_errors_name_the_position(void **state)
             fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, r.error, cases[i].message);
         scn_report_clear(&r);
     }
+}
+
+/* Review round: expectations that could pass without checking. */
+static void expectations_do_not_pass_vacuously(void **state)
+{
+    (void)state;
+    scn_report r;
+    const char *path = script(
+        "vac.scn",
+        "cluster mode=host-gw\n"
+        "node win1 os=windows ip=10.0.0.4 pod-cidr=10.244.1.0/24 outbound-nat-exceptions=0.0.0.0/0\n"
+        "pod a node=win1 ports=80/tcp\n"
+        "expect no-reach a -> ip:8.8.8.8:53/udp reason=no_route\n" /* leaves un-NATed: no answer */
+        "expect hns win1 lacks endpoint ip=10.244.0.0/16\n"        /* not an endpoint address */
+        "expect hns win1 has endpoint ip=10.244.1.10\n"
+        "deployment d replicas=1 labels=app=d ports=80/tcp\n"
+        "scale d 3\n"
+        "expect hns win1 count endpoints 5\n"
+        "pod p2 node=win1 ns=team ports=80/tcp\n"
+        "expect reach a -> p2.team:80/tcp\n"
+        "hcn win1 create namespace as=ns {\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}\n"
+        "hcn win1 delete namespace id=$ns expect=0\n"
+        "hcn win1 create namespace as=ns {\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}\n"
+        "hcn win1 delete namespace id=$ns expect=0\n"
+        "deployment e replicas=010 labels=app=e ports=80/tcp\n"
+        "expect hns win1 count endpoints 16\n");
+    int rc = scn_run_file(path, NULL, &r, NULL);
+    if (rc != 0) {
+        char *text = NULL;
+        scn_report_text(&r, &text);
+        fail_msg("%s", text ? text : "");
+    }
+    assert_int_equal(r.passed, 8);
+    scn_report_clear(&r);
 }
 
 static void raw_hcn_call_checks_the_hresult(void **state)
@@ -183,6 +236,7 @@ int main(void)
         cmocka_unit_test(failed_expectation_is_recorded_and_the_run_goes_on),
         cmocka_unit_test(statement_errors_name_the_position),
         cmocka_unit_test(raw_hcn_call_checks_the_hresult),
+        cmocka_unit_test(expectations_do_not_pass_vacuously),
         cmocka_unit_test(reports_in_json_and_junit),
         cmocka_unit_test(same_seed_same_bytes),
     };
