@@ -537,9 +537,11 @@ static int plan_rules(net_node *n, const hns_view *v, sync_plan *plan)
         return -1;
     for (size_t i = 0; i < plan->n_ports; i++) {
         const hv_endpoint *ep = hns_view_endpoint(v, plan->ports[i].name);
+        o.share_lb_groups_from = i ? plan->rules[0] : NULL; /* one copy of the LB rules per node */
         if (vfp_compile_endpoint(v, ep, &o, &plan->rules[i], NULL) != 0)
             return -1;
     }
+    o.share_lb_groups_from = NULL;
     if (vfp_compile_host(v, &o, &plan->rules[plan->n_ports], NULL) != 0 ||
         vfp_compile_external(v, &o, &plan->rules[plan->n_ports + 1], NULL) != 0)
         return -1;

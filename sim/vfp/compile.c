@@ -824,12 +824,20 @@ static int compile_endpoint_layers(vfp_builder *b, const hns_view *v, const hv_e
 {
     const hv_network *net = ep->network_id ? hns_view_network(v, ep->network_id) : NULL;
     int dsr = add_layer(b, "LB_DSR", LAYER_LB_DSR, VFP_LAYER_CONTINUE);
-    int dsr_g = add_group(b, dsr, "LB_DSR_IPv4_OUT", 10, VFP_DIR_OUT, VFP_MATCH_PRIORITY);
     int slb = add_layer(b, "SLB_LB_LAYER", LAYER_SLB_LB, VFP_LAYER_CONTINUE);
-    int slb_g = add_group(b, slb, "SLB_GROUP_LB_IPv4_OUT", 10, VFP_DIR_OUT, VFP_MATCH_PRIORITY);
-    if (dsr_g < 0 || slb_g < 0)
-        return dsr_g < 0 ? dsr_g : slb_g;
-    int rc = add_lbs(b, v, LB_SITE_CONTAINER, slb_g, dsr_g, o, stats);
+    int rc;
+    if (o->share_lb_groups_from) {
+        const vfp_ruleset *from = o->share_lb_groups_from;
+        int d = vfp_builder_reuse_group(b, dsr, from, "LB_DSR", "LB_DSR_IPv4_OUT");
+        int l = vfp_builder_reuse_group(b, slb, from, "SLB_LB_LAYER", "SLB_GROUP_LB_IPv4_OUT");
+        rc = d < 0 ? d : l < 0 ? l : 0;
+    } else {
+        int dsr_g = add_group(b, dsr, "LB_DSR_IPv4_OUT", 10, VFP_DIR_OUT, VFP_MATCH_PRIORITY);
+        int slb_g = add_group(b, slb, "SLB_GROUP_LB_IPv4_OUT", 10, VFP_DIR_OUT, VFP_MATCH_PRIORITY);
+        if (dsr_g < 0 || slb_g < 0)
+            return dsr_g < 0 ? dsr_g : slb_g;
+        rc = add_lbs(b, v, LB_SITE_CONTAINER, slb_g, dsr_g, o, stats);
+    }
 
     int fw = rc < 0 ? rc : add_layer(b, "FW_ADMIN_LAYER", LAYER_FW, VFP_LAYER_ACL);
     if (fw < 0)

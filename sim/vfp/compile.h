@@ -95,6 +95,12 @@ void vfp_decap_rule_id(uint32_t vni, char *out, size_t size);
 typedef struct vfp_compile_options {
     vfp_addr host_ip;          /* the node's address: NodePort frontends, default SNAT source */
     vfp_build_options build;   /* passed to vfp_builder_new */
+    /* An endpoint port ruleset compiled from the same view and options: its
+     * load-balancer groups (the same on every endpoint port of a node) are
+     * shared instead of compiled again, so a node with P pods and S services
+     * holds S LB rules, not P x S. Their counters are then the node's, not
+     * one port's. NULL = compile them. */
+    const vfp_ruleset *share_lb_groups_from;
 } vfp_compile_options;
 
 /* What one compilation skipped, for reports. */
