@@ -239,6 +239,25 @@ static void service_non_dsr_snat_and_reply(void **state)
     world_free(w);
 }
 
+static void lb_groups_are_shared_by_the_ports_of_a_node(void **state)
+{
+    (void)state;
+    world *w = l2bridge("ws2022", 1, 0);
+    vfp_ruleset *a = net_node_port_rules(w->node[0], w->pod[0][0]);
+    vfp_ruleset *b = net_node_port_rules(w->node[0], w->pod[0][1]);
+    const vfp_group *la = vfp_layer_group(vfp_ruleset_layer(a, "SLB_LB_LAYER"), "SLB_GROUP_LB_IPv4_OUT");
+    const vfp_group *lb = vfp_layer_group(vfp_ruleset_layer(b, "SLB_LB_LAYER"), "SLB_GROUP_LB_IPv4_OUT");
+    assert_non_null(la);
+    assert_ptr_equal(la, lb); /* one copy per node */
+    assert_int_equal(la->n_rules, 1);
+    const vfp_group *na = vfp_layer_group(vfp_ruleset_layer(a, "SLB_NAT_LAYER"), "SLB_GROUP_NAT_IPv4_OUT");
+    const vfp_group *nb = vfp_layer_group(vfp_ruleset_layer(b, "SLB_NAT_LAYER"), "SLB_GROUP_NAT_IPv4_OUT");
+    assert_ptr_not_equal(na, nb); /* per-endpoint policies stay per port */
+    vfp_ruleset_release(a);
+    vfp_ruleset_release(b);
+    world_free(w);
+}
+
 static void service_dsr_keeps_client_address(void **state)
 {
     (void)state;
@@ -992,6 +1011,7 @@ int main(void)
         cmocka_unit_test(same_node_pods_stay_in_the_vswitch),
         cmocka_unit_test(unknown_pod_address_has_no_route),
         cmocka_unit_test(service_non_dsr_snat_and_reply),
+        cmocka_unit_test(lb_groups_are_shared_by_the_ports_of_a_node),
         cmocka_unit_test(service_dsr_keeps_client_address),
         cmocka_unit_test(session_affinity_keeps_backend_per_client),
         cmocka_unit_test(per_connection_spreads_backends),
