@@ -315,6 +315,16 @@ size_t k8s__backends(k8s_cluster *c, const k8s_service *s, const char *local_to,
     return n;
 }
 
+void k8s__node_log(k8s_cluster *c, const k8s_node *n, const char *component, const char *fmt, ...)
+{
+    char line[448];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    k8s_log(c, "%s %s: %s", n->name, component, line);
+}
+
 void k8s_log(k8s_cluster *c, const char *fmt, ...)
 {
     char line[512];

@@ -15,6 +15,10 @@
  * array pointer) of *n elements of size bytes; returns it or NULL. */
 void *k8s__append(void *array_ptr, size_t *n, size_t size);
 
+/* A controller log line "<node> <component>: <text>" (k8s_log). */
+void k8s__node_log(k8s_cluster *c, const k8s_node *n, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* The address host number `host` of cidr ("10.244.1.0/24", 2 -> "10.244.1.2").
  * Returns 0, or -1 when cidr does not parse or host is outside it. */
 int k8s__cidr_host(const char *cidr, unsigned host, char out[K8S_ADDR]);

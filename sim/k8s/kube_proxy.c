@@ -289,17 +289,7 @@ static void kp_copy(char *dst, size_t size, const char *src)
  */
 
 /* A controller log line "<node> kube-proxy: <text>". */
-static void kp_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void kp_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
-{
-    char line[448];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    k8s_log(c, "%s kube-proxy: %s", n->name, line);
-}
+#define kp_log(c, n, ...) k8s__node_log((c), (n), "kube-proxy", __VA_ARGS__)
 
 /* The message of an ErrorRecord ("The switch-port was not found."), the
  * HRESULT in hex when there is none. */

@@ -97,6 +97,7 @@
  * |                                   | operator matches nothing                  |                  |
  */
 #include "k8s_internal.h"
+#include "vfp_internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -159,55 +160,19 @@ struct k8s_policy_state {
 };
 
 /* A controller log line "<node> calico-felix: <text>". */
-static void pa_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void pa_log(k8s_cluster *c, const k8s_node *n, const char *fmt, ...)
-{
-    char line[448];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    k8s_log(c, "%s calico-felix: %s", n->name, line);
-}
+#define pa_log(c, n, ...) k8s__node_log((c), (n), "calico-felix", __VA_ARGS__)
 
 /* ---------------------------------------------------------------------------
  * Growable text
  */
 
-typedef struct pa_text {
-    char *s;
-    size_t len, cap;
-} pa_text;
-
-static void pa_text_add(pa_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pa_text_add(pa_text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0)
-        return;
-    if (t->len + (size_t)need + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 64;
-        while (cap < t->len + (size_t)need + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s)
-            return;
-        t->s = s;
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)need;
-}
+/* The growable text buffer of sim/vfp's outputs. */
+typedef vfp__buf pa_text;
+#define pa_text_add vfp__buf_printf
 
 static const char *pa_text_str(const pa_text *t)
 {
-    return t->s ? t->s : "";
+    return t->text ? t->text : "";
 }
 
 /* ---------------------------------------------------------------------------
@@ -597,17 +562,17 @@ static void pa_emit_allow(const pa_rule_ctx *x, const char *rule_id, unsigned pr
             pa_text_add(&remote, "%s%s", remote.len ? "," : "", addrs[i]);
         if (x->st->acl_rule_id)
             pa_text_add(&id, "%s-%s-%zu", x->set_id, rule_id, k);
-        pa_acl_spec a = {.id = id.s,
+        pa_acl_spec a = {.id = id.text,
                          .protocol = protocol,
                          .allow = true,
                          .inbound = x->inbound,
-                         .remote_addresses = remote.s,
+                         .remote_addresses = remote.text,
                          .local_ports = x->inbound ? ports : NULL,
                          .remote_ports = x->inbound ? NULL : ports,
                          .priority = PA_RULE_BASE_PRIORITY};
         cJSON_AddItemToArray(x->out, pa_acl(&a));
-        free(remote.s);
-        free(id.s);
+        free(remote.text);
+        free(id.text);
     }
 }
 
@@ -629,18 +594,18 @@ static void pa_calico_rule(const pa_rule_ctx *x, const char *rule_id, int protoc
          * so does an IPv6 or malformed CIDR (no IPv4 rule to write). */
         if (cJSON_GetArraySize(cJSON_GetObjectItem(block, "except")) == 0 &&
             pa_canonical_cidr(cJSON_GetStringValue(cidr_text), cidr[0]) == 0)
-            pa_emit_allow(x, rule_id, protocol, ports.s, cidr, 1);
+            pa_emit_allow(x, rule_id, protocol, ports.text, cidr, 1);
     } else if (cJSON_GetObjectItem(peer, "podSelector") ||
                cJSON_GetObjectItem(peer, "namespaceSelector")) {
         char(*members)[PA_CIDR] = NULL;
         size_t n = pa_ip_set_members(x->c, peer, x->pol->ns, &members);
         if (n) /* an empty IP set reads as missing: no rule */
-            pa_emit_allow(x, rule_id, protocol, ports.s, members, n);
+            pa_emit_allow(x, rule_id, protocol, ports.text, members, n);
         free(members);
     } else {
-        pa_emit_allow(x, rule_id, protocol, ports.s, NULL, 0);
+        pa_emit_allow(x, rule_id, protocol, ports.text, NULL, 0);
     }
-    free(ports.s);
+    free(ports.text);
 }
 
 /* One NetworkPolicy ingress or egress rule (index rule_index): a Calico rule
@@ -807,7 +772,7 @@ static char *pa_endpoint_rules(const k8s_cluster *c, const k8s_node *n,
                                .remote_addresses = pa_text_str(&host),
                                .priority = PA_HOST_TO_ENDPOINT_PRIORITY};
     cJSON_AddItemToArray(rules, pa_acl(&to_endpoint));
-    free(host.s);
+    free(host.text);
     pa_direction_rules(c, st, p, true, rules);
     pa_direction_rules(c, st, p, false, rules);
     char *text = cJSON_PrintUnformatted(rules);
@@ -981,8 +946,8 @@ static int pa_apply(k8s_cluster *c, k8s_node *n, const pa_workload *w, const cha
                      "retried.", w->ns, w->name, id, error ? error : "HNSCall failed");
     cJSON_Delete(rules);
     cJSON_Delete(doc);
-    free(body.s);
-    free(path.s);
+    free(body.text);
+    free(path.text);
     return out ? 0 : -1;
 }
 

@@ -5,6 +5,7 @@
  * time is printed, so the same run gives the same bytes.
  */
 #include "runner.h"
+#include "vfp_internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -13,45 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct text {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || t->failed)
-        return;
-    if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = (t->cap + (size_t)n + 1) * 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->failed = true;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
+/* The growable text buffer of sim/vfp's outputs. */
+typedef vfp__buf text;
+#define put vfp__buf_printf
 
 static int done(text *t, char **out)
 {
     if (t->failed) {
-        free(t->s);
+        free(t->text);
         *out = NULL;
         return -1;
     }
-    *out = t->s ? t->s : strdup("");
+    *out = t->text ? t->text : strdup("");
     return *out ? 0 : -1;
 }
 
