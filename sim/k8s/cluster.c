@@ -95,6 +95,8 @@ k8s_cluster *k8s_cluster_new(uint64_t seed, k8s_mode mode, uint32_t vni, const c
     return c;
 }
 
+static void selection_free(struct k8s_selection *sel);
+
 void k8s_cluster_free(k8s_cluster *c)
 {
     if (!c)
@@ -105,6 +107,7 @@ void k8s_cluster_free(k8s_cluster *c)
         k8s_policy_agent_free(&c->nodes[i]);
         hnsm_close(c->nodes[i].hns);
     }
+    selection_free(c->selection);
     for (size_t i = 0; i < c->n_policies; i++)
         free(c->policies[i].spec_json);
     free(c->policies);
@@ -284,6 +287,65 @@ k8s_policy *k8s_add_policy(k8s_cluster *c, const char *ns, const char *name, con
     return p;
 }
 
+/* The selection cache: for each service, the pods it selects. */
+struct k8s_selection {
+    size_t **pods;    /* per service: pod indexes */
+    size_t *n;        /* per service: how many */
+    size_t n_services; /* services covered */
+    size_t n_pods;    /* pods covered (a new pod or service makes it stale) */
+};
+
+static void selection_free(struct k8s_selection *sel)
+{
+    for (size_t i = 0; sel && i < sel->n_services; i++)
+        free(sel->pods[i]);
+    if (sel) {
+        free(sel->pods);
+        free(sel->n);
+    }
+    free(sel);
+}
+
+static struct k8s_selection *selection_build(k8s_cluster *c)
+{
+    struct k8s_selection *sel = calloc(1, sizeof *sel);
+    if (!sel || !(sel->pods = calloc(c->n_services + 1, sizeof *sel->pods)) ||
+        !(sel->n = calloc(c->n_services + 1, sizeof *sel->n))) {
+        selection_free(sel);
+        return NULL;
+    }
+    sel->n_services = c->n_services;
+    sel->n_pods = c->n_pods;
+    for (size_t i = 0; i < c->n_services; i++) {
+        const k8s_service *s = &c->services[i];
+        for (size_t j = 0; j < c->n_pods; j++) {
+            const k8s_pod *p = &c->pods[j];
+            if (strcmp(p->ns, s->ns) || !k8s_selects(&s->selector, &p->labels))
+                continue;
+            size_t *grown = realloc(sel->pods[i], (sel->n[i] + 1) * sizeof *grown);
+            if (!grown) {
+                selection_free(sel);
+                return NULL;
+            }
+            sel->pods[i] = grown;
+            sel->pods[i][sel->n[i]++] = j;
+        }
+    }
+    return sel;
+}
+
+const size_t *k8s__selected_pods(k8s_cluster *c, const k8s_service *s, size_t *n)
+{
+    struct k8s_selection *sel = c->selection;
+    if (!sel || sel->n_services != c->n_services || sel->n_pods != c->n_pods) {
+        selection_free(sel);
+        sel = c->selection = selection_build(c);
+    }
+    size_t i = (size_t)(s - c->services);
+    *n = sel && i < sel->n_services ? sel->n[i] : 0;
+    return sel && i < sel->n_services ? sel->pods[i] : NULL;
+}
+
 int k8s_selects(const k8s_labels *selector, const k8s_labels *labels)
 {
     if (!selector->n)
@@ -302,11 +364,11 @@ int k8s_selects(const k8s_labels *selector, const k8s_labels *labels)
 size_t k8s__backends(k8s_cluster *c, const k8s_service *s, const char *local_to, k8s_pod **out,
                      size_t max)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < c->n_pods; i++) {
-        k8s_pod *p = &c->pods[i];
-        if (p->phase != K8S_POD_RUNNING || !p->ready || strcmp(p->ns, s->ns) != 0 ||
-            !k8s_selects(&s->selector, &p->labels) || (local_to && strcmp(p->node, local_to) != 0))
+    size_t n = 0, n_selected;
+    const size_t *selected = k8s__selected_pods(c, s, &n_selected);
+    for (size_t i = 0; i < n_selected; i++) {
+        k8s_pod *p = &c->pods[selected[i]];
+        if (p->phase != K8S_POD_RUNNING || !p->ready || (local_to && strcmp(p->node, local_to) != 0))
             continue;
         if (n < max)
             out[n] = p;

@@ -185,6 +185,7 @@ typedef struct k8s_cluster {
     size_t n_services;
     k8s_policy *policies;
     size_t n_policies;
+    struct k8s_selection *selection; /* which pods each service selects (cluster.c) */
     char **log;                    /* controller log lines, for reports */
     size_t n_log;
 } k8s_cluster;

@@ -38,6 +38,11 @@ int k8s__cni_del(k8s_cluster *c, k8s_node *n, k8s_pod *p);
 /* linux.c: kube-proxy's service rules on a Linux node, rewritten whole. */
 void k8s__linux_proxy_sync(k8s_cluster *c, k8s_node *n);
 
+/* The indexes (in c->pods) of the pods of any phase whose namespace and
+ * labels service s selects, in pod order; *n of them. Computed once per
+ * change of the pod or service lists, not per node and sync. */
+const size_t *k8s__selected_pods(k8s_cluster *c, const k8s_service *s, size_t *n);
+
 /* The ready, running backends of service s for port index i: pods whose
  * labels the selector matches. local_to limits them to one node (NULL =
  * all). Fills out (up to max) and returns how many there are. */

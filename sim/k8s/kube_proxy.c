@@ -836,15 +836,16 @@ static void kp_spec_of(const k8s_service *s, size_t port_index, kp_spec *out)
 }
 
 /* The EndpointSlice endpoints of s on node n (malloc'd; *count of them). */
-static kp_endpoint *kp_endpoints_of(const k8s_cluster *c, const k8s_node *n,
-                                    const k8s_service *s, size_t *count)
+static kp_endpoint *kp_endpoints_of(k8s_cluster *c, const k8s_node *n, const k8s_service *s,
+                                    size_t *count)
 {
     kp_endpoint *eps = NULL;
     *count = 0;
-    for (size_t i = 0; i < c->n_pods; i++) {
-        const k8s_pod *p = &c->pods[i];
-        if ((p->phase != K8S_POD_RUNNING && p->phase != K8S_POD_TERMINATING) || !p->ip[0] ||
-            strcmp(p->ns, s->ns) != 0 || !k8s_selects(&s->selector, &p->labels))
+    size_t n_selected;
+    const size_t *selected = k8s__selected_pods(c, s, &n_selected);
+    for (size_t i = 0; i < n_selected; i++) {
+        const k8s_pod *p = &c->pods[selected[i]];
+        if ((p->phase != K8S_POD_RUNNING && p->phase != K8S_POD_TERMINATING) || !p->ip[0])
             continue;
         kp_endpoint *e = k8s__append(&eps, count, sizeof *eps);
         if (!e)
@@ -876,7 +877,7 @@ static kp_service *kp_service_find(struct k8s_proxy_state *st, const k8s_service
 
 /* Whether the cluster differs from what the proxier last applied to its
  * service and endpoints maps (the change trackers have something). */
-static bool kp_changes_pending(const k8s_cluster *c, const k8s_node *n)
+static bool kp_changes_pending(k8s_cluster *c, const k8s_node *n)
 {
     struct k8s_proxy_state *st = n->proxy;
     size_t live = 0;
