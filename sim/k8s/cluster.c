@@ -427,12 +427,14 @@ int k8s_reconcile(k8s_cluster *c)
     int rc = 0;
     for (size_t i = 0; i < c->n_nodes; i++) {
         k8s_node *n = &c->nodes[i];
-        if (k8s__flannel_sync(c, n) == 0)
-            run_cni(c, n);
+        if (n->flannel_stopped || k8s__flannel_sync(c, n) == 0)
+            run_cni(c, n); /* kubelet starts pods whether or not flanneld runs */
     }
     for (size_t i = 0; i < c->n_nodes; i++) {
         k8s_node *n = &c->nodes[i];
-        if (n->windows)
+        if (n->kube_proxy_stopped)
+            ;
+        else if (n->windows)
             k8s_kube_proxy_sync(c, n);
         else
             k8s__linux_proxy_sync(c, n);

@@ -76,7 +76,13 @@ static void pod_policies(const k8s_cluster *c, const k8s_node *n, const k8s_pod 
 static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
 {
     char ip[K8S_ADDR], policies[2048], doc[4096];
-    if (!n->network_id[0] || next_address(n, ip) < 0) {
+    if (!n->network_id[0]) { /* the plugin looks its network up by name first */
+        k8s_log(c, "%s cni: ADD %s/%s failed: network %s not found: hnsCall failed in Win32: "
+                   "Element not found. (0x80070490)",
+                n->name, p->ns, p->name, k8s_network_name(c));
+        return -1;
+    }
+    if (next_address(n, ip) < 0) {
         k8s_log(c, "%s cni: no address for pod %s/%s", n->name, p->ns, p->name);
         return -1;
     }

@@ -87,7 +87,9 @@ static int create_network(k8s_cluster *c, k8s_node *n)
                          "{\"Type\":\"HostRoute\",\"Settings\":{}}",
                          mac);
     }
-    snprintf(doc + used, sizeof doc - (size_t)used, "]," V2 "}");
+    /* flanneld creates its network non-persistent (Flags 8, EnableNonPersistent):
+     * it is gone after a reboot until flanneld runs again (field-bugs E3, F4). */
+    snprintf(doc + used, sizeof doc - (size_t)used, "],\"Flags\":8," V2 "}");
     char *id = NULL, *error = NULL;
     HRESULT hr = hcnc_create(HCNC_NETWORK, NULL, doc, &id, &error);
     if (FAILED(hr) || !id) {

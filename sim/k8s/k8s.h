@@ -94,6 +94,8 @@ typedef struct k8s_node {
     k8s_kube_proxy_options kube_proxy;
     int ready;                     /* 0 while drained or rebooting */
     int policy_agent;              /* runs the Calico-style network-policy agent (policy.c) */
+    int flannel_stopped;           /* flanneld is not running (boot order, field-bugs E3) */
+    int kube_proxy_stopped;        /* kube-proxy is not running */
     /* Run-time state, owned by the cluster. */
     hnsm_instance *hns;            /* Windows: this node's HNS */
     net_node *net;                 /* the node in the packet network */

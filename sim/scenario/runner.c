@@ -1061,6 +1061,17 @@ static int do_fault(run *r)
                 r->c->pods[i].endpoint_id[0] = 0;
             }
         k8s_log(r->c, "%s: rebooted", n->name);
+    } else if (!strcmp(what, "stop") || !strcmp(what, "start")) {
+        const char *who = positional(r, 2);
+        int stop = !strcmp(what, "stop");
+        if (who && !strcmp(who, "flannel"))
+            n->flannel_stopped = stop;
+        else if (who && !strcmp(who, "kube-proxy"))
+            n->kube_proxy_stopped = stop;
+        else
+            return fail(r, NULL, "fault NODE stop|start flannel|kube-proxy");
+        if (stop && !strcmp(who, "kube-proxy"))
+            k8s_kube_proxy_free(n); /* its caches go with the process; start begins afresh */
     } else if (!strcmp(what, "restart")) {
         const char *who = positional(r, 2);
         if (who && !strcmp(who, "kube-proxy"))
