@@ -974,14 +974,40 @@ static bool holds(const cJSON *item, const char *key, const char *value)
     return false;
 }
 
+/* Whether field FIELD of doc equals value: a number, a string, or true /
+ * false. FIELD may name a nested member with dots ("PortMappings.0.Flags"
+ * picks the first element of an array). */
+static bool field_equals(const cJSON *doc, const char *path, const char *value)
+{
+    char buf[256];
+    copy_text(buf, sizeof buf, path);
+    const cJSON *item = doc;
+    for (char *save = NULL, *part = strtok_r(buf, ".", &save); item && part; part = strtok_r(NULL, ".", &save))
+        item = cJSON_IsArray(item) ? cJSON_GetArrayItem(item, atoi(part)) : cJSON_GetObjectItem(item, part);
+    if (cJSON_IsNumber(item)) {
+        char *end;
+        double v = strtod(value, &end);
+        return !*end && v == item->valuedouble;
+    }
+    if (cJSON_IsBool(item))
+        return !strcmp(value, cJSON_IsTrue(item) ? "true" : "false");
+    return cJSON_IsString(item) && !strcmp(item->valuestring, value);
+}
+
 /* Whether an HNS object document has the statement's name= (Name), vip=
- * (FrontendVIPs) and ip= (IpConfigurations[].IpAddress). */
+ * (FrontendVIPs), ip= (IpConfigurations[].IpAddress) and where=FIELD=VALUE
+ * (any field, as field_equals reads it). */
 static bool object_matches(run *r, const cJSON *doc)
 {
-    const char *name = arg(r, "name"), *vip = arg(r, "vip"), *ip = arg(r, "ip");
+    const char *name = arg(r, "name"), *vip = arg(r, "vip"), *ip = arg(r, "ip"), *where = arg(r, "where");
+    const char *eq = where ? strchr(where, '=') : NULL;
+    char field[128] = "";
+    if (eq && (size_t)(eq - where) < sizeof field)
+        memcpy(field, where, (size_t)(eq - where));
     return doc && (!name || holds(cJSON_GetObjectItem(doc, "Name"), NULL, name)) &&
            (!vip || holds(cJSON_GetObjectItem(doc, "FrontendVIPs"), NULL, vip)) &&
-           (!ip || holds(cJSON_GetObjectItem(doc, "IpConfigurations"), "IpAddress", ip));
+           (!ip || holds(cJSON_GetObjectItem(doc, "IpConfigurations"), "IpAddress", ip)) &&
+           (!where || (eq && field_equals(doc, field, eq + 1)));
 }
 
 static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], size_t max)
@@ -1095,7 +1121,9 @@ static int do_fault(run *r)
         hnsm_fault_clear(n->hns);
         net_node_clear_vfp_faults(n->net);
     } else if (!strcmp(what, "latency")) {
-        hnsm_set_latency(n->hns, truthy(positional(r, 2)), 1.0);
+        double scale = arg(r, "scale") ? strtod(arg(r, "scale"), NULL) : 1.0;
+        if (scale <= 0 || hnsm_set_latency(n->hns, truthy(positional(r, 2)), scale))
+            return fail(r, NULL, "fault NODE latency on|off [scale=FACTOR > 0]");
         return 0;
     } else if (!strcmp(what, "delete-oob")) {
         int k = kind_of(positional(r, 2));
