@@ -170,6 +170,18 @@ static HRESULT open_by_id(const kind_api *api, const char *id, void **handle, ch
     return finish(hr, record, error);
 }
 
+/* The table of kind and an open handle of object id (close it with
+ * api->close). Returns the HRESULT of the open. */
+static HRESULT open_kind(hcnc_kind kind, const char *id, const kind_api **api, void **handle,
+                         char **error)
+{
+    *api = api_of(kind);
+    *handle = NULL;
+    if (error)
+        *error = NULL;
+    return *api ? open_by_id(*api, id, handle, error) : E_INVALIDARG;
+}
+
 /* The ID of the object handle names (queried, as hcsshim reads it back). */
 static char *id_of(const kind_api *api, void *handle)
 {
@@ -249,14 +261,10 @@ HRESULT hcnc_delete(hcnc_kind kind, const char *id, char **error)
 HRESULT hcnc_query(hcnc_kind kind, const char *id, const char *query, char **result,
                    char **error)
 {
-    const kind_api *api = api_of(kind);
+    const kind_api *api;
+    void *handle;
     *result = NULL;
-    if (error)
-        *error = NULL;
-    if (!api)
-        return E_INVALIDARG;
-    void *handle = NULL;
-    HRESULT hr = open_by_id(api, id, &handle, error);
+    HRESULT hr = open_kind(kind, id, &api, &handle, error);
     if (FAILED(hr))
         return hr;
     wchar_t *q = wide(query ? query : V2_QUERY);
@@ -286,13 +294,9 @@ HRESULT hcnc_enumerate(hcnc_kind kind, const char *query, char **result, char **
 
 HRESULT hcnc_modify(hcnc_kind kind, const char *id, const char *json, char **error)
 {
-    const kind_api *api = api_of(kind);
-    if (error)
-        *error = NULL;
-    if (!api)
-        return E_INVALIDARG;
-    void *handle = NULL;
-    HRESULT hr = open_by_id(api, id, &handle, error);
+    const kind_api *api;
+    void *handle;
+    HRESULT hr = open_kind(kind, id, &api, &handle, error);
     if (FAILED(hr))
         return hr;
     wchar_t *settings = wide(json);

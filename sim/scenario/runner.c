@@ -1593,7 +1593,8 @@ static int do_batch(run *r)
         return -1;
     if (what && !strcmp(what, "begin")) {
         if (r->batch)
-            return fail(r, NULL, "batch begin inside the batch begun at line %d", r->batch_pos.line);
+            return fail(r, NULL, "batch begin inside the batch begun at %s:%d", r->batch_pos.file,
+                        r->batch_pos.line);
         r->batch = 1;
         r->batch_pos = r->st->pos;
         return 0;
