@@ -149,11 +149,11 @@ static char *host_default_namespace(void)
 
 /* host-gw: cbr0_ep (.2) in the HostDefault namespace - the host vNIC. The
  * namespace is looked up first: HNS allows one HostDefault namespace. */
-static void create_bridge_endpoint(k8s_cluster *c, k8s_node *n)
+static HRESULT create_bridge_endpoint(k8s_cluster *c, k8s_node *n)
 {
     char ip[K8S_ADDR], doc[512], *ns = NULL, *ep = NULL;
     if (k8s__cidr_host(n->pod_cidr, 2, ip) < 0)
-        return;
+        return E_INVALIDARG;
     snprintf(doc, sizeof doc,
              "{\"Name\":\"cbr0_ep\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":24}],"
              V2 "}",
@@ -167,6 +167,7 @@ static void create_bridge_endpoint(k8s_cluster *c, k8s_node *n)
         k8s_log(c, "%s flannel: bridge endpoint cbr0_ep failed 0x%08X", n->name, (unsigned)hr);
     free(ns);
     free(ep);
+    return hr;
 }
 
 /* 1 when the network document has a RemoteSubnetRoute for prefix. */
@@ -238,15 +239,41 @@ static void sync_host_routes(k8s_cluster *c, k8s_node *n)
     }
 }
 
+/* flanneld's start on a node whose network exists (F3): a flanneld that
+ * re-adds cbr0_ep without looking meets HNS's refusal of the address in use
+ * and exits - it crash-loops, and while it does, no route is updated -
+ * until cbr0_ep is removed. Returns 0 when flanneld is up. */
+static int start_once(k8s_cluster *c, k8s_node *n)
+{
+    if (!n->flannel_started && n->flannel_recreates_bridge && c->mode == K8S_MODE_HOST_GW) {
+        if (!n->network_id[0]) /* flanneld looks its network up by name at start */
+            find_network(k8s_network_name(c), n->network_id);
+        cJSON *network = current_network(n); /* a fresh network has nothing to collide with */
+        bool collides = network && FAILED(create_bridge_endpoint(c, n));
+        cJSON_Delete(network);
+        if (collides) {
+            k8s_log(c, "%s flannel: failed to set up the bridge endpoint; flanneld exits (crash loop)",
+                    n->name);
+            return -1;
+        }
+    }
+    n->flannel_started = 1;
+    return 0;
+}
+
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n)
 {
     /* host-gw and vxlan routes are flannel's; static routes are the
      * script's (`route`); a NAT network has none: pods are node-private. */
+    if (n->windows) {
+        hcnc_use(n->hns);
+        if (start_once(c, n) < 0)
+            return 0; /* flanneld is down; the network, and kubelet, are still there */
+    }
     if (c->mode == K8S_MODE_HOST_GW || c->mode == K8S_MODE_VXLAN)
         sync_host_routes(c, n);
     if (!n->windows)
         return 0;
-    hcnc_use(n->hns);
     cJSON *network = current_network(n);
     if (!network) {
         find_network(k8s_network_name(c), n->network_id);

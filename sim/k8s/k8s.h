@@ -95,6 +95,8 @@ typedef struct k8s_node {
     int ready;                     /* 0 while drained or rebooting */
     int policy_agent;              /* runs the Calico-style network-policy agent (policy.c) */
     int flannel_stopped;           /* flanneld is not running (boot order, field-bugs E3) */
+    int flannel_recreates_bridge;  /* flanneld adds cbr0_ep at every start without looking (F3) */
+    int flannel_started;           /* flanneld got through its start since the last (re)start */
     int kube_proxy_stopped;        /* kube-proxy is not running */
     /* Run-time state, owned by the cluster. */
     hnsm_instance *hns;            /* Windows: this node's HNS */

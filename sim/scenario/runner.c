@@ -421,6 +421,10 @@ static int do_node(run *r)
     }
     if (parse_gates(r, &spec.kube_proxy) < 0)
         return -1;
+    const char *bridge = arg(r, "flannel-bridge");
+    if (bridge && strcmp(bridge, "recreate") && strcmp(bridge, "reuse"))
+        return fail(r, pos_of(r, "flannel-bridge"), "flannel-bridge=reuse|recreate");
+    spec.flannel_recreates_bridge = bridge && !strcmp(bridge, "recreate");
     const char *agent = arg(r, "policy-agent");
     if (agent && strcmp(agent, "calico") && strcmp(agent, "none"))
         return fail(r, pos_of(r, "policy-agent"), "policy-agent=calico|none");
@@ -1080,6 +1084,7 @@ static int do_fault(run *r)
         hnsm_reboot(n->hns);
         k8s_kube_proxy_restart(r->c, n);
         k8s_policy_agent_free(n); /* felix starts again with the node */
+        n->flannel_started = 0;
         n->network_id[0] = 0;
         for (size_t i = 0; i < r->c->n_pods; i++) /* containers start again: CNI ADD */
             if (!strcmp(r->c->pods[i].node, n->name) && r->c->pods[i].phase == K8S_POD_RUNNING) {
@@ -1103,7 +1108,7 @@ static int do_fault(run *r)
         if (who && !strcmp(who, "kube-proxy"))
             k8s_kube_proxy_restart(r->c, n);
         else if (who && !strcmp(who, "flannel"))
-            n->network_id[0] = 0;
+            n->network_id[0] = 0, n->flannel_started = 0;
         else
             return fail(r, NULL, "fault NODE restart kube-proxy|flannel");
     } else if (!strcmp(what, "fail")) {
