@@ -290,41 +290,6 @@ static char *listing(const vfp_ruleset *rs)
     return text;
 }
 
-/* Reads the golden file name, or writes text to it under VFP_GOLDEN_UPDATE,
- * and compares (as test_vfp_format.c does). */
-static void assert_golden(const char *name, const char *text)
-{
-    const char *dir = getenv("VFP_GOLDEN_DIR");
-    if (!dir)
-        fail_msg("VFP_GOLDEN_DIR is not set (run through meson test)");
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    const char *update = getenv("VFP_GOLDEN_UPDATE");
-    if (update && *update == '1') {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-        return;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open golden file %s", path);
-    static char want[65536];
-    size_t n = fread(want, 1, sizeof want - 1, f);
-    fclose(f);
-    want[n] = '\0';
-    if (strcmp(want, text)) {
-        size_t i = 0;
-        while (want[i] && want[i] == text[i])
-            i++;
-        size_t line = 1;
-        for (size_t k = 0; k < i; k++)
-            line += text[k] == '\n';
-        fail_msg("%s differs from the output at line %zu; output:\n%s", name, line, text);
-    }
-}
-
 /* The layers of every endpoint port (compile.h's table). */
 #define EP_LAYERS                                                                                  \
     "LB_DSR:10,SLB_LB_LAYER:20,FW_ADMIN_LAYER:30,SLB_NAT_LAYER:40,VNET_ROUTING_LAYER:50"

@@ -11,6 +11,7 @@
  * tests/vfp/golden/walk_*.txt|json (VFP_GOLDEN_UPDATE=1 rewrites them).
  */
 #include "dp_world.h"
+#include "vfp_test.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -891,44 +892,6 @@ static void decap_in_lost(void **state)
 
 /* ---- output -------------------------------------------------------------------------------- */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    size_t got = fread(text, 1, (size_t)n, f);
-    text[got] = 0;
-    fclose(f);
-    return text;
-}
-
-/* Compares text with golden file name, or rewrites it under VFP_GOLDEN_UPDATE. */
-static void golden(const char *name, const char *text)
-{
-    const char *dir = getenv("VFP_GOLDEN_DIR");
-    if (!dir)
-        fail_msg("VFP_GOLDEN_DIR is not set (run through meson test)");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (getenv("VFP_GOLDEN_UPDATE")) {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-        return;
-    }
-    char *want = read_file(path);
-    if (!want)
-        fail_msg("no golden file %s (VFP_GOLDEN_UPDATE=1 writes it)", path);
-    if (strcmp(want, text) != 0)
-        fail_msg("%s differs; got:\n%s", name, text);
-    free(want);
-}
-
 /* The walk and reply of pod -> service -> pod across two nodes as text and JSON. */
 static void service_walk_outputs(char **text, char **json)
 {
@@ -961,8 +924,8 @@ static void golden_service_trace(void **state)
     service_walk_outputs(&text2, &json2); /* the same world again: the same bytes */
     assert_string_equal(text, text2);
     assert_string_equal(json, json2);
-    golden("walk_service.txt", text);
-    golden("walk_service.json", json);
+    assert_golden("walk_service.txt", text);
+    assert_golden("walk_service.json", json);
     assert_non_null(strstr(json, "\"verdict\":\t\"delivered\""));
     assert_non_null(strstr(json, "\"steps\":"));
     free(text);
@@ -993,7 +956,7 @@ static void matrix_with_expectations(void **state)
     assert_int_equal(m.reasons[0 * 4 + 3], NET_REASON_FORWARDED);
     char *text;
     assert_int_equal(net_matrix_format(&m, &text), 0);
-    golden("matrix.txt", text);
+    assert_golden("matrix.txt", text);
     free(text);
     net_matrix_clear(&m);
     /* What-if probes left nothing behind: no SNAT port is held. */

@@ -18,41 +18,6 @@
 #define PORT "5A8C2F1E-3B7D-4E21-9C55-0F6A1B2C3D4E"
 #define POD "10.244.1.10"
 
-/* Reads the golden file name, or writes text to it under VFP_GOLDEN_UPDATE,
- * and compares. */
-static void assert_golden(const char *name, const char *text)
-{
-    const char *dir = getenv("VFP_GOLDEN_DIR");
-    if (!dir)
-        fail_msg("VFP_GOLDEN_DIR is not set (run through meson test)");
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    const char *update = getenv("VFP_GOLDEN_UPDATE");
-    if (update && *update == '1') {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-        return;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open golden file %s", path);
-    static char want[65536];
-    size_t n = fread(want, 1, sizeof want - 1, f);
-    fclose(f);
-    want[n] = '\0';
-    if (strcmp(want, text)) {
-        size_t i = 0;
-        while (want[i] && want[i] == text[i])
-            i++;
-        size_t line = 1;
-        for (size_t k = 0; k < i; k++)
-            line += text[k] == '\n';
-        fail_msg("%s differs from the output at line %zu; output:\n%s", name, line, text);
-    }
-}
-
 /* Adds one rule (conditions as arrays; any may be NULL/0). */
 static void rule(vfp_builder *b, int g, const char *id, uint32_t prio, uint32_t flags,
                  vfp_action action, uint16_t proto, const char *remote, uint16_t rport,

@@ -80,4 +80,39 @@ static inline vfp_packet P(vfp_direction dir, uint8_t proto, const char *src, ui
                      vfp_strerror(vfp_t_err_));                                                    \
     } while (0)
 
+/* Compares text with the golden file name in $VFP_GOLDEN_DIR, or rewrites
+ * the file when VFP_GOLDEN_UPDATE=1 (golden files stay under 64 KiB). */
+static inline void assert_golden(const char *name, const char *text)
+{
+    const char *dir = getenv("VFP_GOLDEN_DIR");
+    if (!dir)
+        fail_msg("VFP_GOLDEN_DIR is not set (run through meson test)");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    const char *update = getenv("VFP_GOLDEN_UPDATE");
+    if (update && *update == '1') {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        return;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open golden file %s", path);
+    static char want[65536];
+    size_t n = fread(want, 1, sizeof want - 1, f);
+    fclose(f);
+    want[n] = '\0';
+    if (strcmp(want, text)) {
+        size_t i = 0;
+        while (want[i] && want[i] == text[i])
+            i++;
+        size_t line = 1;
+        for (size_t k = 0; k < i; k++)
+            line += text[k] == '\n';
+        fail_msg("%s differs from the output at line %zu; output:\n%s", name, line, text);
+    }
+}
+
 #endif
