@@ -10,16 +10,21 @@
  * same GUIDs) and the sim/net cluster the packets walk through. Objects are
  * plain arrays in declaration order; names are unique per kind and
  * namespace. Controllers run when the scenario runner calls k8s_reconcile():
- * each Windows node's CNI, flannel and kube-proxy models, then the Linux
- * side, then net_node_sync on every Windows node so VFP follows HNS.
+ * per node flannel then CNI, then per node kube-proxy (Windows or Linux)
+ * and the policy agent, then net_node_sync on every Windows node so VFP
+ * follows HNS. A stopped flanneld or kube-proxy is skipped (E3).
  *
  * Controller behaviour, with the reference it follows:
- *  - flannel (consumers.md 3.3): on a node's first reconcile creates the
- *    network - L2Bridge "cbr0" with gateway .1 and the bridge endpoint
+ *  - flannel (consumers.md 3.3): looks its network up by name, else creates
+ *    it non-persistent (Flags 8: a reboot removes it, E3) - L2Bridge "cbr0"
+ *    with gateway .1 and the bridge endpoint
  *    cbr0_ep (.2) in the host's HostDefault namespace (host-gw), or Overlay
  *    "vxlan0" with VSID = VNI, a DrMacAddress and one RemoteSubnetRoute per
  *    peer node (vxlan); adds host routes to peer pod subnets (host-gw) or
- *    keeps the RemoteSubnetRoutes in step with the node list (vxlan).
+ *    keeps the RemoteSubnetRoutes in step with the node list (vxlan). Mode
+ *    static leaves the routes to the script, mode nat gives each node a NAT
+ *    network. With flannel_recreates_bridge a restarted flanneld re-adds
+ *    cbr0_ep and crash-loops on the address conflict (F3).
  *  - CNI (win-bridge / win-overlay, consumers.md 3.2): per pod, a namespace,
  *    an endpoint with the next address of the node's pod CIDR (from .10),
  *    OutBoundNAT with the cluster, service and node CIDRs as exceptions (or
@@ -30,6 +35,8 @@
  *    pod's grace period (delete_after_ms) is over - until then the pod's
  *    containers still run and it stays a terminating, serving endpoint.
  *  - kube-proxy winkernel (kube_proxy.c, consumers.md 2): see there.
+ *  - the network-policy agent (policy.c, consumers.md 4): Calico felix's
+ *    ACLs from the NetworkPolicies, on nodes with policy_agent set.
  *  - Linux nodes: pods get addresses the same way; kube-proxy programs
  *    ClusterIP and NodePort DNAT to every ready backend; flannel routes peer
  *    pod subnets (host-gw: via the peer node; vxlan: through VTEPs).

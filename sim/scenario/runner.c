@@ -1107,9 +1107,10 @@ static int do_fault(run *r)
         const char *who = positional(r, 2);
         if (who && !strcmp(who, "kube-proxy"))
             k8s_kube_proxy_restart(r->c, n);
-        else if (who && !strcmp(who, "flannel"))
-            n->network_id[0] = 0, n->flannel_started = 0;
-        else
+        else if (who && !strcmp(who, "flannel")) {
+            n->network_id[0] = 0; /* flanneld looks its network up again */
+            n->flannel_started = 0;
+        } else
             return fail(r, NULL, "fault NODE restart kube-proxy|flannel");
     } else if (!strcmp(what, "fail")) {
         const char *api = positional(r, 2), *hr = positional(r, 3);
