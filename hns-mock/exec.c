@@ -185,6 +185,7 @@ HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *i
                SUCCEEDED(hr = guid_argument(parent, canonical_parent))) {
         const char *api = hnsm__api_name(kind, op);
         pthread_mutex_lock(&inst->lock);
+        hnsm__network_generated_settle(inst);
         hr = hnsm__fault_check(inst, api);
         if (SUCCEEDED(hr)) {
             hnsm__latency_charge(inst, api);

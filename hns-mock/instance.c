@@ -113,6 +113,7 @@ int hnsm_open(const hnsm_config *config, hnsm_instance **out)
     hnsm_instance *inst = calloc(1, sizeof *inst);
     if (!inst)
         return HNSM_ENOMEM;
+    inst->generated_rescan = true; /* a store may hold pending network policies */
     pthread_mutex_init(&inst->lock, NULL);
     hnsm__choices_defaults(inst->choices);
     const char *store = config ? config->store : NULL;

@@ -57,6 +57,10 @@ struct hnsm_instance {
     uint64_t clock_ms;               /* virtual clock, advanced by the latency model */
     bool latency_enabled;            /* charge per-call virtual latency (faults.c) */
     double latency_scale;            /* multiplier of the profile's latency figures */
+    /* HNS-generated network policies (network_generated.c). */
+    uint64_t generated_delay_ms;     /* how long after a create they appear */
+    uint64_t generated_due_ms;       /* earliest pending one (0 = none known) */
+    bool generated_rescan;           /* the store may hold pending ones (open, restart) */
 };
 
 /* Store schema version; a store with another one is refused (HNSM_ESCHEMA). */

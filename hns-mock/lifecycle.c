@@ -388,6 +388,7 @@ int hnsm_restart(hnsm_instance *inst, hnsm_restart_mode mode)
         return HNSM_EINVAL;
     pthread_mutex_lock(&inst->lock);
     int err = run_rules(inst, mode == HNSM_RESTART_SERVICE ? ON_RESTART : ON_CRASH);
+    inst->generated_rescan = true;
     pthread_mutex_unlock(&inst->lock);
     return err;
 }
@@ -398,6 +399,7 @@ int hnsm_reboot(hnsm_instance *inst)
         return HNSM_EINVAL;
     pthread_mutex_lock(&inst->lock);
     int err = run_rules(inst, ON_REBOOT);
+    inst->generated_rescan = true;
     pthread_mutex_unlock(&inst->lock);
     return err;
 }

@@ -6,8 +6,8 @@
  * columns that enumeration filters and IPAM use. v1-shaped create documents
  * (5.3) are translated first (1.9.8). HNS-generated parts are added at create:
  * subnet ids, a default MAC pool, and for L2Bridge/L2Tunnel/Overlay the
- * ProviderAddress and DrMacAddress policies consumers wait for (choice
- * AUTO_PROVIDER_ADDRESS). Private bookkeeping in the stored document uses keys
+ * ProviderAddress and DrMacAddress policies consumers wait for
+ * (network_generated.c). Private bookkeeping in the stored document uses keys
  * starting with '_' that no rendering emits.
  */
 #include "network_internal.h"
@@ -311,23 +311,6 @@ cJSON *hnsm__network_set_policy_ids(const cJSON *network_doc)
     return ids;
 }
 
-/* Adds a policy of type with one settings field, unless the list has that type. */
-static void add_default_policy(cJSON *policies, const char *type, const char *field,
-                               const char *value)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, policies)
-    {
-        const char *t = hnsm__policy_type(p);
-        if (t && strcmp(t, type) == 0)
-            return;
-    }
-    cJSON *policy = cJSON_CreateObject();
-    cJSON_AddStringToObject(policy, "Type", type);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(policy, "Settings"), field, value);
-    cJSON_AddItemToArray(policies, policy);
-}
-
 /* Builds the stored document of a new network from a v2 document. */
 static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **out, int *mode_out,
                                  uint32_t *flags_out, const char **name_out)
@@ -370,24 +353,6 @@ static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **o
     if (FAILED(hr))
         goto fail;
 
-    char adapter[64], host_ip[64];
-    if (FAILED(hr = hnsm__host(inst, adapter, host_ip)))
-        goto fail;
-    if (hnsm__choice(inst, HNSM_CHOICE_AUTO_PROVIDER_ADDRESS) &&
-        (mode == HNSM_MODE_L2BRIDGE || mode == HNSM_MODE_L2TUNNEL || mode == HNSM_MODE_OVERLAY)) {
-        char *slash = strchr(host_ip, '/');
-        if (slash)
-            *slash = '\0';
-        add_default_policy(policies, "ProviderAddress", "ProviderAddress", host_ip);
-        if (mode == HNSM_MODE_OVERLAY) {
-            uint64_t r;
-            char mac[HNSM_MAC_TEXT];
-            if (FAILED(hr = hnsm__new_random(inst, &r)))
-                goto fail;
-            hnsm__mac_format(0x00155D000000ull | (r & 0xFFFFFF), mac);
-            add_default_policy(policies, "DrMacAddress", "Address", mac);
-        }
-    }
     if (!pool || !cJSON_GetArraySize(cJSON_GetObjectItem(pool, "Ranges"))) {
         /* Hyper-V style default pool: 4096 addresses 00-15-5D-XX-Y0-00..00-15-5D-XX-YF-FF. */
         uint64_t r;
@@ -405,6 +370,8 @@ static HRESULT network_canonical(hnsm_instance *inst, const cJSON *in, cJSON **o
         cJSON_AddItemToArray(cJSON_AddArrayToObject(pool, "Ranges"), range);
     }
 
+    if (FAILED(hr = hnsm__network_generated(inst, mode, policies, doc)))
+        goto fail;
     if (cJSON_GetArraySize(policies))
         cJSON_AddItemToObject(doc, "Policies", policies);
     else

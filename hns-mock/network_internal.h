@@ -56,4 +56,8 @@ const char *hnsm__network_policy_setting(const cJSON *doc, const char *type, con
 cJSON *hnsm__network_v1_view(hnsm_instance *inst, const char *id, const cJSON *doc, int64_t count,
                              const hnsm_render *how);
 
+/* The policies HNS adds to a new network of mode (network_generated.c):
+ * appended to policies, or, with a delay set, kept pending in doc. */
+HRESULT hnsm__network_generated(hnsm_instance *inst, int mode, cJSON *policies, cJSON *doc);
+
 #endif

@@ -141,6 +141,11 @@ HRESULT hnsm__modify_request(const cJSON *request, const jx_enum_entry *resource
 HRESULT hnsm__apply_policy_request(hnsm_instance *inst, cJSON *list, int request_type,
                                    const cJSON *canonical_policies);
 
+/* Adds the HNS-generated network policies that are due by the virtual
+ * clock (network_generated.c). Call with the instance locked, outside a
+ * transaction, before serving a call. */
+void hnsm__network_generated_settle(hnsm_instance *inst);
+
 /* Shared helpers */
 /* Ends an operation's transaction: on success commits it and releases the
  * notifications it raised, otherwise rolls back and drops them. Returns the

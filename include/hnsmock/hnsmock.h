@@ -189,6 +189,12 @@ void hnsm_clock_advance(hnsm_instance *inst, uint64_t ms);
  * clock by a seeded draw. */
 int hnsm_set_latency(hnsm_instance *inst, int enabled, double scale);
 
+/* HNS adds a network's ProviderAddress (v1 ManagementIP) and, on Overlay,
+ * DrMacAddress policies this long (virtual ms) after the create; 0 (the
+ * default) = at once. Consumers such as flannel poll for them
+ * (consumers.md 3.3, 7). Returns 0 or HNSM_EINVAL. */
+int hnsm_set_generated_policy_delay(hnsm_instance *inst, uint64_t ms);
+
 /* ---- Notifications ---- */
 
 /*
