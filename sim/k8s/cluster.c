@@ -193,6 +193,8 @@ k8s_node *k8s_add_node(k8s_cluster *c, const k8s_node *spec)
     }
     *n = *spec;
     n->hns = hns;
+    if (hns)
+        hnsm_set_generated_policy_delay(hns, spec->management_ip_delay_ms);
     n->net = nn;
     n->ready = 1;
     n->next_host = 9; /* pods from .10: .1 gateway, .2 bridge or source VIP */
@@ -425,6 +427,9 @@ static void run_cni(k8s_cluster *c, k8s_node *n)
 int k8s_reconcile(k8s_cluster *c)
 {
     int rc = 0;
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (!c->nodes[i].flannel_stopped)
+            k8s__flannel_start(c, &c->nodes[i]);
     for (size_t i = 0; i < c->n_nodes; i++) {
         k8s_node *n = &c->nodes[i];
         if (n->flannel_stopped || k8s__flannel_sync(c, n) == 0)

@@ -2,16 +2,25 @@
  * flannel.c - the flannel daemon's Windows backends (host-gw on L2Bridge,
  * vxlan on Overlay; consumers.md 3.3) and its Linux routes.
  *
- * Windows host-gw: network "cbr0" (L2Bridge, the node's pod CIDR, gateway
- * .1), the bridge endpoint "cbr0_ep" (.2) attached to the host's
+ * flanneld's start on Windows: look the network up by name (a restart finds
+ * it), create it when missing - without the ProviderAddress and DrMacAddress
+ * policies, which HNS adds on its own, possibly seconds later - then wait
+ * for them: host-gw polls the v1 network for its ManagementIP, vxlan the v2
+ * network for its ProviderAddress policy, for at most 5 s; when they do not
+ * come flanneld exits and its service manager starts it again. Until the
+ * start is through flanneld has written no subnet.env, so the flannel CNI
+ * plugin - and every pod ADD on the node - fails. vxlan then adds the
+ * HostRoute policy when missing and publishes HNS's DrMacAddress as the
+ * node's VTEP MAC in its lease.
+ *
+ * Running: host-gw keeps the bridge endpoint "cbr0_ep" (.2) attached to the
  * HostDefault namespace - the host vNIC - and a host route to every peer's
- * pod CIDR through the peer's address. Windows vxlan: network "vxlan0"
- * (Overlay, VSID = the cluster VNI on the subnet, DrMacAddress, HostRoute)
- * with one RemoteSubnetRoute per peer (the peer's pod CIDR, its address as
- * ProviderAddress, its DR MAC), added with HcnModifyNetwork as peers join.
- * The network is looked up by name first, as flannel does, so a restart
- * finds it. Linux: host-gw routes through peers, or VXLAN routes through
- * their VTEPs.
+ * pod CIDR through the peer's address. vxlan keeps one RemoteSubnetRoute
+ * per peer lease (pod CIDR, the peer's address as ProviderAddress, its VTEP
+ * MAC); a lease whose MAC or address changed (the peer's network was
+ * recreated) has its old route removed - settings as HNS returned them - and
+ * the new one added. Linux: host-gw routes through peers, or VXLAN routes
+ * through their VTEPs.
  */
 #include "k8s_internal.h"
 
@@ -19,11 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define V2 "\"SchemaVersion\":{\"Major\":2,\"Minor\":0}"
 
-/* The DR MAC flannel gives the node at index i (a fixed, recognisable form). */
-static void dr_mac(size_t i, char out[18])
+/* The VTEP MAC of Linux node i's flannel.1 device (a fixed, recognisable form). */
+static void linux_vtep_mac(size_t i, char out[18])
 {
     snprintf(out, 18, "00-15-5D-%02X-%02X-01", (unsigned)((i >> 8) & 0xff), (unsigned)(i & 0xff));
 }
@@ -50,20 +60,29 @@ static void find_network(const char *name, char out[K8S_ADDR])
     free(ids);
 }
 
-/* The RemoteSubnetRoute policy of peer p. */
-static void remote_subnet_policy(const k8s_cluster *c, const k8s_node *p, char *out, size_t size)
+/* The VTEP MAC peer p's lease carries: a Windows node's is its network's
+ * DrMacAddress, once flanneld read it ("" before). */
+static const char *lease_mac(const k8s_cluster *c, const k8s_node *p, char buf[18])
 {
-    char mac[18];
-    dr_mac(node_index(c, p), mac);
+    if (p->windows)
+        return p->vtep_mac;
+    linux_vtep_mac(node_index(c, p), buf);
+    return buf;
+}
+
+/* The settings of peer p's RemoteSubnetRoute. */
+static void remote_subnet_settings(const k8s_cluster *c, const k8s_node *p, const char *mac,
+                                   char *out, size_t size)
+{
     snprintf(out, size,
-             "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":{\"DestinationPrefix\":\"%s\","
-             "\"IsolationId\":%u,\"ProviderAddress\":\"%s\",\"DistributedRouterMacAddress\":\"%s\"}}",
+             "{\"DestinationPrefix\":\"%s\",\"IsolationId\":%u,\"ProviderAddress\":\"%s\","
+             "\"DistributedRouterMacAddress\":\"%s\"}",
              p->pod_cidr, c->vni, p->ip, mac);
 }
 
 static int create_network(k8s_cluster *c, k8s_node *n)
 {
-    char gw[K8S_ADDR], doc[8192], mac[18];
+    char gw[K8S_ADDR], doc[8192];
     if (k8s__cidr_host(n->pod_cidr, 1, gw) < 0)
         return -1;
     bool vxlan = c->mode == K8S_MODE_VXLAN;
@@ -75,21 +94,12 @@ static int create_network(k8s_cluster *c, k8s_node *n)
         used += snprintf(doc + used, sizeof doc - (size_t)used,
                          ",\"Policies\":[{\"Type\":\"VSID\",\"Settings\":{\"IsolationId\":%u}}]",
                          c->vni);
-    used += snprintf(doc + used, sizeof doc - (size_t)used,
-                     ",\"Routes\":[{\"NextHop\":\"%s\",\"DestinationPrefix\":\"0.0.0.0/0\"}]}]}],"
-                     "\"Policies\":[{\"Type\":\"ProviderAddress\",\"Settings\":{\"ProviderAddress\":"
-                     "\"%s\"}}",
-                     gw, n->ip);
-    if (vxlan) {
-        dr_mac(node_index(c, n), mac);
-        used += snprintf(doc + used, sizeof doc - (size_t)used,
-                         ",{\"Type\":\"DrMacAddress\",\"Settings\":{\"Address\":\"%s\"}},"
-                         "{\"Type\":\"HostRoute\",\"Settings\":{}}",
-                         mac);
-    }
     /* flanneld creates its network non-persistent (Flags 8, EnableNonPersistent):
      * it is gone after a reboot until flanneld runs again (field-bugs E3, F4). */
-    snprintf(doc + used, sizeof doc - (size_t)used, "],\"Flags\":8," V2 "}");
+    snprintf(doc + used, sizeof doc - (size_t)used,
+             ",\"Routes\":[{\"NextHop\":\"%s\",\"DestinationPrefix\":\"0.0.0.0/0\"}]}]}],"
+             "\"Flags\":8," V2 "}",
+             gw);
     char *id = NULL, *error = NULL;
     HRESULT hr = hcnc_create(HCNC_NETWORK, NULL, doc, &id, &error);
     if (FAILED(hr) || !id) {
@@ -170,8 +180,8 @@ static HRESULT create_bridge_endpoint(k8s_cluster *c, k8s_node *n)
     return hr;
 }
 
-/* 1 when the network document has a RemoteSubnetRoute for prefix. */
-static bool has_remote_subnet(const cJSON *network, const char *prefix)
+/* The network's RemoteSubnetRoute policy for prefix, or NULL. */
+static const cJSON *remote_subnet_of(const cJSON *network, const char *prefix)
 {
     const cJSON *policy;
     cJSON_ArrayForEach(policy, cJSON_GetObjectItem(network, "Policies"))
@@ -181,29 +191,60 @@ static bool has_remote_subnet(const cJSON *network, const char *prefix)
                                                 "DestinationPrefix");
         if (cJSON_IsString(type) && strcmp(type->valuestring, "RemoteSubnetRoute") == 0 &&
             cJSON_IsString(dest) && strcmp(dest->valuestring, prefix) == 0)
-            return true;
+            return policy;
     }
-    return false;
+    return NULL;
 }
 
-/* vxlan: adds the RemoteSubnetRoutes of peers the network lacks. */
+/* True when the string field of settings is text (case folded: MACs). */
+static bool setting_is(const cJSON *settings, const char *field, const char *text)
+{
+    const cJSON *v = cJSON_GetObjectItem(settings, field);
+    return cJSON_IsString(v) && strcasecmp(v->valuestring, text) == 0;
+}
+
+/* AddPolicy / RemovePolicy of one network policy; the result is only logged. */
+static void modify_network_policy(k8s_cluster *c, k8s_node *n, const char *request_type,
+                                  const char *policy, const char *what)
+{
+    char request[1024], *error = NULL;
+    snprintf(request, sizeof request,
+             "{\"ResourceType\":\"Policy\",\"RequestType\":\"%s\",\"Settings\":{\"Policies\":[%s]}}",
+             request_type, policy);
+    HRESULT hr = hcnc_modify(HCNC_NETWORK, n->network_id, request, &error);
+    if (FAILED(hr))
+        k8s_log(c, "%s flannel: %s %s failed 0x%08X: %s", n->name, request_type, what,
+                (unsigned)hr, error ? error : "");
+    free(error);
+}
+
+/* vxlan: one RemoteSubnetRoute per peer lease. A route whose VTEP MAC or
+ * address is not the lease's any more is removed first (consumers.md 3.3
+ * step 8: the settings re-marshalled from what HNS returned). */
 static void sync_remote_subnets(k8s_cluster *c, k8s_node *n, const cJSON *network)
 {
     for (size_t i = 0; i < c->n_nodes; i++) {
         const k8s_node *p = &c->nodes[i];
-        if (p == n || !p->pod_cidr[0] || has_remote_subnet(network, p->pod_cidr))
+        char buf[18];
+        const char *mac = lease_mac(c, p, buf);
+        if (p == n || !p->pod_cidr[0] || !mac[0])
             continue;
-        char policy[512], request[700];
-        remote_subnet_policy(c, p, policy, sizeof policy);
-        snprintf(request, sizeof request,
-                 "{\"ResourceType\":\"Policy\",\"RequestType\":\"Add\",\"Settings\":{\"Policies\":[%s]}}",
-                 policy);
-        char *error = NULL;
-        HRESULT hr = hcnc_modify(HCNC_NETWORK, n->network_id, request, &error);
-        if (FAILED(hr))
-            k8s_log(c, "%s flannel: adding RemoteSubnetRoute %s failed 0x%08X: %s", n->name,
-                    p->pod_cidr, (unsigned)hr, error ? error : "");
-        free(error);
+        const cJSON *old = remote_subnet_of(network, p->pod_cidr);
+        const cJSON *old_settings = cJSON_GetObjectItem(old, "Settings");
+        if (old && setting_is(old_settings, "DistributedRouterMacAddress", mac) &&
+            setting_is(old_settings, "ProviderAddress", p->ip))
+            continue;
+        if (old) {
+            char *settings = cJSON_PrintUnformatted(old_settings), policy[700];
+            snprintf(policy, sizeof policy, "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":%s}",
+                     settings ? settings : "{}");
+            free(settings);
+            modify_network_policy(c, n, "Remove", policy, "RemoteSubnetRoute");
+        }
+        char settings[512], policy[700];
+        remote_subnet_settings(c, p, mac, settings, sizeof settings);
+        snprintf(policy, sizeof policy, "{\"Type\":\"RemoteSubnetRoute\",\"Settings\":%s}", settings);
+        modify_network_policy(c, n, "Add", policy, "RemoteSubnetRoute");
     }
 }
 
@@ -239,54 +280,178 @@ static void sync_host_routes(k8s_cluster *c, k8s_node *n)
     }
 }
 
-/* flanneld's start on a node whose network exists (F3): a flanneld that
- * re-adds cbr0_ep without looking meets HNS's refusal of the address in use
- * and exits - it crash-loops, and while it does, no route is updated -
- * until cbr0_ep is removed. Returns 0 when flanneld is up. */
-static int start_once(k8s_cluster *c, k8s_node *n)
+/* The string settings field of the network's first policy of type, or NULL. */
+static const char *policy_setting(const cJSON *network, const char *type, const char *field)
 {
-    if (!n->flannel_started && n->flannel_recreates_bridge && c->mode == K8S_MODE_HOST_GW) {
-        if (!n->network_id[0]) /* flanneld looks its network up by name at start */
-            find_network(k8s_network_name(c), n->network_id);
-        cJSON *network = current_network(n); /* a fresh network has nothing to collide with */
-        bool collides = network && FAILED(create_bridge_endpoint(c, n));
+    const cJSON *policy;
+    cJSON_ArrayForEach(policy, cJSON_GetObjectItem(network, "Policies"))
+    {
+        const cJSON *t = cJSON_GetObjectItem(policy, "Type");
+        const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(policy, "Settings"), field);
+        if (cJSON_IsString(t) && strcmp(t->valuestring, type) == 0)
+            return cJSON_IsString(v) ? v->valuestring : "";
+    }
+    return NULL;
+}
+
+/* Whether HNS has given the network its management IP yet: host-gw reads
+ * the v1 network's ManagementIP, vxlan the v2 ProviderAddress policy
+ * (consumers.md 3.3 host-gw step 2, vxlan step 5). */
+static bool management_ip_ready(const k8s_cluster *c, const k8s_node *n, const cJSON *network)
+{
+    if (c->mode == K8S_MODE_VXLAN) {
+        const char *pa = policy_setting(network, "ProviderAddress", "ProviderAddress");
+        return pa && *pa;
+    }
+    char path[96], *reply = NULL;
+    snprintf(path, sizeof path, "/networks/%s", n->network_id);
+    bool ready = false;
+    if (SUCCEEDED(hcnc_hnscall("GET", path, "", &reply)) && reply) {
+        cJSON *env = cJSON_Parse(reply);
+        const cJSON *ip = cJSON_GetObjectItem(cJSON_GetObjectItem(env, "Output"), "ManagementIP");
+        ready = cJSON_IsString(ip) && ip->valuestring[0];
+        cJSON_Delete(env);
+    }
+    free(reply);
+    return ready;
+}
+
+void k8s_flannel_restart(k8s_cluster *c, k8s_node *n)
+{
+    (void)c;
+    n->network_id[0] = 0; /* flanneld looks its network up again */
+    n->flannel_started = 0;
+    n->flannel_waiting = 0;
+}
+
+/* The F3 start: a flanneld that re-adds cbr0_ep without looking meets HNS's
+ * refusal of the address in use on a network that already has it, and exits
+ * - it crash-loops, and while it does no route is updated - until cbr0_ep is
+ * removed. True when this start attempt collides. */
+static bool bridge_collides(k8s_cluster *c, k8s_node *n, const cJSON *network)
+{
+    if (!network || !n->flannel_recreates_bridge || c->mode != K8S_MODE_HOST_GW ||
+        SUCCEEDED(create_bridge_endpoint(c, n)))
+        return false;
+    k8s_log(c, "%s flannel: failed to set up the bridge endpoint; flanneld exits (crash loop)",
+            n->name);
+    return true;
+}
+
+/* vxlan, once the management IP is there: the HostRoute policy when missing
+ * (step 6; a failure is only logged) and HNS's DrMacAddress as the lease's
+ * VTEP MAC (step 7). False when the network has no DR MAC: flanneld exits. */
+static bool publish_vtep(k8s_cluster *c, k8s_node *n, const cJSON *network)
+{
+    if (!policy_setting(network, "HostRoute", "-"))
+        modify_network_policy(c, n, "Add", "{\"Type\":\"HostRoute\",\"Settings\":{}}", "HostRoute");
+    const char *mac = policy_setting(network, "DrMacAddress", "Address");
+    if (!mac || !*mac) {
+        k8s_log(c, "%s flannel: network %s has no DrMacAddress; flanneld exits", n->name,
+                k8s_network_name(c));
+        return false;
+    }
+    if (strcasecmp(n->vtep_mac, mac) != 0)
+        k8s_log(c, "%s flannel: lease VTEP MAC %s", n->name, mac);
+    snprintf(n->vtep_mac, sizeof n->vtep_mac, "%s", mac);
+    return true;
+}
+
+/* flanneld's start on Windows (see the top of this file), one step per
+ * sync. Returns the network (the caller deletes it) once flanneld is up,
+ * NULL while it is not: crash-looping, waiting for the management IP, or
+ * without a network it could create. */
+static cJSON *start(k8s_cluster *c, k8s_node *n)
+{
+    if (!n->network_id[0]) /* flanneld looks its network up by name at start */
+        find_network(k8s_network_name(c), n->network_id);
+    cJSON *network = current_network(n);
+    if (n->flannel_started)
+        return network;
+    if (!n->flannel_waiting && bridge_collides(c, n, network)) {
         cJSON_Delete(network);
-        if (collides) {
-            k8s_log(c, "%s flannel: failed to set up the bridge endpoint; flanneld exits (crash loop)",
-                    n->name);
-            return -1;
+        return NULL;
+    }
+    if (!network && create_network(c, n) == 0)
+        network = current_network(n);
+    if (!network)
+        return NULL;
+    if (!management_ip_ready(c, n, network)) {
+        if (!n->flannel_waiting) {
+            n->flannel_waiting = 1;
+            n->flannel_wait_since_ms = c->now_ms;
+            k8s_log(c, "%s flannel: waiting for the management IP of %s", n->name,
+                    k8s_network_name(c));
+        } else if (c->now_ms - n->flannel_wait_since_ms >= K8S_FLANNEL_MANAGEMENT_IP_WAIT_MS) {
+            k8s_log(c, "%s flannel: timed out waiting for the management IP of %s; flanneld "
+                       "exits and is started again",
+                    n->name, k8s_network_name(c));
+            k8s_flannel_restart(c, n);
         }
+        cJSON_Delete(network);
+        return NULL;
+    }
+    n->flannel_waiting = 0;
+    if (c->mode == K8S_MODE_VXLAN && !publish_vtep(c, n, network)) {
+        k8s_flannel_restart(c, n);
+        cJSON_Delete(network);
+        return NULL;
     }
     n->flannel_started = 1;
-    return 0;
+    if (c->mode == K8S_MODE_VXLAN) { /* the HostRoute just added */
+        cJSON_Delete(network);
+        network = current_network(n);
+    }
+    return network;
+}
+
+void k8s__flannel_start(k8s_cluster *c, k8s_node *n)
+{
+    if (!n->windows || c->mode == K8S_MODE_NAT || n->flannel_started)
+        return;
+    hcnc_use(n->hns);
+    cJSON_Delete(start(c, n));
 }
 
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n)
 {
     /* host-gw and vxlan routes are flannel's; static routes are the
      * script's (`route`); a NAT network has none: pods are node-private. */
-    if (n->windows) {
-        hcnc_use(n->hns);
-        if (start_once(c, n) < 0)
-            return 0; /* flanneld is down; the network, and kubelet, are still there */
-    }
-    if (c->mode == K8S_MODE_HOST_GW || c->mode == K8S_MODE_VXLAN)
-        sync_host_routes(c, n);
-    if (!n->windows)
+    bool routed = c->mode == K8S_MODE_HOST_GW || c->mode == K8S_MODE_VXLAN;
+    if (!n->windows) {
+        if (routed)
+            sync_host_routes(c, n);
         return 0;
-    cJSON *network = current_network(n);
-    if (!network) {
-        find_network(k8s_network_name(c), n->network_id);
-        if (!n->network_id[0] && create_network(c, n) < 0)
-            return -1;
+    }
+    hcnc_use(n->hns);
+    cJSON *network;
+    if (c->mode == K8S_MODE_NAT) {
         network = current_network(n);
+        if (!network) {
+            find_network(k8s_network_name(c), n->network_id);
+            if (!n->network_id[0] && create_network(c, n) < 0)
+                return -1;
+            network = current_network(n);
+        }
+        cJSON_Delete(network);
+        return network ? 0 : -1;
+    }
+    bool was_up = n->flannel_started;
+    network = start(c, n);
+    if (!network && was_up) /* the network went away: flanneld starts again */
+        k8s_flannel_restart(c, n);
+    if (n->flannel_started) {
+        n->flannel_subnet_env = 1;
+        if (routed) /* a crash-looping or waiting flanneld updates no route */
+            sync_host_routes(c, n);
     }
     bool bridged = c->mode == K8S_MODE_HOST_GW || c->mode == K8S_MODE_STATIC;
     if (network && bridged && !bridge_endpoint_exists(n))
         create_bridge_endpoint(c, n); /* also after a reboot dropped it */
-    bool exists = network != NULL;
-    if (exists && c->mode == K8S_MODE_VXLAN)
+    if (network && c->mode == K8S_MODE_VXLAN)
         sync_remote_subnets(c, n, network);
     cJSON_Delete(network);
-    return exists ? 0 : -1;
+    /* The flannel CNI plugin needs the subnet.env a started flanneld wrote
+     * (it stays on disk across flanneld restarts and reboots). */
+    return n->flannel_subnet_env ? 0 : -1;
 }

@@ -15,15 +15,19 @@
  * follows HNS. A stopped flanneld or kube-proxy is skipped (E3).
  *
  * Controller behaviour, with the reference it follows:
- *  - flannel (consumers.md 3.3): looks its network up by name, else creates
- *    it non-persistent (Flags 8: a reboot removes it, E3) - L2Bridge "cbr0"
- *    with gateway .1 and the bridge endpoint
- *    cbr0_ep (.2) in the host's HostDefault namespace (host-gw), or Overlay
- *    "vxlan0" with VSID = VNI, a DrMacAddress and one RemoteSubnetRoute per
- *    peer node (vxlan); adds host routes to peer pod subnets (host-gw) or
- *    keeps the RemoteSubnetRoutes in step with the node list (vxlan). Mode
- *    static leaves the routes to the script, mode nat gives each node a NAT
- *    network. With flannel_recreates_bridge a restarted flanneld re-adds
+ *  - flannel (consumers.md 3.3): at start looks its network up by name,
+ *    else creates it non-persistent (Flags 8: a reboot removes it, E3) -
+ *    L2Bridge "cbr0" with gateway .1, or Overlay "vxlan0" with VSID = VNI -
+ *    then waits at most 5 s for the management IP HNS adds (v1 ManagementIP
+ *    / ProviderAddress policy; a node's management_ip_delay_ms delays it)
+ *    and exits to be started again when it does not come; pods wait for the
+ *    subnet.env of a first successful start. vxlan adds HostRoute and
+ *    publishes HNS's DrMacAddress as its VTEP MAC. Running, it keeps the
+ *    bridge endpoint cbr0_ep (.2) in the host's HostDefault namespace and
+ *    host routes to peer pod subnets (host-gw), or one RemoteSubnetRoute per
+ *    peer lease, replaced when the lease's MAC or address changes (vxlan).
+ *    Mode static leaves the routes to the script, mode nat gives each node a
+ *    NAT network. With flannel_recreates_bridge a restarted flanneld re-adds
  *    cbr0_ep and crash-loops on the address conflict (F3).
  *  - CNI (win-bridge / win-overlay, consumers.md 3.2): per pod, a namespace,
  *    an endpoint with the next address of the node's pod CIDR (from .10),
@@ -104,6 +108,11 @@ typedef struct k8s_node {
     int flannel_stopped;           /* flanneld is not running (boot order, field-bugs E3) */
     int flannel_recreates_bridge;  /* flanneld adds cbr0_ep at every start without looking (F3) */
     int flannel_started;           /* flanneld got through its start since the last (re)start */
+    int flannel_waiting;           /* flanneld waits for its network's management IP ... */
+    uint64_t flannel_wait_since_ms; /* ... since this virtual time */
+    int flannel_subnet_env;        /* a started flanneld wrote subnet.env (kept across restarts) */
+    char vtep_mac[18];             /* vxlan: the VTEP MAC in the node's lease (HNS's DrMacAddress) */
+    uint64_t management_ip_delay_ms; /* HNS adds the network's management IP this late */
     int kube_proxy_stopped;        /* kube-proxy is not running */
     /* Run-time state, owned by the cluster. */
     hnsm_instance *hns;            /* Windows: this node's HNS */
@@ -253,6 +262,14 @@ void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n);
 /* kube-proxy restarts on n: its caches are dropped and its startup runs
  * again (DeleteAllHnsLoadBalancerPolicy, consumers.md 2.2). */
 void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n);
+
+/* flanneld on n exits and is started again: it looks its network up by
+ * name and waits for the management IP anew (flannel.c). */
+void k8s_flannel_restart(k8s_cluster *c, k8s_node *n);
+
+/* How long flanneld waits for its network's management IP before it exits
+ * (consumers.md 3.3: polls every 0.5 s for at most 5 s). */
+#define K8S_FLANNEL_MANAGEMENT_IP_WAIT_MS 5000u
 
 /* Frees n's proxier state. */
 void k8s_kube_proxy_free(k8s_node *n);

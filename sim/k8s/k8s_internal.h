@@ -29,6 +29,10 @@ bool k8s__cidr_contains(const char *cidr, const char *ip);
 /* flannel.c: the node's network, bridge/host endpoint and routes. Returns
  * 0 when the node's network exists afterwards. */
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n);
+/* flannel.c: flanneld's start alone (network, management IP, lease), run
+ * on every node before any node syncs, so each sync sees every lease that
+ * is published by then - the lease watch, without its delay. */
+void k8s__flannel_start(k8s_cluster *c, k8s_node *n);
 
 /* cni.c: CNI ADD / DEL of one pod on its (Windows or Linux) node. Return 0
  * when done; -1 leaves the pod as it was (kubelet retries). */

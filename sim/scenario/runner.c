@@ -1084,8 +1084,7 @@ static int do_fault(run *r)
         hnsm_reboot(n->hns);
         k8s_kube_proxy_restart(r->c, n);
         k8s_policy_agent_free(n); /* felix starts again with the node */
-        n->flannel_started = 0;
-        n->network_id[0] = 0;
+        k8s_flannel_restart(r->c, n);
         for (size_t i = 0; i < r->c->n_pods; i++) /* containers start again: CNI ADD */
             if (!strcmp(r->c->pods[i].node, n->name) && r->c->pods[i].phase == K8S_POD_RUNNING) {
                 r->c->pods[i].phase = K8S_POD_PENDING;
@@ -1095,8 +1094,11 @@ static int do_fault(run *r)
     } else if (!strcmp(what, "stop") || !strcmp(what, "start")) {
         const char *who = positional(r, 2);
         int stop = !strcmp(what, "stop");
-        if (who && !strcmp(who, "flannel"))
+        if (who && !strcmp(who, "flannel")) {
             n->flannel_stopped = stop;
+            if (!stop)
+                k8s_flannel_restart(r->c, n); /* a started flanneld goes through its start */
+        }
         else if (who && !strcmp(who, "kube-proxy"))
             n->kube_proxy_stopped = stop;
         else
@@ -1107,10 +1109,9 @@ static int do_fault(run *r)
         const char *who = positional(r, 2);
         if (who && !strcmp(who, "kube-proxy"))
             k8s_kube_proxy_restart(r->c, n);
-        else if (who && !strcmp(who, "flannel")) {
-            n->network_id[0] = 0; /* flanneld looks its network up again */
-            n->flannel_started = 0;
-        } else
+        else if (who && !strcmp(who, "flannel"))
+            k8s_flannel_restart(r->c, n);
+        else
             return fail(r, NULL, "fault NODE restart kube-proxy|flannel");
     } else if (!strcmp(what, "fail")) {
         const char *api = positional(r, 2), *hr = positional(r, 3);
