@@ -425,6 +425,10 @@ static int do_node(run *r)
     if (bridge && strcmp(bridge, "recreate") && strcmp(bridge, "reuse"))
         return fail(r, pos_of(r, "flannel-bridge"), "flannel-bridge=reuse|recreate");
     spec.flannel_recreates_bridge = bridge && !strcmp(bridge, "recreate");
+    int64_t mgmt_delay = arg(r, "management-ip-delay") ? parse_duration(arg(r, "management-ip-delay")) : 0;
+    if (mgmt_delay < 0)
+        return fail(r, pos_of(r, "management-ip-delay"), "management-ip-delay=DURATION (e.g. 8s)");
+    spec.management_ip_delay_ms = (uint64_t)mgmt_delay;
     const char *agent = arg(r, "policy-agent");
     if (agent && strcmp(agent, "calico") && strcmp(agent, "none"))
         return fail(r, pos_of(r, "policy-agent"), "policy-agent=calico|none");
@@ -980,22 +984,39 @@ static bool holds(const cJSON *item, const char *key, const char *value)
 
 /* Whether field FIELD of doc equals value: a number, a string, or true /
  * false. FIELD may name a nested member with dots ("PortMappings.0.Flags"
- * picks the first element of an array). */
+ * picks the first element of an array, "Policies.*.Type" any element). */
 static bool field_equals(const cJSON *doc, const char *path, const char *value)
 {
-    char buf[256];
-    copy_text(buf, sizeof buf, path);
-    const cJSON *item = doc;
-    for (char *save = NULL, *part = strtok_r(buf, ".", &save); item && part; part = strtok_r(NULL, ".", &save))
-        item = cJSON_IsArray(item) ? cJSON_GetArrayItem(item, atoi(part)) : cJSON_GetObjectItem(item, part);
-    if (cJSON_IsNumber(item)) {
+    if (!doc)
+        return false;
+    if (*path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        const char *rest = dot ? dot + 1 : "";
+        char part[128];
+        if (len >= sizeof part)
+            return false;
+        memcpy(part, path, len);
+        part[len] = 0;
+        if (cJSON_IsArray(doc) && !strcmp(part, "*")) {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, doc)
+                if (field_equals(e, rest, value))
+                    return true;
+            return false;
+        }
+        return field_equals(cJSON_IsArray(doc) ? cJSON_GetArrayItem(doc, atoi(part))
+                                               : cJSON_GetObjectItem(doc, part),
+                            rest, value);
+    }
+    if (cJSON_IsNumber(doc)) {
         char *end;
         double v = strtod(value, &end);
-        return !*end && v == item->valuedouble;
+        return !*end && v == doc->valuedouble;
     }
-    if (cJSON_IsBool(item))
-        return !strcmp(value, cJSON_IsTrue(item) ? "true" : "false");
-    return cJSON_IsString(item) && !strcmp(item->valuestring, value);
+    if (cJSON_IsBool(doc))
+        return !strcmp(value, cJSON_IsTrue(doc) ? "true" : "false");
+    return cJSON_IsString(doc) && !strcmp(doc->valuestring, value);
 }
 
 /* Whether an HNS object document has the statement's name= (Name), vip=
@@ -1076,7 +1097,7 @@ static int do_fault(run *r)
     if (!n)
         return -1;
     if (!what)
-        return fail(r, NULL, "fault NODE restart-hns|crash-hns|reboot|restart|fail|latency|delete-oob|vfp|clear");
+        return fail(r, NULL, "fault NODE restart-hns|crash-hns|reboot|restart|fail|latency|management-ip-delay|delete-oob|vfp|clear");
     if (!strcmp(what, "restart-hns") || !strcmp(what, "crash-hns")) {
         hnsm_restart(n->hns, !strcmp(what, "crash-hns") ? HNSM_RESTART_CRASH_WIPE : HNSM_RESTART_SERVICE);
         k8s_log(r->c, "%s: HNS %s", n->name, !strcmp(what, "crash-hns") ? "crashed (objects lost)" : "restarted");
@@ -1127,6 +1148,13 @@ static int do_fault(run *r)
     } else if (!strcmp(what, "clear")) {
         hnsm_fault_clear(n->hns);
         net_node_clear_vfp_faults(n->net);
+    } else if (!strcmp(what, "management-ip-delay")) {
+        int64_t d = parse_duration(positional(r, 2));
+        if (d < 0 || !n->hns)
+            return fail(r, NULL, "fault NODE management-ip-delay DURATION (a Windows node)");
+        n->management_ip_delay_ms = (uint64_t)d;
+        hnsm_set_generated_policy_delay(n->hns, (uint64_t)d);
+        return 0; /* networks created from now on */
     } else if (!strcmp(what, "latency")) {
         double scale = arg(r, "scale") ? strtod(arg(r, "scale"), NULL) : 1.0;
         if (scale <= 0 || hnsm_set_latency(n->hns, truthy(positional(r, 2)), scale))
