@@ -982,49 +982,53 @@ static bool holds(const cJSON *item, const char *key, const char *value)
     return false;
 }
 
-/* Whether field FIELD of doc equals value: a number, a string, or true /
- * false. FIELD may name a nested member with dots ("PortMappings.0.Flags"
- * picks the first element of an array, "Policies.*.Type" any element). */
-static bool field_equals(const cJSON *doc, const char *path, const char *value)
+/* The first value at FIELD of doc that equals value (NULL: the first
+ * string or number there), or NULL. FIELD names a nested member with dots
+ * ("PortMappings.0.Flags" picks the first element of an array,
+ * "Policies.*.Type" tries every element). */
+static const cJSON *field_find(const cJSON *doc, const char *path, const char *value)
 {
     if (!doc)
-        return false;
+        return NULL;
     if (*path) {
         const char *dot = strchr(path, '.');
         size_t len = dot ? (size_t)(dot - path) : strlen(path);
         const char *rest = dot ? dot + 1 : "";
         char part[128];
         if (len >= sizeof part)
-            return false;
+            return NULL;
         memcpy(part, path, len);
         part[len] = 0;
         if (cJSON_IsArray(doc) && !strcmp(part, "*")) {
-            const cJSON *e;
+            const cJSON *e, *found = NULL;
             cJSON_ArrayForEach(e, doc)
-                if (field_equals(e, rest, value))
-                    return true;
-            return false;
+                if (!found)
+                    found = field_find(e, rest, value);
+            return found;
         }
-        return field_equals(cJSON_IsArray(doc) ? cJSON_GetArrayItem(doc, atoi(part))
-                                               : cJSON_GetObjectItem(doc, part),
-                            rest, value);
+        return field_find(cJSON_IsArray(doc) ? cJSON_GetArrayItem(doc, atoi(part))
+                                             : cJSON_GetObjectItem(doc, part),
+                          rest, value);
     }
+    if (!value)
+        return cJSON_IsString(doc) || cJSON_IsNumber(doc) ? doc : NULL;
     if (cJSON_IsNumber(doc)) {
         char *end;
         double v = strtod(value, &end);
-        return !*end && v == doc->valuedouble;
+        return !*end && v == doc->valuedouble ? doc : NULL;
     }
     if (cJSON_IsBool(doc))
-        return !strcmp(value, cJSON_IsTrue(doc) ? "true" : "false");
-    return cJSON_IsString(doc) && !strcmp(doc->valuestring, value);
+        return !strcmp(value, cJSON_IsTrue(doc) ? "true" : "false") ? doc : NULL;
+    return cJSON_IsString(doc) && !strcmp(doc->valuestring, value) ? doc : NULL;
 }
 
 /* Whether an HNS object document has the statement's name= (Name), vip=
  * (FrontendVIPs), ip= (IpConfigurations[].IpAddress) and where=FIELD=VALUE
- * (any field, as field_equals reads it). */
-static bool object_matches(run *r, const cJSON *doc)
+ * (any field, as field_find reads it; where is the statement's, $VARs
+ * expanded). */
+static bool object_matches(run *r, const cJSON *doc, const char *where)
 {
-    const char *name = arg(r, "name"), *vip = arg(r, "vip"), *ip = arg(r, "ip"), *where = arg(r, "where");
+    const char *name = arg(r, "name"), *vip = arg(r, "vip"), *ip = arg(r, "ip");
     const char *eq = where ? strchr(where, '=') : NULL;
     char field[128] = "";
     if (eq && (size_t)(eq - where) < sizeof field)
@@ -1032,16 +1036,19 @@ static bool object_matches(run *r, const cJSON *doc)
     return doc && (!name || holds(cJSON_GetObjectItem(doc, "Name"), NULL, name)) &&
            (!vip || holds(cJSON_GetObjectItem(doc, "FrontendVIPs"), NULL, vip)) &&
            (!ip || holds(cJSON_GetObjectItem(doc, "IpConfigurations"), "IpAddress", ip)) &&
-           (!where || (eq && field_equals(doc, field, eq + 1)));
+           (!where || (eq && field_find(doc, field, eq + 1)));
 }
 
 static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], size_t max)
 {
-    char *list = NULL;
+    char *list = NULL, *where = arg(r, "where") ? expand(r, arg(r, "where")) : NULL;
     size_t found = 0;
-    if (FAILED(hnsm_call(n->hns, kinds[k].kind, HNSM_OP_ENUMERATE, NULL, NULL,
-                         "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &list, NULL)))
+    if ((arg(r, "where") && !where) ||
+        FAILED(hnsm_call(n->hns, kinds[k].kind, HNSM_OP_ENUMERATE, NULL, NULL,
+                         "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &list, NULL))) {
+        free(where);
         return 0;
+    }
     cJSON *ids_json = cJSON_Parse(list);
     hnsm_free(list);
     const cJSON *id;
@@ -1052,7 +1059,7 @@ static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], siz
                              "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &props, NULL)))
             continue;
         cJSON *doc = cJSON_Parse(props);
-        bool match = object_matches(r, doc);
+        bool match = object_matches(r, doc, where);
         cJSON_Delete(doc);
         if (match && found < max)
             copy_text(ids[found], K8S_ADDR, id->valuestring);
@@ -1060,6 +1067,7 @@ static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], siz
         hnsm_free(props);
     }
     cJSON_Delete(ids_json);
+    free(where);
     return found;
 }
 
@@ -1225,7 +1233,7 @@ static int object_ref(run *r, k8s_node *n, const char *text, char *out, size_t s
     return 0;
 }
 
-/* hcn NODE OP KIND [id=] [parent=] [as=NAME] [expect=HRESULT] {json} */
+/* hcn NODE OP KIND [id=] [parent=] [as=NAME [field=PATH]] [expect=HRESULT] {json} */
 static int do_hcn(run *r)
 {
     k8s_node *n = windows_node(r, positional(r, 0));
@@ -1260,8 +1268,20 @@ static int do_hcn(run *r)
     HRESULT hr = hnsm_call(n->hns, kinds[k].kind, ops[o].op, id[0] ? id : NULL, parent[0] ? parent : NULL,
                            json, &result, &error);
     free(json);
-    if (arg(r, "as") && result)
+    if (arg(r, "as") && result && arg(r, "field")) {
+        cJSON *doc = cJSON_Parse(result);
+        const cJSON *v = field_find(doc, arg(r, "field"), NULL);
+        char number[32];
+        if (cJSON_IsNumber(v))
+            snprintf(number, sizeof number, "%.17g", v->valuedouble);
+        if (v)
+            set_var(r, arg(r, "as"), cJSON_IsString(v) ? v->valuestring : number);
+        else
+            fail(r, pos_of(r, "field"), "the result has no %s", arg(r, "field"));
+        cJSON_Delete(doc);
+    } else if (arg(r, "as") && result) {
         set_var(r, arg(r, "as"), result);
+    }
     if (arg(r, "expect")) {
         char detail[1024];
         snprintf(detail, sizeof detail, "expected HRESULT 0x%08lX (%s), got 0x%08X (%s)%s%s", want,
