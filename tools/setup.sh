@@ -17,9 +17,14 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   meson_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
 fi
 
+# uthash is one header without pkg-config: ask the compiler.
+have_header() {
+  echo "#include <$1>" | ${CC:-cc} -E - >/dev/null 2>&1
+}
+
 have_deps() {
   command -v meson >/dev/null && command -v ninja >/dev/null && command -v pkg-config >/dev/null &&
-    pkg-config --exists sqlite3 libcjson libuv cmocka
+    pkg-config --exists sqlite3 libcjson libuv cmocka && have_header uthash.h
 }
 
 if ! have_deps; then
@@ -30,13 +35,13 @@ if ! have_deps; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
       meson ninja-build pkg-config gcc libc6-dev libsqlite3-dev libcjson-dev libuv1-dev \
-      libcmocka-dev >/dev/null
+      libcmocka-dev uthash-dev >/dev/null
   elif command -v brew >/dev/null; then
     echo "setup: installing build dependencies with Homebrew" >&2
-    brew install meson ninja pkg-config sqlite cjson libuv cmocka
+    brew install meson ninja pkg-config sqlite cjson libuv cmocka uthash
     export PKG_CONFIG_PATH="$(brew --prefix sqlite)/lib/pkgconfig:${PKG_CONFIG_PATH:-}"
   else
-    echo "setup: please install meson, ninja, pkg-config, SQLite, cJSON, libuv and cmocka" >&2
+    echo "setup: please install meson, ninja, pkg-config, SQLite, cJSON, libuv, cmocka and uthash" >&2
     exit 1
   fi
 fi

@@ -80,6 +80,7 @@
  * | winProxyOptimization=DISABLED     |                                           |                  |
  */
 #include "k8s_internal.h"
+#include "str_index.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -270,6 +271,7 @@ struct k8s_proxy_state {
     size_t n_svcs;
     kp_refcount *refcounts;
     size_t n_refcounts;
+    str_index refcount_by_id; /* folded ID -> position in refcounts */
     char (*terminated)[K8S_ADDR]; /* IPs gone from the endpoints map */
     size_t n_terminated;
     char (*stale)[K8S_ADDR]; /* LB IDs whose delete failed */
@@ -502,6 +504,9 @@ typedef struct kp_sync {
     size_t n_eps;
     kp_listed_lb *lbs;
     size_t n_lbs;
+    str_index ep_by_ip;  /* IP -> positions in eps (either address) */
+    str_index lb_by_key; /* identity (kp_lb_key_text) -> positions in lbs */
+    str_index lb_by_id;  /* folded ID -> positions in lbs */
 } kp_sync;
 
 /* Frees what one sync read from HNS. */
@@ -512,6 +517,9 @@ static void kp_sync_clear(kp_sync *s)
     for (size_t i = 0; i < s->n_lbs; i++)
         cJSON_Delete(s->lbs[i].backends);
     free(s->lbs);
+    str_index_clear(&s->ep_by_ip);
+    str_index_clear(&s->lb_by_key);
+    str_index_clear(&s->lb_by_id);
 }
 
 /* The endpoint the IP map gives for ip (field-bugs C2): up to 1.33 the one
@@ -519,9 +527,11 @@ static void kp_sync_clear(kp_sync *s)
 static kp_hns_endpoint *kp_endpoint_by_ip(kp_sync *s, const char *ip)
 {
     kp_hns_endpoint *last = NULL, *remote = NULL;
-    for (size_t i = 0; ip && *ip && i < s->n_eps; i++) {
-        kp_hns_endpoint *e = &s->eps[i];
-        if (e->gone || (strcmp(e->ip[0], ip) != 0 && strcmp(e->ip[1], ip) != 0))
+    size_t n = 0;
+    const size_t *at = ip && *ip ? str_index_find(&s->ep_by_ip, ip, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        kp_hns_endpoint *e = &s->eps[at[i]];
+        if (e->gone)
             continue;
         last = e;
         if (e->remote && !remote)
@@ -532,7 +542,18 @@ static kp_hns_endpoint *kp_endpoint_by_ip(kp_sync *s, const char *ip)
     return remote;
 }
 
-/* Appends an endpoint to the sync's listing (listed or just created). */
+/* Indexes the addresses of endpoint e (one of s->eps) by IP. */
+static void kp_index_ips(kp_sync *s, const kp_hns_endpoint *e)
+{
+    size_t pos = (size_t)(e - s->eps);
+    if (e->ip[0][0])
+        str_index_add(&s->ep_by_ip, e->ip[0], pos);
+    if (e->ip[1][0] && strcmp(e->ip[1], e->ip[0]) != 0)
+        str_index_add(&s->ep_by_ip, e->ip[1], pos);
+}
+
+/* Appends an endpoint to the sync's listing (listed or just created); ip
+ * "" leaves the indexing to the caller (kp_index_ips). */
 static kp_hns_endpoint *kp_add_listed_endpoint(kp_sync *s, const char *id, const char *ip,
                                                int remote)
 {
@@ -541,6 +562,7 @@ static kp_hns_endpoint *kp_add_listed_endpoint(kp_sync *s, const char *id, const
         KP_COPY(e->id, id);
         KP_COPY(e->ip[0], ip);
         e->remote = remote;
+        kp_index_ips(s, e);
     }
     return e;
 }
@@ -564,6 +586,7 @@ static HRESULT kp_list_endpoints(kp_sync *s, char **error)
         const cJSON *config = cJSON_GetObjectItem(ep, "IpConfigurations");
         for (int k = 0; k < 2; k++)
             KP_COPY(e->ip[k], kp_string(cJSON_GetArrayItem(config, k), "IpAddress"));
+        kp_index_ips(s, e);
     }
     cJSON_Delete(items);
     return S_OK;
@@ -590,23 +613,34 @@ static bool kp_key_equal(const kp_lb_key *a, const kp_lb_key *b)
            a->external == b->external && strcmp(a->vip, b->vip) == 0 && a->hash == b->hash;
 }
 
+/* The identity as one text: the key of the identity map's index. */
+static void kp_lb_key_text(const kp_lb_key *key, char *out, size_t size)
+{
+    snprintf(out, size, "%u/%u/%u/%s/%016llx", key->protocol, key->internal, key->external,
+             key->vip, (unsigned long long)key->hash);
+}
+
 /* The identity map: the ID listed (or created this sync) under key, or NULL. */
 static const char *kp_lb_lookup(const kp_sync *s, const kp_lb_key *key)
 {
-    const char *found = NULL;
-    for (size_t i = 0; i < s->n_lbs; i++)
-        if (kp_key_equal(&s->lbs[i].key, key))
-            found = s->lbs[i].id; /* a Go map: the last one listed wins */
-    return found;
+    char text[128];
+    size_t n = 0;
+    kp_lb_key_text(key, text, sizeof text);
+    const size_t *at = str_index_find(&s->lb_by_key, text, &n);
+    for (size_t i = n; i-- > 0;) /* a Go map: the last one listed wins */
+        if (kp_key_equal(&s->lbs[at[i]].key, key))
+            return s->lbs[at[i]].id;
+    return NULL;
 }
 
 /* The listed LB with ID id, or NULL. */
 static const kp_listed_lb *kp_lb_by_id(const kp_sync *s, const char *id)
 {
-    for (size_t i = 0; id && *id && i < s->n_lbs; i++)
-        if (kp_same_id(s->lbs[i].id, id))
-            return &s->lbs[i];
-    return NULL;
+    char key[K8S_ADDR];
+    size_t n = 0;
+    str_index_fold(key, sizeof key, id);
+    const size_t *at = id && *id ? str_index_find(&s->lb_by_id, key, &n) : NULL;
+    return n ? &s->lbs[at[0]] : NULL;
 }
 
 /* Inserts an LB into the identity map; takes ownership of backends. */
@@ -620,6 +654,11 @@ static void kp_lb_remember(kp_sync *s, const kp_lb_key *key, const char *id, cJS
     lb->key = *key;
     KP_COPY(lb->id, id);
     lb->backends = backends;
+    char text[128];
+    kp_lb_key_text(key, text, sizeof text);
+    str_index_add(&s->lb_by_key, text, (size_t)(lb - s->lbs));
+    str_index_fold(text, sizeof text, id);
+    str_index_add(&s->lb_by_id, text, (size_t)(lb - s->lbs));
 }
 
 /* ListLoadBalancers into the identity map (consumers.md 2.6 step 4). An LB
@@ -657,13 +696,18 @@ static HRESULT kp_list_load_balancers(kp_sync *s, char **error)
 /* The count of endpoint id; with create, a new zero count when there is none. */
 static kp_refcount *kp_refcount_of(struct k8s_proxy_state *st, const char *id, bool create)
 {
-    for (size_t i = 0; i < st->n_refcounts; i++)
-        if (kp_same_id(st->refcounts[i].id, id))
-            return &st->refcounts[i];
+    char key[K8S_ADDR];
+    size_t n = 0;
+    str_index_fold(key, sizeof key, id);
+    const size_t *at = str_index_find(&st->refcount_by_id, key, &n);
+    if (n)
+        return &st->refcounts[at[0]];
     kp_refcount *r = create ? k8s__append(&st->refcounts, &st->n_refcounts, sizeof *st->refcounts)
                             : NULL;
-    if (r)
+    if (r) {
         KP_COPY(r->id, id);
+        str_index_add(&st->refcount_by_id, key, (size_t)(r - st->refcounts));
+    }
     return r;
 }
 
@@ -1823,6 +1867,7 @@ void k8s_kube_proxy_free(k8s_node *n)
     }
     free(st->svcs);
     free(st->refcounts);
+    str_index_clear(&st->refcount_by_id);
     free(st->terminated);
     free(st->stale);
     free(st);
