@@ -218,6 +218,15 @@ static HRESULT mark_load_balancers_rehydrated(hnsm_instance *inst, int value)
     return hnsm__step_done(inst, hnsm__stmt(inst, "UPDATE loadbalancers SET rehydrated = 1"));
 }
 
+/* The frontends deleted LBs leaked (choice LB_DELETE_LEAKS_PORT) go with
+ * the process that held them. */
+static HRESULT free_leaked_frontends(hnsm_instance *inst, int value)
+{
+    (void)value;
+    return hnsm__step_done(inst, hnsm__stmt(inst, "DELETE FROM lb_frontends WHERE lb_id LIKE "
+                                                  "'leaked:%'"));
+}
+
 /* hnsm__lb_drop: HNS losing an LB never fails on a degraded one. */
 static HRESULT drop_load_balancers(hnsm_instance *inst, int value)
 {
@@ -312,6 +321,9 @@ static const struct lifecycle_rule {
      "a service restart rehydrates every load balancer; re-creating one answers "
      "ERROR_ALREADY_EXISTS (0x800700B7)",
      "consumers.md 1.3, 2.5 (#139519), 7"},
+    {ON_RESTART | ON_CRASH | ON_REBOOT, NO_CHOICE, free_leaked_frontends,
+     "ports a deleted load balancer leaked (choice LB_DELETE_LEAKS_PORT) are free again",
+     "field-bugs A4 (workaround: restart HNS)"},
     {ON_CRASH, NO_CHOICE, drop_load_balancers,
      "an HNS crash comes back without its load balancers",
      "field-bugs A2"},

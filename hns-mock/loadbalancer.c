@@ -506,6 +506,10 @@ static HRESULT lb_load(hnsm_instance *inst, const char *id, lb_row *row)
     return S_OK;
 }
 
+/* The owner of a frontend a deleted LB leaked (choice LB_DELETE_LEAKS_PORT)
+ * is this prefix and the LB's id; an HNS restart removes such rows. */
+#define LEAKED_PREFIX "leaked:"
+
 /* The HRESULT for a new LB whose frontend collides with LB other:
  * ERROR_ALREADY_EXISTS when other is a rehydrated LB with lb_id's
  * identity (choice LB_REHYDRATED_RECREATE_ALREADY_EXISTS), else
@@ -513,6 +517,12 @@ static HRESULT lb_load(hnsm_instance *inst, const char *id, lb_row *row)
 static HRESULT conflict_hresult(hnsm_instance *inst, const char *lb_id, const char *other,
                                 const lb_spec *spec, int protocol, const char *vip, int port)
 {
+    if (!strncmp(other, LEAKED_PREFIX, strlen(LEAKED_PREFIX)))
+        return hnsm__detail(HNSM_HCN_E_PORT_ALREADY_EXISTS,
+                            "protocol %d %s:%d is still reserved by deleted load balancer %s "
+                            "(choice LB_DELETE_LEAKS_PORT)",
+                            protocol, *vip ? vip : "(all host addresses)", port,
+                            other + strlen(LEAKED_PREFIX));
     /* other may be lb_id itself: two of its own mappings share a frontend. */
     if (strcmp(other, lb_id) != 0 &&
         hnsm__choice(inst, HNSM_CHOICE_LB_REHYDRATED_RECREATE_ALREADY_EXISTS)) {
@@ -733,6 +743,18 @@ HRESULT hnsm__lb_delete(hnsm_instance *inst, const char *id)
             hr = hnsm__sql_error(inst, rc);
         sqlite3_reset(st);
         if (FAILED(hr))
+            return hr;
+    }
+    if (hnsm__choice(inst, HNSM_CHOICE_LB_DELETE_LEAKS_PORT)) {
+        lb_row row;
+        if (FAILED(hr = lb_load(inst, id, &row)))
+            return hr;
+        const cJSON *flags = cJSON_GetObjectItem(row.doc, "Flags");
+        bool dsr = cJSON_IsNumber(flags) && ((unsigned)flags->valuedouble & LB_FLAG_DSR);
+        lb_row_free(&row);
+        if (!dsr && FAILED(hr = run_with_id(inst, "UPDATE lb_frontends SET lb_id = '" LEAKED_PREFIX
+                                                  "' || lb_id WHERE lb_id = ?1",
+                                            id)))
             return hr;
     }
     return hnsm__lb_drop(inst, id);

@@ -1105,7 +1105,7 @@ static int do_fault(run *r)
     if (!n)
         return -1;
     if (!what)
-        return fail(r, NULL, "fault NODE restart-hns|crash-hns|reboot|restart|fail|latency|management-ip-delay|delete-oob|vfp|clear");
+        return fail(r, NULL, "fault NODE restart-hns|crash-hns|reboot|restart|fail|latency|management-ip-delay|hns-choice|delete-oob|vfp|clear");
     if (!strcmp(what, "restart-hns") || !strcmp(what, "crash-hns")) {
         hnsm_restart(n->hns, !strcmp(what, "crash-hns") ? HNSM_RESTART_CRASH_WIPE : HNSM_RESTART_SERVICE);
         k8s_log(r->c, "%s: HNS %s", n->name, !strcmp(what, "crash-hns") ? "crashed (objects lost)" : "restarted");
@@ -1156,6 +1156,22 @@ static int do_fault(run *r)
     } else if (!strcmp(what, "clear")) {
         hnsm_fault_clear(n->hns);
         net_node_clear_vfp_faults(n->net);
+    } else if (!strcmp(what, "hns-choice")) {
+        /* fault NODE hns-choice NAME=VALUE...: every key=value after the words */
+        size_t set = 0;
+        for (size_t i = 0; i < r->st->n_args; i++) {
+            const scn_arg *a = &r->st->args[i];
+            unsigned long value;
+            if (!a->key)
+                continue;
+            if (parse_uint(a->value, 1000, &value) < 0 || !n->hns)
+                return fail(r, &a->pos, "hns-choice %s= needs a number (a Windows node)", a->key);
+            if (hnsm_set_choice(n->hns, a->key, (int)value) != 0)
+                return fail(r, &a->pos, "no HNS choice %s (`hnsim diag choices` lists them)", a->key);
+            k8s_log(r->c, "%s: HNS choice %s=%lu", n->name, a->key, value);
+            set++;
+        }
+        return set ? 0 : fail(r, NULL, "fault NODE hns-choice NAME=VALUE...");
     } else if (!strcmp(what, "management-ip-delay")) {
         int64_t d = parse_duration(positional(r, 2));
         if (d < 0 || !n->hns)

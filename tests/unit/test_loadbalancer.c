@@ -378,6 +378,39 @@ static void backend_without_port_is_port_not_found(void **state)
     hnsm_close(f.inst);
 }
 
+/* field-bugs.md A4: with LB_DELETE_LEAKS_PORT a deleted non-DSR LB keeps
+ * its frontend reserved until HNS restarts; DSR LBs and the default free it. */
+static void deleted_lb_leaks_its_port_with_the_a4_defect(void **state)
+{
+    (void)state;
+    skip_without_lifecycle();
+    fixture f;
+    fixture_open(&f, "ws2019");
+    char doc[1024], dsr[1024];
+    const char *a[] = {f.ep[0]};
+    lb_doc(doc, sizeof doc, "10.96.0.40", 80, 8080, a, 1, NULL);
+    lb_doc(dsr, sizeof dsr, "10.96.0.41", 80, 8080, a, 1, ",\"Flags\":1");
+    /* The default: delete frees the port. */
+    char *lb = create_lb(&f, doc, S_OK);
+    hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_DELETE, lb, NULL, NULL, S_OK));
+    hnsm_free(lb);
+    assert_int_equal(hnsm_set_choice(f.inst, "LB_DELETE_LEAKS_PORT", 1), 0);
+    lb = create_lb(&f, doc, S_OK);
+    hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_DELETE, lb, NULL, NULL, S_OK));
+    hnsm_free(lb);
+    hnsm_free(create_lb(&f, doc, HNSM_HCN_E_PORT_ALREADY_EXISTS));
+    assert_non_null(strstr(hnsm_last_detail(), "still reserved by deleted load balancer"));
+    /* Another VIP on the same port is free; a DSR LB does not leak. */
+    lb = create_lb(&f, dsr, S_OK);
+    hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_DELETE, lb, NULL, NULL, S_OK));
+    hnsm_free(lb);
+    hnsm_free(create_lb(&f, dsr, S_OK));
+    /* A restart frees the leaked reservation. */
+    restart(&f);
+    hnsm_free(create_lb(&f, doc, S_OK));
+    hnsm_close(f.inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +421,7 @@ int main(void)
         cmocka_unit_test(modify_takes_a_rehydrated_lb_back),
         cmocka_unit_test(rehydrated_lb_with_lost_backends_is_degraded),
         cmocka_unit_test(backend_without_port_is_port_not_found),
+        cmocka_unit_test(deleted_lb_leaks_its_port_with_the_a4_defect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
