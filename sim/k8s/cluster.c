@@ -105,6 +105,7 @@ void k8s_cluster_free(k8s_cluster *c)
     for (size_t i = 0; i < c->n_nodes; i++) {
         k8s_kube_proxy_free(&c->nodes[i]);
         k8s_policy_agent_free(&c->nodes[i]);
+        free(c->nodes[i].ipam_used);
         hnsm_close(c->nodes[i].hns);
     }
     selection_free(c->selection);
@@ -197,7 +198,8 @@ k8s_node *k8s_add_node(k8s_cluster *c, const k8s_node *spec)
         hnsm_set_generated_policy_delay(hns, spec->management_ip_delay_ms);
     n->net = nn;
     n->ready = 1;
-    n->next_host = 9; /* pods from .10: .1 gateway, .2 bridge or source VIP */
+    n->next_host = 0; /* ipam.c hands out addresses from .10 */
+    n->ipam_used = NULL;
     n->proxy = NULL;
     n->policy = NULL;
     n->network_id[0] = 0;
@@ -409,6 +411,24 @@ void k8s_log(k8s_cluster *c, const char *fmt, ...)
 /* ---------------------------------------------------------------------------
  * Reconcile
  */
+
+void k8s_node_reboot(k8s_cluster *c, k8s_node *n)
+{
+    if (n->hns)
+        hnsm_reboot(n->hns);
+    k8s_kube_proxy_restart(c, n);
+    k8s_policy_agent_free(n); /* felix starts again with the node */
+    k8s_flannel_restart(c, n);
+    for (size_t i = 0; i < c->n_pods; i++) {
+        k8s_pod *p = &c->pods[i];
+        if (strcmp(p->node, n->name) != 0 || p->phase != K8S_POD_RUNNING)
+            continue;
+        k8s__cni_del(c, n, p); /* the old sandbox; its endpoint went with the reboot */
+        p->phase = K8S_POD_PENDING;
+        p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = 0;
+    }
+    k8s_log(c, "%s: rebooted", n->name);
+}
 
 /* CNI for the pods of node n: ADD the pending, DEL the terminating. */
 static void run_cni(k8s_cluster *c, k8s_node *n)

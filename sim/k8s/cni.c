@@ -9,13 +9,15 @@
  * node's CNI config when the scenario gives one (field-bugs B5), an
  * SDNRoute of the service CIDR with NeedEncap (L2Bridge), a PortMapping per
  * hostPort when the CNI config has the portMappings capability (K1) - then
- * the attach. DEL deletes the endpoint and the namespace; a DEL whose
- * endpoint is already gone succeeds (C4: the plugins treat "not found" as
- * done). A terminating pod with a grace period (delete_after_ms, set by the
+ * the attach; an ADD that fails gives its address back. DEL deletes the
+ * endpoint and the namespace and releases the address. A DEL whose endpoint
+ * is already gone succeeds (the fixed plugins treat "not found" as done),
+ * unless the node's plugin is strict (cni_del_strict, field-bugs C4): then
+ * it fails before releasing the address, the kubelet removes the pod
+ * anyway, and the address stays recorded in IPAM - leaked. A terminating pod with a grace period (delete_after_ms, set by the
  * scenario's `delete ... grace=` or `scale ... grace=`) gets its DEL, on
  * Windows and Linux, only once the period is over: its containers still
- * run until then. Addresses are handed out in order from .10 and not
- * reused.
+ * run until then. Addresses come from host-local IPAM (ipam.c).
  */
 #include "k8s_internal.h"
 
@@ -25,9 +27,17 @@
 
 #define V2 "\"SchemaVersion\":{\"Major\":2,\"Minor\":0}"
 
-static int next_address(k8s_node *n, char out[K8S_ADDR])
+/* An address from the node's IPAM, or -1 with host-local's error logged. */
+static int next_address(k8s_cluster *c, k8s_node *n, const k8s_pod *p, char out[K8S_ADDR])
 {
-    return k8s__cidr_host(n->pod_cidr, ++n->next_host, out);
+    if (k8s__ipam_allocate(n, out) == 0)
+        return 0;
+    char first[K8S_ADDR], last[K8S_ADDR];
+    k8s__ipam_range(n, first, last);
+    k8s_log(c, "%s cni: ADD %s/%s failed: failed to allocate for range 0: no IP addresses "
+               "available in range set: %s-%s",
+            n->name, p->ns, p->name, first, last);
+    return -1;
 }
 
 /* The OutBoundNAT Exceptions as a JSON list body ("\"a\",\"b\""): the node's
@@ -82,10 +92,8 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
                 n->name, p->ns, p->name, k8s_network_name(c));
         return -1;
     }
-    if (next_address(n, ip) < 0) {
-        k8s_log(c, "%s cni: no address for pod %s/%s", n->name, p->ns, p->name);
+    if (next_address(c, n, p, ip) < 0)
         return -1;
-    }
     hcnc_use(n->hns);
     pod_policies(c, n, p, policies, sizeof policies);
     snprintf(doc, sizeof doc,
@@ -111,6 +119,7 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
             hcnc_delete(HCNC_ENDPOINT, ep, NULL);
         if (ns)
             hcnc_delete(HCNC_NAMESPACE, ns, NULL);
+        k8s__ipam_release(n, ip); /* the plugin's ipam DEL on a failed ADD */
         free(ns);
         free(ep);
         free(error);
@@ -136,6 +145,16 @@ static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     hcnc_use(n->hns);
     char *error = NULL;
     HRESULT hr = hcnc_delete(HCNC_ENDPOINT, p->endpoint_id, &error);
+    if (FAILED(hr) && gone(hr) && n->cni_del_strict) {
+        /* C4: the plugin errors out before its IPAM DEL; the kubelet gives
+         * up and removes the pod; the address stays recorded. */
+        k8s_log(c, "%s cni: DEL %s/%s failed: Failed to delete endpoint: hns failed with error : "
+                   "The endpoint was not found. (0x%08X); %s stays allocated in IPAM",
+                n->name, p->ns, p->name, (unsigned)hr, p->ip);
+        free(error);
+        hcnc_delete(HCNC_NAMESPACE, p->namespace_id, NULL);
+        return 0;
+    }
     if (FAILED(hr) && !gone(hr)) {
         k8s_log(c, "%s cni: DEL %s/%s failed 0x%08X: %s", n->name, p->ns, p->name, (unsigned)hr,
                 error ? error : "");
@@ -144,6 +163,7 @@ static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     }
     free(error);
     hcnc_delete(HCNC_NAMESPACE, p->namespace_id, NULL);
+    k8s__ipam_release(n, p->ip);
     return 0;
 }
 
@@ -152,8 +172,12 @@ int k8s__cni_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     if (n->windows)
         return windows_add(c, n, p);
     char ip[K8S_ADDR];
-    if (next_address(n, ip) < 0 || net_linux_add_pod(n->net, ip, p->name) < 0)
+    if (next_address(c, n, p, ip) < 0)
         return -1;
+    if (net_linux_add_pod(n->net, ip, p->name) < 0) {
+        k8s__ipam_release(n, ip);
+        return -1;
+    }
     snprintf(p->ip, sizeof p->ip, "%s", ip);
     return 0;
 }
@@ -167,5 +191,6 @@ int k8s__cni_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     if (n->windows)
         return windows_del(c, n, p);
     net_linux_remove_pod(n->net, p->ip);
+    k8s__ipam_release(n, p->ip);
     return 0;
 }

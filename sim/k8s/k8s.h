@@ -30,14 +30,16 @@
  *    NAT network. With flannel_recreates_bridge a restarted flanneld re-adds
  *    cbr0_ep and crash-loops on the address conflict (F3).
  *  - CNI (win-bridge / win-overlay, consumers.md 3.2): per pod, a namespace,
- *    an endpoint with the next address of the node's pod CIDR (from .10),
+ *     an endpoint with an address from host-local IPAM (ipam.c, from .10),
  *    OutBoundNAT with the cluster, service and node CIDRs as exceptions (or
  *    the node's cni_nat_exceptions, B5), an
  *    SDNRoute of the service CIDR (NeedEncap), a PortMapping per hostPort
  *    when the node's CNI has the portMappings capability (K1), then the
- *    attach; DEL deletes the endpoint and the namespace, once a terminating
- *    pod's grace period (delete_after_ms) is over - until then the pod's
- *    containers still run and it stays a terminating, serving endpoint.
+ *    attach; DEL deletes the endpoint and the namespace and releases the
+ *    address, once a terminating pod's grace period (delete_after_ms) is
+ *    over - until then the pod's containers still run and it stays a
+ *    terminating, serving endpoint. With cni_del_strict a DEL whose
+ *    endpoint HNS no longer has fails and the address leaks (C4).
  *  - kube-proxy winkernel (kube_proxy.c, consumers.md 2): see there.
  *  - the network-policy agent (policy.c, consumers.md 4): Calico felix's
  *    ACLs from the NetworkPolicies, on nodes with policy_agent set.
@@ -99,6 +101,8 @@ typedef struct k8s_node {
     char pod_cidr[K8S_ADDR];
     char profile[16];              /* Windows: ws2019, ws2022, ws2025 */
     int cni_port_mappings;         /* CNI config has capabilities.portMappings (K1) */
+    int cni_del_strict;            /* CNI DEL fails on "endpoint not found" and keeps the
+                                      address in IPAM (field-bugs C4); 0 = not-found is done */
     char cni_nat_exceptions[256];  /* the CNI config's OutBoundNAT ExceptionList: CIDRs separated
                                       by commas, "none" = an empty list; "" = the default, the
                                       cluster, service and node CIDRs (field-bugs B5) */
@@ -119,6 +123,7 @@ typedef struct k8s_node {
     net_node *net;                 /* the node in the packet network */
     char network_id[K8S_ADDR];     /* the flannel network */
     unsigned next_host;            /* last host number handed out in the pod CIDR */
+    unsigned char *ipam_used;      /* host-local IPAM records, by host number (ipam.c) */
     struct k8s_proxy_state *proxy; /* kube_proxy.c */
     struct k8s_policy_state *policy; /* policy.c */
     uint64_t next_proxy_sync;      /* virtual ms of the next periodic sync */
@@ -262,6 +267,13 @@ void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n);
 /* kube-proxy restarts on n: its caches are dropped and its startup runs
  * again (DeleteAllHnsLoadBalancerPolicy, consumers.md 2.2). */
 void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n);
+
+/* Node n reboots: its HNS (hnsm_reboot), kube-proxy, the policy agent and
+ * flanneld start again; the kubelet's garbage collection runs CNI DEL for
+ * the old sandboxes (releasing their addresses - or, with a strict plugin,
+ * leaking them: the endpoints are gone, C4) and the pods start again (CNI
+ * ADD at the next reconcile). */
+void k8s_node_reboot(k8s_cluster *c, k8s_node *n);
 
 /* flanneld on n exits and is started again: it looks its network up by
  * name and waits for the management IP anew (flannel.c). */

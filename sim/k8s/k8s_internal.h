@@ -29,6 +29,13 @@ bool k8s__cidr_contains(const char *cidr, const char *ip);
 /* flannel.c: the node's network, bridge/host endpoint and routes. Returns
  * 0 when the node's network exists afterwards. */
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n);
+/* ipam.c: host-local IPAM of the node's pod CIDR. allocate gives the next
+ * free address (-1 when the range is exhausted); release frees one;
+ * range names the range for messages. */
+int k8s__ipam_allocate(k8s_node *n, char out[K8S_ADDR]);
+void k8s__ipam_release(k8s_node *n, const char *ip);
+void k8s__ipam_range(const k8s_node *n, char first[K8S_ADDR], char last[K8S_ADDR]);
+
 /* flannel.c: flanneld's start alone (network, management IP, lease), run
  * on every node before any node syncs, so each sync sees every lease that
  * is published by then - the lease watch, without its delay. */

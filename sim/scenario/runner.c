@@ -425,6 +425,10 @@ static int do_node(run *r)
     if (bridge && strcmp(bridge, "recreate") && strcmp(bridge, "reuse"))
         return fail(r, pos_of(r, "flannel-bridge"), "flannel-bridge=reuse|recreate");
     spec.flannel_recreates_bridge = bridge && !strcmp(bridge, "recreate");
+    const char *del = arg(r, "cni-del");
+    if (del && strcmp(del, "strict") && strcmp(del, "tolerant"))
+        return fail(r, pos_of(r, "cni-del"), "cni-del=tolerant|strict");
+    spec.cni_del_strict = del && !strcmp(del, "strict");
     int64_t mgmt_delay = arg(r, "management-ip-delay") ? parse_duration(arg(r, "management-ip-delay")) : 0;
     if (mgmt_delay < 0)
         return fail(r, pos_of(r, "management-ip-delay"), "management-ip-delay=DURATION (e.g. 8s)");
@@ -1110,16 +1114,7 @@ static int do_fault(run *r)
         hnsm_restart(n->hns, !strcmp(what, "crash-hns") ? HNSM_RESTART_CRASH_WIPE : HNSM_RESTART_SERVICE);
         k8s_log(r->c, "%s: HNS %s", n->name, !strcmp(what, "crash-hns") ? "crashed (objects lost)" : "restarted");
     } else if (!strcmp(what, "reboot")) {
-        hnsm_reboot(n->hns);
-        k8s_kube_proxy_restart(r->c, n);
-        k8s_policy_agent_free(n); /* felix starts again with the node */
-        k8s_flannel_restart(r->c, n);
-        for (size_t i = 0; i < r->c->n_pods; i++) /* containers start again: CNI ADD */
-            if (!strcmp(r->c->pods[i].node, n->name) && r->c->pods[i].phase == K8S_POD_RUNNING) {
-                r->c->pods[i].phase = K8S_POD_PENDING;
-                r->c->pods[i].endpoint_id[0] = 0;
-            }
-        k8s_log(r->c, "%s: rebooted", n->name);
+        k8s_node_reboot(r->c, n);
     } else if (!strcmp(what, "stop") || !strcmp(what, "start")) {
         const char *who = positional(r, 2);
         int stop = !strcmp(what, "stop");
