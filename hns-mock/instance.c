@@ -140,6 +140,7 @@ int hnsm_open(const hnsm_config *config, hnsm_instance **out)
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static hnsm_instance *current_explicit;
 static hnsm_instance *current_default;
+static _Thread_local hnsm_instance *current_thread; /* hnsm_use_thread */
 
 void hnsm_close(hnsm_instance *inst)
 {
@@ -151,6 +152,8 @@ void hnsm_close(hnsm_instance *inst)
     if (current_default == inst)
         current_default = NULL;
     pthread_mutex_unlock(&current_lock);
+    if (current_thread == inst)
+        current_thread = NULL;
     hnsm__events_shutdown(inst);
     hnsm__faults_free(inst);
     hnsm__store_close(inst);
@@ -198,8 +201,15 @@ int hnsm_open_from_env(hnsm_instance **out)
     return err;
 }
 
+void hnsm_use_thread(hnsm_instance *inst)
+{
+    current_thread = inst;
+}
+
 hnsm_instance *hnsm_current(void)
 {
+    if (current_thread)
+        return current_thread;
     pthread_mutex_lock(&current_lock);
     hnsm_instance *inst = current_explicit;
     if (!inst) {

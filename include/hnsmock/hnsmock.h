@@ -52,6 +52,11 @@ void hnsm_close(hnsm_instance *inst);
  * (NULL = the environment default). The caller keeps ownership. */
 void hnsm_use(hnsm_instance *inst);
 
+/* Makes inst the instance the HCN API and HNSCall use on the calling thread
+ * only, ahead of hnsm_use's (NULL = the process's again): one thread per
+ * simulated node, each on its own HNS. Reset it before closing inst. */
+void hnsm_use_thread(hnsm_instance *inst);
+
 /* The current instance, opening the environment default if needed; NULL
  * (with the reason on stderr) when that default cannot be opened. */
 hnsm_instance *hnsm_current(void);

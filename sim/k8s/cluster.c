@@ -391,6 +391,17 @@ void k8s__node_log(k8s_cluster *c, const k8s_node *n, const char *component, con
     k8s_log(c, "%s %s: %s", n->name, component, line);
 }
 
+void k8s__log_append(k8s_cluster *c, char *line)
+{
+    char **log = line ? realloc(c->log, (c->n_log + 1) * sizeof *log) : NULL;
+    if (!log) {
+        free(line);
+        return;
+    }
+    c->log = log;
+    c->log[c->n_log++] = line;
+}
+
 void k8s_log(k8s_cluster *c, const char *fmt, ...)
 {
     char line[512];
@@ -400,12 +411,16 @@ void k8s_log(k8s_cluster *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line + used, sizeof line - (size_t)used, fmt, ap);
     va_end(ap);
-    char **log = realloc(c->log, (c->n_log + 1) * sizeof *log);
-    if (!log)
+    k8s_log_buffer *sink = k8s__log_sink();
+    if (!sink) {
+        k8s__log_append(c, strdup(line));
         return;
-    c->log = log;
-    if ((c->log[c->n_log] = strdup(line)))
-        c->n_log++;
+    }
+    char **lines = realloc(sink->lines, (sink->n + 1) * sizeof *lines);
+    if (lines && (lines[sink->n] = strdup(line)))
+        sink->n++;
+    if (lines)
+        sink->lines = lines;
 }
 
 /* ---------------------------------------------------------------------------
@@ -444,9 +459,37 @@ static void run_cni(k8s_cluster *c, k8s_node *n)
     }
 }
 
+/* A node's proxies: kube-proxy (Windows or Linux) and the policy agent. */
+static int proxy_step(k8s_cluster *c, k8s_node *n, void *arg)
+{
+    (void)arg;
+    if (n->kube_proxy_stopped)
+        ;
+    else if (n->windows)
+        k8s_kube_proxy_sync(c, n);
+    else
+        k8s__linux_proxy_sync(c, n);
+    if (n->windows && n->policy_agent)
+        k8s_policy_agent_sync(c, n);
+    return 0;
+}
+
+/* A Windows node's VFP follows its HNS. */
+static int vfp_step(k8s_cluster *c, k8s_node *n, void *arg)
+{
+    (void)arg;
+    char *error = NULL;
+    int rc = 0;
+    if (n->windows && net_node_sync(n->net, &error) != 0) {
+        k8s_log(c, "%s vfp: %s", n->name, error ? error : "sync failed");
+        rc = -1;
+    }
+    free(error);
+    return rc;
+}
+
 int k8s_reconcile(k8s_cluster *c)
 {
-    int rc = 0;
     for (size_t i = 0; i < c->n_nodes; i++)
         if (!c->nodes[i].flannel_stopped)
             k8s__flannel_start(c, &c->nodes[i]);
@@ -455,25 +498,11 @@ int k8s_reconcile(k8s_cluster *c)
         if (n->flannel_stopped || k8s__flannel_sync(c, n) == 0)
             run_cni(c, n); /* kubelet starts pods whether or not flanneld runs */
     }
-    for (size_t i = 0; i < c->n_nodes; i++) {
-        k8s_node *n = &c->nodes[i];
-        if (n->kube_proxy_stopped)
-            ;
-        else if (n->windows)
-            k8s_kube_proxy_sync(c, n);
-        else
-            k8s__linux_proxy_sync(c, n);
-        if (n->windows && n->policy_agent)
-            k8s_policy_agent_sync(c, n);
-    }
-    for (size_t i = 0; i < c->n_nodes; i++) {
-        k8s_node *n = &c->nodes[i];
-        char *error = NULL;
-        if (n->windows && net_node_sync(n->net, &error) != 0) {
-            k8s_log(c, "%s vfp: %s", n->name, error ? error : "sync failed");
-            rc = -1;
-        }
-        free(error);
-    }
-    return rc;
+    /* The proxies and VFP syncs of the nodes are independent (parallel.c);
+     * the selection cache they share is built before they start. */
+    size_t unused;
+    if (c->n_services)
+        k8s__selected_pods(c, &c->services[0], &unused);
+    k8s__for_each_node(c, proxy_step, NULL);
+    return k8s__for_each_node(c, vfp_step, NULL) ? -1 : 0;
 }

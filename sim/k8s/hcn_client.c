@@ -156,7 +156,7 @@ static HRESULT finish(HRESULT hr, PWSTR record, char **error)
 
 void hcnc_use(hnsm_instance *inst)
 {
-    hnsm_use(inst);
+    hnsm_use_thread(inst);
 }
 
 /* Opens kind id into *handle. */

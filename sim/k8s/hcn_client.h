@@ -7,7 +7,8 @@
  * functions are thin: each one is the open / call / close sequence a Go
  * consumer makes through hcsshim (consumers.md 1.1), with the wide-string
  * and GUID conversions done once here. Every call goes to the instance
- * made current with hcnc_use() (hnsm_use underneath: a node's HNS).
+ * made current with hcnc_use() (hnsm_use_thread underneath: a node's HNS,
+ * for the calling thread).
  *
  * Results and error records are malloc'd UTF-8 (free with free()); on
  * failure *result is NULL and *error (when asked for) holds the

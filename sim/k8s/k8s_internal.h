@@ -29,6 +29,21 @@ bool k8s__cidr_contains(const char *cidr, const char *ip);
 /* flannel.c: the node's network, bridge/host endpoint and routes. Returns
  * 0 when the node's network exists afterwards. */
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n);
+/* parallel.c: one reconcile step per node, possibly on several threads,
+ * with the log and results of a sequential run in node order. */
+typedef int (*k8s__node_step)(k8s_cluster *c, k8s_node *n, void *arg);
+int k8s__for_each_node(k8s_cluster *c, k8s__node_step step, void *arg);
+
+/* Log lines written while a node step runs on a worker thread. */
+typedef struct k8s_log_buffer {
+    char **lines;
+    size_t n;
+} k8s_log_buffer;
+/* The calling thread's buffer during a node step, else NULL (parallel.c). */
+k8s_log_buffer *k8s__log_sink(void);
+/* Appends a malloc'd line to the cluster log, taking it over (cluster.c). */
+void k8s__log_append(k8s_cluster *c, char *line);
+
 /* ipam.c: host-local IPAM of the node's pod CIDR. allocate gives the next
  * free address (-1 when the range is exhausted); release frees one;
  * range names the range for messages. */

@@ -246,7 +246,7 @@ net_node *net_node_by_name(const net_cluster *c, const char *name)
 
 void net__addresses_changed(net_cluster *c)
 {
-    c->owners_stale = true;
+    atomic_store(&c->owners_stale, true);
 }
 
 static int compare_owner(const void *a, const void *b)
@@ -293,13 +293,13 @@ static void rebuild_owners(net_cluster *c)
     free(c->owners);
     c->owners = list;
     c->n_owners = n;
-    c->owners_stale = false;
+    atomic_store(&c->owners_stale, false);
 }
 
 /* The first index entry for ip (lowest node index), or NULL. */
 static const net__owner *first_owner(net_cluster *c, const vfp_addr *ip)
 {
-    if (c->owners_stale || (!c->owners && c->n_nodes))
+    if (atomic_load(&c->owners_stale) || (!c->owners && c->n_nodes))
         rebuild_owners(c);
     size_t lo = 0, hi = c->n_owners;
     while (lo < hi) {

@@ -8,6 +8,7 @@
 
 #include "net.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 /* A route of a host routing table or of the underlay. */
@@ -116,7 +117,8 @@ struct net_cluster {
     uint64_t seed;
     net__owner *owners;   /* every pod, host and node address, sorted (address, node) */
     size_t n_owners;
-    bool owners_stale;    /* rebuilt before the next lookup */
+    atomic_bool owners_stale; /* rebuilt before the next lookup (node syncs may run on
+                                 several threads and set it at once) */
     uint64_t now;
     uint32_t mtu;
     net_node **nodes;
