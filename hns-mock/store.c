@@ -83,8 +83,13 @@ static const char store_schema[] =
 
 sqlite3_stmt *hnsm__stmt(hnsm_instance *inst, const char *sql)
 {
-    for (store_stmt *s = inst->stmts; s; s = s->next) {
+    /* Move to front: an operation uses the same few statements again and
+     * again, so the one asked for is almost always near the head. */
+    for (store_stmt **link = &inst->stmts, *s; (s = *link); link = &s->next) {
         if (s->sql == sql) {
+            *link = s->next;
+            s->next = inst->stmts;
+            inst->stmts = s;
             sqlite3_reset(s->stmt);
             sqlite3_clear_bindings(s->stmt);
             return s->stmt;
