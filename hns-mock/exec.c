@@ -187,6 +187,8 @@ HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *i
         pthread_mutex_lock(&inst->lock);
         hnsm__network_generated_settle(inst);
         hr = hnsm__fault_check(inst, api);
+        if (SUCCEEDED(hr))
+            hr = hnsm__store_readable(inst);
         if (SUCCEEDED(hr)) {
             hnsm__latency_charge(inst, api);
             hr = run(inst, kind, op, canonical_id, canonical_parent, json, &output, created);

@@ -933,6 +933,8 @@ HRESULT hnsm_hnscall(hnsm_instance *inst, const char *method, const char *path,
     HRESULT call_hr = hnsm__fault_check(inst, "HNSCall");
     HRESULT hr = call_hr;
     if (SUCCEEDED(call_hr))
+        hr = hnsm__store_readable(inst);
+    if (SUCCEEDED(hr))
         hr = serve(inst, method, path, request, &output);
     if (SUCCEEDED(call_hr))
         *response = envelope(inst, hr, output);

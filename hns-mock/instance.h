@@ -61,6 +61,7 @@ struct hnsm_instance {
     uint64_t generated_delay_ms;     /* how long after a create they appear */
     uint64_t generated_due_ms;       /* earliest pending one (0 = none known) */
     bool generated_rescan;           /* the store may hold pending ones (open, restart) */
+    bool store_incompatible;         /* an OS update left HNS.data unreadable (os_update.c) */
 };
 
 /* Store schema version; a store with another one is refused (HNSM_ESCHEMA). */

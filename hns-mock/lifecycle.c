@@ -361,7 +361,7 @@ static int rule_value(const hnsm_instance *inst, const struct lifecycle_rule *ru
 /* Forgets the parsed network kept across calls: the rows it came from may
  * be gone (network.c re-reads it when the stored text differs, but a
  * dropped network must not be served from memory either). */
-static void forget_caches(hnsm_instance *inst)
+void hnsm__forget_network_cache(hnsm_instance *inst)
 {
     free(inst->network_cache_text);
     cJSON_Delete(inst->network_cache_doc);
@@ -370,9 +370,13 @@ static void forget_caches(hnsm_instance *inst)
     inst->network_cache_id[0] = '\0';
 }
 
-/* Runs the rules of event in one write transaction. Call with the lock held. */
+/* Runs the rules of event in one write transaction. Call with the lock held.
+ * A store an OS update left unreadable (os_update.c) is not touched: the
+ * HNS that starts cannot read it either. */
 static int run_rules(hnsm_instance *inst, unsigned event)
 {
+    if (inst->store_incompatible)
+        return 0;
     HRESULT hr = hnsm__begin_write(inst);
     for (size_t i = 0; SUCCEEDED(hr) && i < sizeof lifecycle_rules / sizeof lifecycle_rules[0];
          i++) {
@@ -386,7 +390,7 @@ static int run_rules(hnsm_instance *inst, unsigned event)
         hnsm__rollback(inst);
     /* Removals are not notified, committed or not. */
     hnsm__events_discard(inst);
-    forget_caches(inst);
+    hnsm__forget_network_cache(inst);
     if (FAILED(hr))
         return hr == HNSM_E_OUTOFMEMORY ? HNSM_ENOMEM : HNSM_ESTORE;
     if (hnsm__choice(inst, HNSM_CHOICE_RESTART_NOTIFIES_SERVICE_DISCONNECT))
@@ -457,7 +461,7 @@ int hnsm_drop_object(hnsm_instance *inst, hnsm_kind kind, const char *id)
     else
         hnsm__rollback(inst);
     hnsm__events_discard(inst); /* out of band: nobody is told */
-    forget_caches(inst);
+    hnsm__forget_network_cache(inst);
     pthread_mutex_unlock(&inst->lock);
     hnsm__detail_clear();
     if (err)

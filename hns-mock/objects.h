@@ -146,6 +146,13 @@ HRESULT hnsm__apply_policy_request(hnsm_instance *inst, cJSON *list, int request
  * transaction, before serving a call. */
 void hnsm__network_generated_settle(hnsm_instance *inst);
 
+/* Forgets the network document kept across calls (lifecycle.c). */
+void hnsm__forget_network_cache(hnsm_instance *inst);
+
+/* S_OK, or ERROR_WRONG_DISK when an OS update left a store this HNS cannot
+ * read (os_update.c, field-bugs E4). Call with the instance locked. */
+HRESULT hnsm__store_readable(const hnsm_instance *inst);
+
 /* Shared helpers */
 /* Ends an operation's transaction: on success commits it and releases the
  * notifications it raised, otherwise rolls back and drops them. Returns the

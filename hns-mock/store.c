@@ -378,6 +378,10 @@ static int store_init_meta(hnsm_instance *inst, const hnsm_config *config)
     }
     if (SUCCEEDED(hr))
         hr = hnsm__meta_set_text(inst, "profile", inst->profile.name);
+    int64_t incompatible = 0;
+    if (SUCCEEDED(hr))
+        hr = hnsm__meta_get_int(inst, "store_incompatible", &incompatible);
+    inst->store_incompatible = incompatible != 0;
     if (FAILED(hr) || FAILED(hnsm__commit(inst))) {
         hnsm__rollback(inst);
         return HNSM_ESTORE;

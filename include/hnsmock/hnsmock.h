@@ -152,6 +152,17 @@ int hnsm_restart(hnsm_instance *inst, hnsm_restart_mode mode);
  * namespaces go; what persists is rehydrated. Returns 0 or HNSM_E*. */
 int hnsm_reboot(hnsm_instance *inst);
 
+/* Updates the node's OS (hns-mock/os_update.c): profile (NULL = the same)
+ * becomes the instance's HNS, then the node reboots. With store_compatible
+ * 0 and objects in the store, the new HNS cannot read them (field-bugs E4):
+ * nothing is rehydrated or dropped, and every call fails with
+ * ERROR_WRONG_DISK (0x80070022) until hnsm_clear_store. Returns 0 or HNSM_E*. */
+int hnsm_os_update(hnsm_instance *inst, const char *profile, int store_compatible);
+
+/* Stop HNS, delete HNS.data, start HNS: every object is gone (E4's
+ * workaround). Returns 0 or HNSM_E*. */
+int hnsm_clear_store(hnsm_instance *inst);
+
 /* ---- Fault injection (hns-mock/faults.c) ---- */
 
 typedef enum hnsm_fault_mode {

@@ -427,10 +427,9 @@ void k8s_log(k8s_cluster *c, const char *fmt, ...)
  * Reconcile
  */
 
-void k8s_node_reboot(k8s_cluster *c, k8s_node *n)
+/* What a reboot does above HNS: the node's agents and pods start again. */
+static void node_started_again(k8s_cluster *c, k8s_node *n)
 {
-    if (n->hns)
-        hnsm_reboot(n->hns);
     k8s_kube_proxy_restart(c, n);
     k8s_policy_agent_free(n); /* felix starts again with the node */
     k8s_flannel_restart(c, n);
@@ -442,7 +441,27 @@ void k8s_node_reboot(k8s_cluster *c, k8s_node *n)
         p->phase = K8S_POD_PENDING;
         p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = 0;
     }
+}
+
+void k8s_node_reboot(k8s_cluster *c, k8s_node *n)
+{
+    if (n->hns)
+        hnsm_reboot(n->hns);
+    node_started_again(c, n);
     k8s_log(c, "%s: rebooted", n->name);
+}
+
+int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int store_compatible)
+{
+    if (!n->hns || hnsm_os_update(n->hns, profile, store_compatible) != 0)
+        return -1;
+    if (profile) {
+        snprintf(n->profile, sizeof n->profile, "%s", hnsm_profile_name(n->hns));
+        net_node_set_profile(n->net, n->profile);
+    }
+    node_started_again(c, n);
+    k8s_log(c, "%s: OS updated (HNS %s), rebooted", n->name, hnsm_profile_name(n->hns));
+    return 0;
 }
 
 /* CNI for the pods of node n: ADD the pending, DEL the terminating. */

@@ -83,18 +83,37 @@ static void pod_policies(const k8s_cluster *c, const k8s_node *n, const k8s_pod 
                              p->ports[i].protocol, p->ports[i].port, p->ports[i].host_port);
 }
 
+/* The plugin's network lookup by name (consumers.md 3.2), with its error
+ * text when HNS fails it or has no such network. NULL on failure. */
+static char *plugin_network(k8s_cluster *c, k8s_node *n, const k8s_pod *p)
+{
+    char *id = NULL, *error = NULL;
+    HRESULT hr = hcnc_find_network(k8s_network_name(c), &id, &error);
+    if (FAILED(hr) || !id) {
+        char message[300] = "Element not found.";
+        const char *at = error ? strstr(error, "\"Error\":\"") : NULL;
+        const char *end = at ? strchr(at + 9, '"') : NULL;
+        if (end)
+            snprintf(message, sizeof message, "%.*s", (int)(end - at - 9), at + 9);
+        k8s_log(c, "%s cni: ADD %s/%s failed: network %s not found: hnsCall failed in Win32: %s (0x%08X)",
+                n->name, p->ns, p->name, k8s_network_name(c), message,
+                (unsigned)(FAILED(hr) ? hr : (HRESULT)0x80070490));
+    }
+    free(error);
+    return id;
+}
+
 static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
 {
     char ip[K8S_ADDR], policies[2048], doc[4096];
-    if (!n->network_id[0]) { /* the plugin looks its network up by name first */
-        k8s_log(c, "%s cni: ADD %s/%s failed: network %s not found: hnsCall failed in Win32: "
-                   "Element not found. (0x80070490)",
-                n->name, p->ns, p->name, k8s_network_name(c));
+    hcnc_use(n->hns);
+    char *network = plugin_network(c, n, p);
+    if (!network)
+        return -1;
+    if (next_address(c, n, p, ip) < 0) {
+        free(network);
         return -1;
     }
-    if (next_address(c, n, p, ip) < 0)
-        return -1;
-    hcnc_use(n->hns);
     pod_policies(c, n, p, policies, sizeof policies);
     snprintf(doc, sizeof doc,
              "{\"Name\":\"%s_%s\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":%u}],"
@@ -105,7 +124,7 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     if (SUCCEEDED(hr)) {
         free(error);
         error = NULL;
-        hr = hcnc_create(HCNC_ENDPOINT, n->network_id, doc, &ep, &error);
+        hr = hcnc_create(HCNC_ENDPOINT, network, doc, &ep, &error);
     }
     if (SUCCEEDED(hr)) {
         free(error);
@@ -120,6 +139,7 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
         if (ns)
             hcnc_delete(HCNC_NAMESPACE, ns, NULL);
         k8s__ipam_release(n, ip); /* the plugin's ipam DEL on a failed ADD */
+        free(network);
         free(ns);
         free(ep);
         free(error);
@@ -128,6 +148,7 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     snprintf(p->ip, sizeof p->ip, "%s", ip);
     snprintf(p->endpoint_id, sizeof p->endpoint_id, "%s", ep);
     snprintf(p->namespace_id, sizeof p->namespace_id, "%s", ns);
+    free(network);
     free(ns);
     free(ep);
     free(error);

@@ -43,21 +43,13 @@ static size_t node_index(const k8s_cluster *c, const k8s_node *n)
     return (size_t)(n - c->nodes);
 }
 
-/* The ID of the network named name on the current HNS, or "" (enumerate
- * with a Name filter, as GetNetworkByName does). */
+/* The ID of the network named name on the current HNS, or "". */
 static void find_network(const char *name, char out[K8S_ADDR])
 {
-    char query[160], *ids = NULL;
-    out[0] = 0;
-    snprintf(query, sizeof query, "{" V2 ",\"Filter\":\"{\\\"Name\\\":\\\"%s\\\"}\"}", name);
-    if (SUCCEEDED(hcnc_enumerate(HCNC_NETWORK, query, &ids, NULL)) && ids) {
-        cJSON *list = cJSON_Parse(ids);
-        const cJSON *first = cJSON_GetArrayItem(list, 0);
-        if (cJSON_IsString(first))
-            snprintf(out, K8S_ADDR, "%s", first->valuestring);
-        cJSON_Delete(list);
-    }
-    free(ids);
+    char *id = NULL;
+    hcnc_find_network(name, &id, NULL);
+    snprintf(out, K8S_ADDR, "%s", id ? id : "");
+    free(id);
 }
 
 /* The VTEP MAC peer p's lease carries: a Windows node's is its network's

@@ -307,6 +307,23 @@ HRESULT hcnc_modify(hcnc_kind kind, const char *id, const char *json, char **err
     return finish(hr, record, error);
 }
 
+HRESULT hcnc_find_network(const char *name, char **id, char **error)
+{
+    char query[300], *list = NULL;
+    *id = NULL;
+    snprintf(query, sizeof query, "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0},"
+                                  "\"Filter\":\"{\\\"Name\\\":\\\"%s\\\"}\"}",
+             name);
+    HRESULT hr = hcnc_enumerate(HCNC_NETWORK, query, &list, error);
+    /* The list is ["GUID", ...]: the first ID is between the first quotes. */
+    const char *open = SUCCEEDED(hr) && list ? strchr(list, '"') : NULL;
+    const char *close = open ? strchr(open + 1, '"') : NULL;
+    if (close && (*id = malloc((size_t)(close - open))))
+        snprintf(*id, (size_t)(close - open), "%s", open + 1);
+    free(list);
+    return hr;
+}
+
 HRESULT hcnc_namespace_endpoint(const char *namespace_id, const char *endpoint_id, int add,
                                 char **error)
 {

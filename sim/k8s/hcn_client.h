@@ -51,6 +51,10 @@ HRESULT hcnc_enumerate(hcnc_kind kind, const char *query, char **result, char **
 HRESULT hcnc_modify(hcnc_kind kind, const char *id, const char *json, char **error);
 
 /* HcnModifyNamespace(ns, add/remove endpoint) - the CNI attach/detach. */
+/* GetNetworkByName: *id = the first network named name (malloc'd), NULL
+ * when there is none; the HRESULT of the enumerate. */
+HRESULT hcnc_find_network(const char *name, char **id, char **error);
+
 HRESULT hcnc_namespace_endpoint(const char *namespace_id, const char *endpoint_id, int add,
                                 char **error);
 

@@ -275,6 +275,11 @@ void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n);
  * ADD at the next reconcile). */
 void k8s_node_reboot(k8s_cluster *c, k8s_node *n);
 
+/* Windows node n gets an OS update (hnsm_os_update: profile NULL = the
+ * same HNS; store_compatible 0 = the new HNS cannot read HNS.data, E4) and
+ * reboots as above. Returns 0, or -1 for a Linux node or a bad profile. */
+int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int store_compatible);
+
 /* flanneld on n exits and is started again: it looks its network up by
  * name and waits for the management IP anew (flannel.c). */
 void k8s_flannel_restart(k8s_cluster *c, k8s_node *n);

@@ -1109,12 +1109,22 @@ static int do_fault(run *r)
     if (!n)
         return -1;
     if (!what)
-        return fail(r, NULL, "fault NODE restart-hns|crash-hns|reboot|restart|fail|latency|management-ip-delay|hns-choice|delete-oob|vfp|clear");
+        return fail(r, NULL, "fault NODE restart-hns|crash-hns|reboot|os-update|clear-hns-store|restart|fail|latency|management-ip-delay|hns-choice|delete-oob|vfp|clear");
     if (!strcmp(what, "restart-hns") || !strcmp(what, "crash-hns")) {
         hnsm_restart(n->hns, !strcmp(what, "crash-hns") ? HNSM_RESTART_CRASH_WIPE : HNSM_RESTART_SERVICE);
         k8s_log(r->c, "%s: HNS %s", n->name, !strcmp(what, "crash-hns") ? "crashed (objects lost)" : "restarted");
     } else if (!strcmp(what, "reboot")) {
         k8s_node_reboot(r->c, n);
+    } else if (!strcmp(what, "os-update")) {
+        const char *store = arg(r, "store");
+        if (store && strcmp(store, "compatible") && strcmp(store, "incompatible"))
+            return fail(r, pos_of(r, "store"), "store=compatible|incompatible");
+        if (k8s_node_os_update(r->c, n, arg(r, "profile"), !store || !strcmp(store, "compatible")) != 0)
+            return fail(r, NULL, "fault NODE os-update [profile=ws2019|ws2022|ws2025] [store=compatible|incompatible] (a Windows node)");
+    } else if (!strcmp(what, "clear-hns-store")) {
+        if (!n->hns || hnsm_clear_store(n->hns) != 0)
+            return fail(r, NULL, "fault NODE clear-hns-store (a Windows node)");
+        k8s_log(r->c, "%s: HNS stopped, HNS.data deleted, HNS started", n->name);
     } else if (!strcmp(what, "stop") || !strcmp(what, "start")) {
         const char *who = positional(r, 2);
         int stop = !strcmp(what, "stop");

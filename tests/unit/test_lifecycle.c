@@ -699,6 +699,55 @@ static void restart_on_a_file_store_is_seen_by_another_instance(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* field-bugs.md E4 (a): an OS update whose HNS cannot read HNS.data fails
+ * every call with ERROR_WRONG_DISK - v2 and v1 alike, across restarts and
+ * for another process on the same file - until the store is cleared; an
+ * update that can read it is a reboot with the new profile. */
+static void e4_os_update_with_an_unreadable_store_until_it_is_cleared(void **state)
+{
+    (void)state;
+    const char *base = getenv("TMPDIR");
+    char dir[256], path[320];
+    snprintf(dir, sizeof dir, "%s/hnsim-e4-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(dir))
+        fail_msg("mkdtemp %s: %s", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/store.db", dir);
+    hnsm_instance *a = open_instance(path, "ws2019");
+    char net[64], flannel[64];
+    make_network(a, "cbr0", 0, 2, net);
+    make_network(a, "flannel.4096", 8, 1, flannel);
+    assert_int_equal(hnsm_os_update(a, NULL, 0), 0);
+    assert_hr(open_object(a, HNSM_NETWORK, net), HNSM_HRESULT_ERROR_WRONG_DISK);
+    char *reply = NULL;
+    assert_int_equal(hnsm_hnscall(a, "GET", "/networks/", "", &reply), S_OK);
+    assert_non_null(strstr(reply, "The wrong diskette is in the drive."));
+    hnsm_free(reply);
+    assert_int_equal(hnsm_restart(a, HNSM_RESTART_SERVICE), 0);
+    assert_hr(open_object(a, HNSM_NETWORK, net), HNSM_HRESULT_ERROR_WRONG_DISK);
+    hnsm_instance *b = open_instance(path, NULL);
+    assert_hr(open_object(b, HNSM_NETWORK, net), HNSM_HRESULT_ERROR_WRONG_DISK);
+    hnsm_close(b);
+    assert_int_equal(hnsm_clear_store(a), 0);
+    assert_int_equal(count_objects(a, HNSM_NETWORK), 0);
+    /* With a store the new HNS reads: a reboot (flannel.4096 was
+     * non-persistent and goes) on the new profile. */
+    make_network(a, "cbr0", 0, 2, net);
+    make_network(a, "flannel.4096", 8, 1, flannel);
+    assert_int_equal(hnsm_os_update(a, "ws2022", 1), 0);
+    assert_string_equal(hnsm_profile_name(a), "ws2022");
+    assert_succeeded(open_object(a, HNSM_NETWORK, net));
+    assert_hr(open_object(a, HNSM_NETWORK, flannel), HNSM_HCN_E_NETWORK_NOT_FOUND);
+    assert_int_equal(hnsm_os_update(a, "no-such-profile", 1), HNSM_EINVAL);
+    hnsm_close(a);
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char file[340];
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void restart_and_reboot_refuse_bad_arguments(void **state)
 {
     (void)state;
@@ -799,6 +848,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(e3_reboot_drops_non_persistent_networks_with_their_endpoints),
+        cmocka_unit_test(e4_os_update_with_an_unreadable_store_until_it_is_cleared),
         cmocka_unit_test(e3_reboot_keeps_other_networks_choice_reboot_keeps_unflagged_networks),
         cmocka_unit_test(e2_restart_keeps_networks_choice_restart_keeps_nonpersistent_networks),
         cmocka_unit_test(e2_restart_drops_local_endpoints_choice_restart_drops_local_endpoints),
