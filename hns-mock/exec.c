@@ -186,7 +186,10 @@ HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *i
         const char *api = hnsm__api_name(kind, op);
         pthread_mutex_lock(&inst->lock);
         hnsm__network_generated_settle(inst);
-        hr = hnsm__fault_check(inst, api);
+        bool partial = false;
+        hr = hnsm__fault_check_call(inst, api, json, &partial);
+        if (FAILED(hr) && partial && kind == HNSM_LOADBALANCER && op == HNSM_OP_CREATE)
+            hnsm__lb_leave_partial(inst, json); /* the injected failure stands */
         if (SUCCEEDED(hr))
             hr = hnsm__store_readable(inst);
         if (SUCCEEDED(hr)) {

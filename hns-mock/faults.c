@@ -152,6 +152,8 @@ typedef struct fault_rule {
     uint32_t nth;           /* NTH / FROM_NTH: 1-based */
     double probability;     /* PROBABILITY: 0..1 */
     uint64_t matched;       /* calls this rule matched since it was added */
+    char *match;            /* owned: the text a call's JSON must contain, or NULL */
+    bool leave_partial;     /* see hnsm_fault */
 } fault_rule;
 
 typedef struct call_counter {
@@ -240,6 +242,14 @@ static const char *mode_name(hnsm_fault_mode mode)
 
 HRESULT hnsm__fault_check(hnsm_instance *inst, const char *api)
 {
+    bool partial;
+    return hnsm__fault_check_call(inst, api, NULL, &partial);
+}
+
+HRESULT hnsm__fault_check_call(hnsm_instance *inst, const char *api, const char *json,
+                               bool *partial)
+{
+    *partial = false;
     struct hnsm_faults *f = faults_of(inst);
     call_counter *counter = f ? counter_of(f, api, true) : NULL;
     if (!counter)
@@ -250,7 +260,8 @@ HRESULT hnsm__fault_check(hnsm_instance *inst, const char *api)
     size_t decider_index = 0;
     for (size_t i = 0; i < f->rule_count; i++) {
         fault_rule *rule = &f->rules[i];
-        if (strcmp(rule->api, "*") != 0 && strcmp(rule->api, api) != 0)
+        if ((strcmp(rule->api, "*") != 0 && strcmp(rule->api, api) != 0) ||
+            (rule->match && (!json || !strstr(json, rule->match))))
             continue;
         rule->matched++;
         if (!decider && rule_fires(inst, rule, i)) {
@@ -260,6 +271,7 @@ HRESULT hnsm__fault_check(hnsm_instance *inst, const char *api)
     }
     if (!decider)
         return S_OK;
+    *partial = decider->leave_partial;
     return hnsm__detail(decider->hr, "injected fault: rule %zu (%s %s) failed call %llu of %s",
                         decider_index + 1, decider->api, mode_name(decider->mode),
                         (unsigned long long)counter->count, api);
@@ -290,6 +302,8 @@ void hnsm__faults_free(hnsm_instance *inst)
         return;
     for (size_t i = 0; i < f->counter_count; i++)
         free(f->counters[i].api);
+    for (size_t i = 0; i < f->rule_count; i++)
+        free(f->rules[i].match);
     free(f->counters);
     free(f->rules);
     free(f);
@@ -327,9 +341,13 @@ int hnsm_fault_add(hnsm_instance *inst, const hnsm_fault *fault)
             f->rule_capacity = capacity;
         }
     }
-    if (f && f->rule_count < f->rule_capacity) {
+    char *match = fault->match ? strdup(fault->match) : NULL;
+    if (f && f->rule_count < f->rule_capacity && (match || !fault->match)) {
         fault_rule *rule = &f->rules[f->rule_count++];
         memset(rule, 0, sizeof *rule);
+        rule->match = match;
+        match = NULL;
+        rule->leave_partial = fault->leave_partial != 0;
         snprintf(rule->api, sizeof rule->api, "%s", fault->api);
         rule->hr = fault->hr;
         rule->mode = fault->mode;
@@ -337,6 +355,7 @@ int hnsm_fault_add(hnsm_instance *inst, const hnsm_fault *fault)
         rule->probability = fault->probability;
         err = 0;
     }
+    free(match);
     pthread_mutex_unlock(&inst->lock);
     return err;
 }
@@ -346,6 +365,8 @@ int hnsm_fault_clear(hnsm_instance *inst)
     if (!inst)
         return HNSM_EINVAL;
     pthread_mutex_lock(&inst->lock);
+    for (size_t i = 0; inst->faults && i < inst->faults->rule_count; i++)
+        free(inst->faults->rules[i].match);
     if (inst->faults)
         inst->faults->rule_count = 0;
     pthread_mutex_unlock(&inst->lock);

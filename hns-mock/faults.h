@@ -38,6 +38,12 @@ const char *hnsm__api_name(hnsm_kind kind, hnsm_op op);
  * rule), or S_OK to proceed. Call with the instance lock held. */
 HRESULT hnsm__fault_check(hnsm_instance *inst, const char *api);
 
+/* The same for a call with a JSON document (rules with a match text see
+ * it); *partial tells whether the rule that failed it leaves a partial
+ * object behind. */
+HRESULT hnsm__fault_check_call(hnsm_instance *inst, const char *api, const char *json,
+                               bool *partial);
+
 /* Advances the virtual clock by the call's latency, when enabled. Call with
  * the instance lock held. */
 void hnsm__latency_charge(hnsm_instance *inst, const char *api);

@@ -719,6 +719,24 @@ done:
     return hr;
 }
 
+void hnsm__lb_leave_partial(hnsm_instance *inst, const char *json)
+{
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", hnsm__detail_get());
+    cJSON *doc = NULL;
+    if (json && SUCCEEDED(jx_parse_object(json, strlen(json), &doc)) &&
+        SUCCEEDED(hnsm__begin_write(inst))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "PortMappings");
+        int required = inst->choices[HNSM_CHOICE_LB_REQUIRES_PORT_MAPPING];
+        inst->choices[HNSM_CHOICE_LB_REQUIRES_PORT_MAPPING] = 0;
+        char id[HNSM_GUID_TEXT];
+        hnsm__finish(inst, hnsm__lb_create(inst, NULL, doc, id));
+        inst->choices[HNSM_CHOICE_LB_REQUIRES_PORT_MAPPING] = required;
+    }
+    cJSON_Delete(doc);
+    hnsm__detail(HNSM_E_FAIL, "%s; the load balancer was left without its port mappings", detail);
+}
+
 HRESULT hnsm__lb_delete(hnsm_instance *inst, const char *id)
 {
     HRESULT hr = hnsm__lb_exists(inst, id);

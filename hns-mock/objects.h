@@ -153,6 +153,12 @@ void hnsm__forget_network_cache(hnsm_instance *inst);
  * read (os_update.c, field-bugs E4). Call with the instance locked. */
 HRESULT hnsm__store_readable(const hnsm_instance *inst);
 
+/* What a load-balancer create that failed mid-way leaves (an injected fault
+ * with leave_partial, field-bugs A9): the LB of document json stored
+ * without its PortMappings. Runs its own transaction; keeps the thread's
+ * failure detail. Call with the instance locked. */
+void hnsm__lb_leave_partial(hnsm_instance *inst, const char *json);
+
 /* Shared helpers */
 /* Ends an operation's transaction: on success commits it and releases the
  * notifications it raised, otherwise rolls back and drops them. Returns the

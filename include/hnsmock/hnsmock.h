@@ -177,6 +177,10 @@ typedef struct hnsm_fault {
     hnsm_fault_mode mode;
     uint32_t nth;        /* 1-based, counted from when the fault is added */
     double probability;  /* for HNSM_FAULT_PROBABILITY, 0..1 */
+    const char *match;   /* optional: only calls whose JSON document contains this text */
+    int leave_partial;   /* HcnCreateLoadBalancer: the failing create still stores the LB,
+                            without its PortMappings - what a create that failed mid-way
+                            leaves (field-bugs A9); ignored by other entry points */
 } hnsm_fault;
 
 /* Adds a fault rule; rules are checked in the order they were added. */

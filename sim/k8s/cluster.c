@@ -478,6 +478,55 @@ static void run_cni(k8s_cluster *c, k8s_node *n)
     }
 }
 
+/* Keeps the earliest of *best and t, among times after now. */
+static void earliest(uint64_t *best, uint64_t now, uint64_t t)
+{
+    if (t > now && (!*best || t < *best))
+        *best = t;
+}
+
+uint64_t k8s_next_due(const k8s_cluster *c)
+{
+    uint64_t best = 0, now = c->now_ms;
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        const k8s_node *n = &c->nodes[i];
+        if (n->windows && !n->kube_proxy_stopped)
+            earliest(&best, now, n->kube_proxy_restart_at ? n->kube_proxy_restart_at
+                                 : n->proxy                ? n->next_proxy_sync
+                                                           : 0);
+        if (n->windows && !n->flannel_stopped && n->flannel_waiting)
+            earliest(&best, now, now + K8S_FLANNEL_POLL_MS);
+        earliest(&best, now, k8s_policy_agent_next_due(n));
+    }
+    for (size_t i = 0; i < c->n_pods; i++)
+        if (c->pods[i].phase == K8S_POD_TERMINATING)
+            earliest(&best, now, c->pods[i].delete_after_ms);
+    return best;
+}
+
+void k8s_set_clock(k8s_cluster *c, uint64_t t)
+{
+    c->now_ms = t;
+    net_set_time(c->net, t / 1000);
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (c->nodes[i].hns) {
+            uint64_t hns_ms = hnsm_clock_ms(c->nodes[i].hns);
+            if (hns_ms < t)
+                hnsm_clock_advance(c->nodes[i].hns, t - hns_ms);
+        }
+}
+
+int k8s_advance(k8s_cluster *c, uint64_t t)
+{
+    for (uint64_t due; (due = k8s_next_due(c)) && due < t;) {
+        k8s_set_clock(c, due);
+        k8s_reconcile(c);
+    }
+    if (t > c->now_ms)
+        k8s_set_clock(c, t);
+    return k8s_reconcile(c);
+}
+
 /* A node's proxies: kube-proxy (Windows or Linux) and the policy agent. */
 static int proxy_step(k8s_cluster *c, k8s_node *n, void *arg)
 {

@@ -127,6 +127,9 @@ typedef struct k8s_node {
     struct k8s_proxy_state *proxy; /* kube_proxy.c */
     struct k8s_policy_state *policy; /* policy.c */
     uint64_t next_proxy_sync;      /* virtual ms of the next periodic sync */
+    uint64_t kube_proxy_restart_at; /* crashed: restarted at this virtual ms (0 = running) */
+    uint64_t kube_proxy_backoff_ms; /* the last CrashLoopBackOff delay */
+    uint64_t kube_proxy_started_ms; /* when the process last started */
 } k8s_node;
 
 typedef struct k8s_port {
@@ -280,6 +283,25 @@ void k8s_node_reboot(k8s_cluster *c, k8s_node *n);
  * reboots as above. Returns 0, or -1 for a Linux node or a bad profile. */
 int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int store_compatible);
 
+/* The policy agent's next scheduled retry (virtual ms), 0 = none. */
+uint64_t k8s_policy_agent_next_due(const k8s_node *n);
+
+/* The earliest virtual time after now at which a controller has something
+ * scheduled - a periodic kube-proxy sync, a CrashLoopBackOff restart,
+ * flanneld's next poll for its management IP, the policy agent's retry,
+ * the end of a pod's grace period - or 0 when nothing is. Moving the clock
+ * through these times (k8s_advance) runs every controller on its period. */
+uint64_t k8s_next_due(const k8s_cluster *c);
+
+/* Sets the clock of the cluster, its packet network and every HNS to t,
+ * without running anything. */
+void k8s_set_clock(k8s_cluster *c, uint64_t t);
+
+/* Moves the cluster's clock to t (>= now), reconciling at every time
+ * k8s_next_due names on the way and at t. Returns k8s_reconcile's result
+ * at t. */
+int k8s_advance(k8s_cluster *c, uint64_t t);
+
 /* flanneld on n exits and is started again: it looks its network up by
  * name and waits for the management IP anew (flannel.c). */
 void k8s_flannel_restart(k8s_cluster *c, k8s_node *n);
@@ -287,6 +309,8 @@ void k8s_flannel_restart(k8s_cluster *c, k8s_node *n);
 /* How long flanneld waits for its network's management IP before it exits
  * (consumers.md 3.3: polls every 0.5 s for at most 5 s). */
 #define K8S_FLANNEL_MANAGEMENT_IP_WAIT_MS 5000u
+/* ... polling every 0.5 s. */
+#define K8S_FLANNEL_POLL_MS 500u
 
 /* Frees n's proxier state. */
 void k8s_kube_proxy_free(k8s_node *n);

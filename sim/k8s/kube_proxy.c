@@ -73,8 +73,10 @@
  * | overlay ClusterIP remote endpoint | created when missing, never deleted       | consumers.md 2.3 |
  * | remote endpoint delete at refcount| only endpoints HNS lists as remote (from  | inferred from    |
  * | 0 / terminated sweep              | 1.34; before, see C2 in the table)        | PR #131138       |
- * | a listed LB without PortMappings  | skipped (PR #141489's guard; the panic of | field-bugs A9    |
- * |                                   | older versions is not modelled)           |                  |
+ * | a listed LB without PortMappings  | skipped from 1.36 (PR #141489's guard);   | field-bugs A9    |
+ * |                                   | before, a panic: see the version table    |                  |
+ * | the restart of a crashed process  | kubelet's CrashLoopBackOff: 10 s doubling | kubelet defaults |
+ * |                                   | to 5 min, reset after 10 min of running   |                  |
  * | IPv6, dual stack, health-check    | not modelled (the cluster has no IPv6, no | consumers.md 2.4 |
  * | LBs, preserve-destination,        | such options or annotations)              |                  |
  * | winProxyOptimization=DISABLED     |                                           |                  |
@@ -116,6 +118,7 @@ typedef enum kp_behaviour {
     KP_STALE_REMOTE_SHARING_LOCAL_IP_KEPT,
     KP_HNS_ERROR_MEANS_GONE,
     KP_HOURLY_RESYNC,
+    KP_LB_LIST_PANICS_WITHOUT_PORT_MAPPINGS,
     KP_BEHAVIOUR_COUNT
 } kp_behaviour;
 
@@ -189,6 +192,12 @@ static const struct kp_version_row {
     [KP_HOURLY_RESYNC] =
         {34, 35, "the periodic full sync runs every hour, not every sync_period",
          "field-bugs A1, PR #135631"},
+    [KP_LB_LIST_PANICS_WITHOUT_PORT_MAPPINGS] =
+        {KP_ANY_BEFORE, 35,
+         "listing a load balancer without PortMappings reads PortMappings[0] and panics: the "
+         "process exits and the kubelet restarts it with CrashLoopBackOff",
+         "field-bugs A9, issue #141488, PR #141489 (1.36; the 1.34/1.35 patch backports #141681, "
+         "#141707 are below the model's minor-version granularity)"},
 };
 
 /* Whether kube-proxy on n has behaviour b. */
@@ -260,6 +269,7 @@ typedef struct kp_refcount {
 
 struct k8s_proxy_state {
     int stage;          /* startup: 0 checks, 1 network wait, 2 done; -1 gave up */
+    int crashed;        /* the last sync panicked (A9) */
     int synced;         /* a sync has run */
     unsigned hns_major, hns_minor;
     int modify_disabled; /* UpdateLoadBalancer answered E_NOTIMPL */
@@ -507,6 +517,7 @@ typedef struct kp_sync {
     str_index ep_by_ip;  /* IP -> positions in eps (either address) */
     str_index lb_by_key; /* identity (kp_lb_key_text) -> positions in lbs */
     str_index lb_by_id;  /* folded ID -> positions in lbs */
+    int panicked;        /* an LB without PortMappings was read unguarded (A9) */
 } kp_sync;
 
 /* Frees what one sync read from HNS. */
@@ -662,7 +673,8 @@ static void kp_lb_remember(kp_sync *s, const kp_lb_key *key, const char *id, cJS
 }
 
 /* ListLoadBalancers into the identity map (consumers.md 2.6 step 4). An LB
- * without PortMappings is skipped (the guard of PR #141489; field-bugs A9). */
+ * without PortMappings is skipped (the guard of PR #141489), or, before it,
+ * panics the process (s->panicked; field-bugs A9). */
 static HRESULT kp_list_load_balancers(kp_sync *s, char **error)
 {
     cJSON *items = NULL;
@@ -673,6 +685,10 @@ static HRESULT kp_list_load_balancers(kp_sync *s, char **error)
     cJSON_ArrayForEach(lb, items)
     {
         const cJSON *pm = cJSON_GetArrayItem(cJSON_GetObjectItem(lb, "PortMappings"), 0);
+        if (!pm && kp_has(s->n, KP_LB_LIST_PANICS_WITHOUT_PORT_MAPPINGS)) {
+            s->panicked = 1;
+            break;
+        }
         if (!pm)
             continue;
         kp_lb_key key = {.protocol = kp_number(pm, "Protocol"),
@@ -1792,6 +1808,12 @@ static void kp_run(k8s_cluster *c, k8s_node *n)
         hr = kp_list_endpoints(&s, &error);
     if (SUCCEEDED(hr))
         hr = kp_list_load_balancers(&s, &error);
+    if (s.panicked) {
+        kp_log(c, n, "panic: runtime error: index out of range [0] with length 0 "
+                     "(GetAllLoadBalancers: a load balancer without PortMappings)");
+        st->crashed = 1;
+        goto done;
+    }
     if (FAILED(hr) || !s.network) {
         char text[400];
         kp_hcn_error(text, sizeof text, "hcnEnumerate", hr, error);
@@ -1815,6 +1837,23 @@ done:
     kp_sync_clear(&s);
 }
 
+/* The process died: its state goes, and the kubelet restarts it after a
+ * back-off of 10 s doubling to 5 min, reset once it ran 10 minutes
+ * (kubelet's CrashLoopBackOff). */
+static void kp_crash(k8s_cluster *c, k8s_node *n)
+{
+    k8s_kube_proxy_free(n);
+    uint64_t ran = c->now_ms - n->kube_proxy_started_ms;
+    uint64_t backoff = n->kube_proxy_backoff_ms && ran < 600000u ? n->kube_proxy_backoff_ms * 2
+                                                                   : 10000u;
+    if (backoff > 300000u)
+        backoff = 300000u;
+    n->kube_proxy_backoff_ms = backoff;
+    n->kube_proxy_restart_at = c->now_ms + backoff;
+    kp_log(c, n, "exited; back-off %llus restarting failed container (CrashLoopBackOff)",
+           (unsigned long long)(backoff / 1000));
+}
+
 /* k8s.h. The proxier's runner: the startup stages still to do, then a
  * sync when it is the first, changes are pending or the periodic sync is
  * due; each sync sets the next periodic one (sync_period, or an hour in
@@ -1823,6 +1862,13 @@ void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n)
 {
     if (!c || !n || !n->windows || !n->hns)
         return;
+    if (n->kube_proxy_restart_at) { /* CrashLoopBackOff */
+        if (c->now_ms < n->kube_proxy_restart_at)
+            return;
+        n->kube_proxy_restart_at = 0;
+        n->kube_proxy_started_ms = c->now_ms;
+        kp_log(c, n, "started again after CrashLoopBackOff");
+    }
     if (!n->proxy && !(n->proxy = calloc(1, sizeof *n->proxy)))
         return;
     struct k8s_proxy_state *st = n->proxy;
@@ -1834,6 +1880,10 @@ void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n)
         return;
     st->synced = 1;
     kp_run(c, n);
+    if (st->crashed) {
+        kp_crash(c, n);
+        return;
+    }
     uint64_t period = kp_has(n, KP_HOURLY_RESYNC) ? 3600 : (uint64_t)(n->kube_proxy.sync_period > 0
                                                                           ? n->kube_proxy.sync_period
                                                                           : 30);
@@ -1849,6 +1899,8 @@ void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n)
     k8s_kube_proxy_free(n);
     kp_log(c, n, "restarted: caches dropped");
     n->next_proxy_sync = c->now_ms;
+    n->kube_proxy_restart_at = 0;
+    n->kube_proxy_started_ms = c->now_ms;
     if (!n->hns || !(n->proxy = calloc(1, sizeof *n->proxy)))
         return;
     hcnc_use(n->hns);

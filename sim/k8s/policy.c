@@ -1087,6 +1087,12 @@ void k8s_policy_agent_sync(k8s_cluster *c, k8s_node *n)
     pa_complete_deferred_work(c, n, st, updates);
 }
 
+uint64_t k8s_policy_agent_next_due(const k8s_node *n)
+{
+    const struct k8s_policy_state *st = n && n->policy_agent ? n->policy : NULL;
+    return st ? st->retry_at : 0;
+}
+
 void k8s_policy_agent_free(k8s_node *n)
 {
     if (!n || !n->policy)

@@ -657,19 +657,18 @@ static int do_service(run *r)
  * Time and changes
  */
 
+/* Moves the clock to t; the controllers run at every time one of them has
+ * something scheduled on the way (k8s_advance), then at t. */
 static int advance_to(run *r, uint64_t t)
 {
     if (t < r->c->now_ms)
         return fail(r, NULL, "time goes backwards (now %llu ms)", (unsigned long long)r->c->now_ms);
-    r->c->now_ms = t;
-    net_set_time(r->c->net, t / 1000);
-    for (size_t i = 0; i < r->c->n_nodes; i++)
-        if (r->c->nodes[i].hns) {
-            uint64_t hns_ms = hnsm_clock_ms(r->c->nodes[i].hns);
-            if (hns_ms < t)
-                hnsm_clock_advance(r->c->nodes[i].hns, t - hns_ms);
-        }
-    return reconcile(r);
+    if (r->batch) { /* a batch reconciles once, at its end */
+        k8s_set_clock(r->c, t);
+        return 0;
+    }
+    k8s_advance(r->c, t);
+    return 0;
 }
 
 static int do_at(run *r)
@@ -1152,9 +1151,10 @@ static int do_fault(run *r)
         unsigned long code, nth = 1;
         if (!api || parse_hresult(hr, &code) < 0 ||
             (arg(r, "nth") && parse_uint(arg(r, "nth"), 1000000, &nth) < 0))
-            return fail(r, NULL, "fault NODE fail API HRESULT [nth=N] [always=yes]");
+            return fail(r, NULL, "fault NODE fail API HRESULT [nth=N] [always=yes] [match=TEXT] [partial=yes]");
         hnsm_fault f = {.api = api, .hr = (HRESULT)code, .mode = truthy(arg(r, "always")) ? HNSM_FAULT_FROM_NTH : HNSM_FAULT_NTH,
-                        .nth = (uint32_t)nth};
+                        .nth = (uint32_t)nth, .match = arg(r, "match"),
+                        .leave_partial = truthy(arg(r, "partial"))};
         if (hnsm_fault_add(n->hns, &f))
             return fail(r, NULL, "cannot add the fault");
         return 0; /* it strikes at the next reconcile */
