@@ -2,9 +2,11 @@
  * instance.c - opening and closing instances, the process's current instance,
  * and the small control calls (profile, choices, host).
  *
- * The current instance is what the HCN API acts on. It is either set with
- * hnsm_use() or opened lazily, once, from HNSIM_STORE / HNSIM_PROFILE /
- * HNSIM_SEED the first time the API is called.
+ * The current instance is what the HCN API acts on: the calling thread's
+ * (hnsm_use_thread, one per simulated node on the cluster's worker threads)
+ * if it chose one, else the process's - set with hnsm_use() or opened lazily,
+ * once, from HNSIM_STORE / HNSIM_PROFILE / HNSIM_SEED the first time the API
+ * is called.
  */
 #include "instance.h"
 
@@ -204,6 +206,11 @@ int hnsm_open_from_env(hnsm_instance **out)
 void hnsm_use_thread(hnsm_instance *inst)
 {
     current_thread = inst;
+}
+
+bool hnsm__thread_has_instance(void)
+{
+    return current_thread != NULL;
 }
 
 hnsm_instance *hnsm_current(void)

@@ -120,4 +120,8 @@ HRESULT hnsm__next_seq(hnsm_instance *inst, int64_t *out);
 /* The modelled host adapter (from meta). */
 HRESULT hnsm__host(hnsm_instance *inst, char adapter[64], char ip_prefix[64]);
 
+/* Whether the calling thread chose its own instance (hnsm_use_thread): its
+ * calls then stay in this process even with HNSIM_HNSD set. */
+bool hnsm__thread_has_instance(void);
+
 #endif

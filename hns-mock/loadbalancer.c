@@ -578,7 +578,7 @@ static HRESULT claim_frontend(hnsm_instance *inst, const char *lb_id, const lb_s
                                          "external_port) VALUES(?1, ?2, ?3, ?4)");
     if (!find || !add)
         return HNSM_E_FAIL;
-    char host[HNSM_IP_TEXT] = "", other[HNSM_GUID_TEXT] = "";
+    char host[HNSM_IP_TEXT] = "", other[sizeof LEAKED_PREFIX + HNSM_GUID_TEXT] = "";
     bool host_known = false;
     HRESULT hr = S_OK;
     if (!*vip) {

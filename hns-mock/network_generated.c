@@ -115,7 +115,7 @@ void hnsm__network_generated_settle(hnsm_instance *inst)
                                         "'%\"\\_PendingAt\"%' ESCAPE '\\' ORDER BY seq");
     /* Collected first: saving a row while the select walks the table is not allowed. */
     cJSON *due = cJSON_CreateObject();
-    int rc;
+    int rc = SQLITE_DONE;
     while (st && due && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
         cJSON *doc = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
@@ -131,13 +131,15 @@ void hnsm__network_generated_settle(hnsm_instance *inst)
     }
     if (st)
         sqlite3_reset(st);
+    if (!st || !due || rc != SQLITE_DONE)
+        hr = rc == SQLITE_DONE ? HNSM_E_OUTOFMEMORY : hnsm__sql_error(inst, rc);
     cJSON *doc;
     cJSON_ArrayForEach(doc, due)
         if (SUCCEEDED(hr))
             hr = settle_one(inst, doc->string, doc);
     cJSON_Delete(due);
-    hr = hnsm__finish(inst, st ? hr : HNSM_E_FAIL);
-    if (SUCCEEDED(hr)) {
+    hr = hnsm__finish(inst, hr);
+    if (SUCCEEDED(hr)) { /* else the next call scans again */
         inst->generated_due_ms = next;
         inst->generated_rescan = false;
     }

@@ -8,6 +8,8 @@
  */
 #include "remote.h"
 
+#include "instance.h"
+
 #include "hresult.h"
 #include "jsonx.h"
 #include "wire.h"
@@ -36,7 +38,7 @@ static double next_request_id = 1;
 bool hnsm__remote_enabled(void)
 {
     const char *where = getenv("HNSIM_HNSD");
-    return where && *where;
+    return where && *where && !hnsm__thread_has_instance();
 }
 
 /* Reads the token for TCP connections into buf ("" when none is configured). */

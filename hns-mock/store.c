@@ -392,18 +392,20 @@ static int store_init_meta(hnsm_instance *inst, const hnsm_config *config)
 
 /* SQLite keeps memory statistics under one process-wide mutex, which every
  * allocation of every connection takes: the one lock the per-node HNS
- * instances of a simulated cluster would share across threads. hnsim reads
- * no such statistic, so they are off - when SQLite is not yet initialised
- * (otherwise the call fails harmlessly and the process's setting stays). */
-static void sqlite_global_config(void)
+ * instances of a simulated cluster would share across threads. */
+static void sqlite_without_memstatus(void)
 {
-    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* fails harmlessly once initialised */
+}
+
+void hnsm_tune_for_many_instances(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_without_memstatus);
 }
 
 int hnsm__store_open(hnsm_instance *inst, const hnsm_config *config)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, sqlite_global_config);
     const char *path = inst->path ? inst->path : ":memory:";
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &inst->db, flags, NULL) != SQLITE_OK) {

@@ -5,9 +5,10 @@
  * An instance is one simulated HNS service: a SQLite store (a file, or private
  * memory), an HNS version profile, and a seed from which every GUID and MAC
  * it invents is derived. The HCN API (computenetwork.h) and HNSCall act on the
- * process's current instance: the one given to hnsm_use(), or else a default
- * instance opened on first use from the environment (HNSIM_STORE, HNSIM_PROFILE,
- * HNSIM_SEED).
+ * calling thread's instance (hnsm_use_thread), else the process's current
+ * instance: the one given to hnsm_use(), or else a default instance opened on
+ * first use from the environment (HNSIM_STORE, HNSIM_PROFILE, HNSIM_SEED), or
+ * a daemon named by HNSIM_HNSD.
  *
  * Functions returning int give 0 or a negative HNSM_E* code; hnsm_strerror()
  * names it. Operations on HNS objects return an HRESULT, as on Windows.
@@ -51,6 +52,13 @@ void hnsm_close(hnsm_instance *inst);
 /* Makes inst the instance the HCN API and HNSCall of this process use
  * (NULL = the environment default). The caller keeps ownership. */
 void hnsm_use(hnsm_instance *inst);
+
+/* For a process that runs many instances on several threads (the cluster
+ * simulator): turns off SQLite's process-wide memory statistics, whose
+ * mutex every allocation of every connection takes. It affects the whole
+ * process (sqlite3_memory_used() and the soft heap limit stop working), so
+ * a library user does not call it; it works only before SQLite's first use. */
+void hnsm_tune_for_many_instances(void);
 
 /* Makes inst the instance the HCN API and HNSCall use on the calling thread
  * only, ahead of hnsm_use's (NULL = the process's again): one thread per

@@ -74,6 +74,7 @@ bool k8s__cidr_contains(const char *cidr, const char *ip)
 k8s_cluster *k8s_cluster_new(uint64_t seed, k8s_mode mode, uint32_t vni, const char *pod_cidr,
                              const char *service_cidr, const char *node_cidr)
 {
+    hnsm_tune_for_many_instances(); /* one HNS per Windows node, on worker threads */
     uint32_t base;
     unsigned len;
     if (parse_cidr(pod_cidr, &base, &len) < 0 || parse_cidr(service_cidr, &base, &len) < 0 ||
@@ -571,6 +572,17 @@ int k8s_reconcile(k8s_cluster *c)
     size_t unused;
     if (c->n_services)
         k8s__selected_pods(c, &c->services[0], &unused);
-    k8s__for_each_node(c, proxy_step, NULL);
-    return k8s__for_each_node(c, vfp_step, NULL) ? -1 : 0;
+    hcnc_use(NULL); /* the workers choose their node's HNS themselves */
+    int rc = 0;
+    if (c->n_services && !c->selection) { /* no memory for the cache: one node at a time */
+        for (size_t i = 0; i < c->n_nodes; i++)
+            proxy_step(c, &c->nodes[i], NULL);
+        for (size_t i = 0; i < c->n_nodes; i++)
+            rc |= vfp_step(c, &c->nodes[i], NULL);
+    } else {
+        k8s__for_each_node(c, proxy_step, NULL);
+        rc = k8s__for_each_node(c, vfp_step, NULL);
+    }
+    hcnc_use(NULL);
+    return rc ? -1 : 0;
 }

@@ -12,9 +12,11 @@
  * the attach; an ADD that fails gives its address back. DEL deletes the
  * endpoint and the namespace and releases the address. A DEL whose endpoint
  * is already gone succeeds (the fixed plugins treat "not found" as done),
- * unless the node's plugin is strict (cni_del_strict, field-bugs C4): then
- * it fails before releasing the address, the kubelet removes the pod
- * anyway, and the address stays recorded in IPAM - leaked. A terminating pod with a grace period (delete_after_ms, set by the
+ * unless the node's plugin is strict (cni_del_strict, field-bugs C4; Azure
+ * CNI's behaviour in #715/#831 - win-bridge and win-overlay run their IPAM
+ * DEL first, consumers.md 3.2): then it fails before releasing the
+ * address, the kubelet removes the pod anyway, and the address stays
+ * recorded in IPAM - leaked. A terminating pod with a grace period (delete_after_ms, set by the
  * scenario's `delete ... grace=` or `scale ... grace=`) gets its DEL, on
  * Windows and Linux, only once the period is over: its containers still
  * run until then. Addresses come from host-local IPAM (ipam.c).
@@ -163,6 +165,10 @@ static int gone(HRESULT hr)
 
 static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
 {
+    if (!p->endpoint_id[0]) { /* ADD never got this far: no sandbox network to tear down */
+        k8s__ipam_release(n, p->ip);
+        return 0;
+    }
     hcnc_use(n->hns);
     char *error = NULL;
     HRESULT hr = hcnc_delete(HCNC_ENDPOINT, p->endpoint_id, &error);

@@ -263,8 +263,10 @@ static void sync_host_routes(k8s_cluster *c, k8s_node *n)
         const k8s_node *p = &c->nodes[i];
         if (p == n || !p->pod_cidr[0])
             continue;
-        if (!n->windows && c->mode == K8S_MODE_VXLAN)
-            net_linux_add_vxlan_route(n->net, p->pod_cidr, p->ip, c->vni);
+        if (!n->windows && c->mode == K8S_MODE_VXLAN) {
+            if (!p->windows || p->vtep_mac[0]) /* a lease without its VTEP MAC yet */
+                net_linux_add_vxlan_route(n->net, p->pod_cidr, p->ip, c->vni);
+        }
         else if (n->windows && c->mode == K8S_MODE_VXLAN)
             continue; /* Windows vxlan routes are RemoteSubnetRoutes */
         else
@@ -360,10 +362,7 @@ static cJSON *start(k8s_cluster *c, k8s_node *n)
     cJSON *network = current_network(n);
     if (n->flannel_started)
         return network;
-    if (!n->flannel_waiting && bridge_collides(c, n, network)) {
-        cJSON_Delete(network);
-        return NULL;
-    }
+    bool existed = network != NULL;
     if (!network && create_network(c, n) == 0)
         network = current_network(n);
     if (!network)
@@ -379,11 +378,18 @@ static cJSON *start(k8s_cluster *c, k8s_node *n)
                        "exits and is started again",
                     n->name, k8s_network_name(c));
             k8s_flannel_restart(c, n);
+            cJSON_Delete(network);
+            return start(c, n); /* the new process: finds its network, waits anew */
         }
         cJSON_Delete(network);
         return NULL;
     }
     n->flannel_waiting = 0;
+    /* Step 3, after the management IP (step 2): the bridge endpoint. */
+    if (existed && bridge_collides(c, n, network)) {
+        cJSON_Delete(network);
+        return NULL;
+    }
     if (c->mode == K8S_MODE_VXLAN && !publish_vtep(c, n, network)) {
         k8s_flannel_restart(c, n);
         cJSON_Delete(network);
@@ -425,13 +431,16 @@ int k8s__flannel_sync(k8s_cluster *c, k8s_node *n)
                 return -1;
             network = current_network(n);
         }
+        bool exists = network != NULL;
         cJSON_Delete(network);
-        return network ? 0 : -1;
+        return exists ? 0 : -1;
     }
-    bool was_up = n->flannel_started;
-    network = start(c, n);
-    if (!network && was_up) /* the network went away: flanneld starts again */
+    /* The start ran already in this reconcile (k8s__flannel_start). */
+    network = n->flannel_started ? current_network(n) : NULL;
+    if (!network && n->flannel_started) { /* the network went away: flanneld starts again */
         k8s_flannel_restart(c, n);
+        network = start(c, n);
+    }
     if (n->flannel_started) {
         n->flannel_subnet_env = 1;
         if (routed) /* a crash-looping or waiting flanneld updates no route */

@@ -30,7 +30,7 @@
  *    NAT network. With flannel_recreates_bridge a restarted flanneld re-adds
  *    cbr0_ep and crash-loops on the address conflict (F3).
  *  - CNI (win-bridge / win-overlay, consumers.md 3.2): per pod, a namespace,
- *     an endpoint with an address from host-local IPAM (ipam.c, from .10),
+ *    an endpoint with an address from host-local IPAM (ipam.c, from .10),
  *    OutBoundNAT with the cluster, service and node CIDRs as exceptions (or
  *    the node's cni_nat_exceptions, B5), an
  *    SDNRoute of the service CIDR (NeedEncap), a PortMapping per hostPort

@@ -1527,6 +1527,8 @@ static int expect_hns(run *r)
         return fail(r, NULL, "expect hns NODE count|has|lacks KIND ...");
     char ids[1][K8S_ADDR];
     size_t found = find_objects(r, n, k, ids, 1);
+    if (r->error[0])
+        return -1; /* where= named a $VAR never set */
     unsigned long want = 0;
     char detail[256];
     int ok;
