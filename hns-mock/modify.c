@@ -51,18 +51,6 @@ static int policy_index(const cJSON *list, const cJSON *p)
     return -1;
 }
 
-static bool type_in(const cJSON *policies, const char *type)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, policies)
-    {
-        const char *t = hnsm__policy_type(p);
-        if (t && strcmp(t, type) == 0)
-            return true;
-    }
-    return false;
-}
-
 HRESULT hnsm__apply_policy_request(hnsm_instance *inst, cJSON *list, int request_type,
                                    const cJSON *policies)
 {
@@ -98,7 +86,7 @@ HRESULT hnsm__apply_policy_request(hnsm_instance *inst, cJSON *list, int request
         while (item) {
             cJSON *next = item->next;
             const char *t = hnsm__policy_type(item);
-            if (!same_type || (t && type_in(policies, t)))
+            if (!same_type || (t && hnsm__policies_have_type(policies, t)))
                 cJSON_Delete(cJSON_DetachItemViaPointer(list, item));
             item = next;
         }

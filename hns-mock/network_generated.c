@@ -24,24 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 1 when policies holds one of type. */
-static bool has_type(const cJSON *policies, const char *type)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, policies)
-    {
-        const char *t = hnsm__policy_type(p);
-        if (t && strcmp(t, type) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Appends {Type:type, Settings:{field:value}} to into unless given has that type. */
 static void add_policy(cJSON *into, const cJSON *given, const char *type, const char *field,
                        const char *value)
 {
-    if (has_type(given, type))
+    if (hnsm__policies_have_type(given, type))
         return;
     cJSON *policy = cJSON_CreateObject();
     cJSON_AddStringToObject(policy, "Type", type);
@@ -94,7 +81,7 @@ static HRESULT settle_one(hnsm_instance *inst, const char *id, cJSON *doc)
         policies = cJSON_AddArrayToObject(doc, "Policies");
     cJSON *p;
     while (pending && (p = cJSON_DetachItemViaPointer(pending, pending->child))) {
-        if (has_type(policies, hnsm__policy_type(p)))
+        if (hnsm__policies_have_type(policies, hnsm__policy_type(p)))
             cJSON_Delete(p); /* the caller added one meanwhile: it stays */
         else
             cJSON_AddItemToArray(policies, p);

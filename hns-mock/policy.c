@@ -537,6 +537,18 @@ const char *hnsm__policy_type(const cJSON *policy)
     return cJSON_IsString(type) ? type->valuestring : NULL;
 }
 
+bool hnsm__policies_have_type(const cJSON *policies, const char *type)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, policies)
+    {
+        const char *t = hnsm__policy_type(p);
+        if (t && type && strcmp(t, type) == 0)
+            return true;
+    }
+    return false;
+}
+
 HRESULT hnsm__policy_canonical(hnsm_policy_scope scope, const cJSON *policy,
                                const hnsm_policy_context *ctx, cJSON **out)
 {

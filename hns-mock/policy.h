@@ -51,4 +51,7 @@ cJSON *hnsm__policy_to_v1(hnsm_policy_scope scope, const cJSON *v2);
 /* The canonical Type name of a policy object, or NULL. */
 const char *hnsm__policy_type(const cJSON *policy);
 
+/* Whether a list of {Type, Settings} policies holds one of type. */
+bool hnsm__policies_have_type(const cJSON *policies, const char *type);
+
 #endif

@@ -669,15 +669,33 @@ static void notifications_service_disconnect_choice_restart_notifies_service_dis
 
 /* A restart is one committed transaction on the store: another instance on
  * the same file sees its whole result. */
+/* A fresh directory (dir, 256 bytes) and the store file path in it (320). */
+static void temp_store(char *dir, char *path)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, 256, "%s/hnsim-lifecycle-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(dir))
+        fail_msg("mkdtemp %s: %s", dir, strerror(errno));
+    snprintf(path, 320, "%s/store.db", dir);
+}
+
+/* Removes the store file of temp_store, its SQLite companions and dir. */
+static void remove_store(const char *dir, const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char file[340];
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void restart_on_a_file_store_is_seen_by_another_instance(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR");
     char dir[256], path[320];
-    snprintf(dir, sizeof dir, "%s/hnsim-lifecycle-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(dir))
-        fail_msg("mkdtemp %s: %s", dir, strerror(errno));
-    snprintf(path, sizeof path, "%s/store.db", dir);
+    temp_store(dir, path);
     hnsm_instance *a = open_instance(path, NULL), *b = open_instance(path, NULL);
     char flannel[64], net[64], pod[64];
     make_network(a, "flannel.4096", 8, 1, flannel);
@@ -690,13 +708,7 @@ static void restart_on_a_file_store_is_seen_by_another_instance(void **state)
     assert_hr(open_object(b, HNSM_NETWORK, flannel), HNSM_HCN_E_NETWORK_NOT_FOUND);
     hnsm_close(a);
     hnsm_close(b);
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char file[340];
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
-    assert_int_equal(rmdir(dir), 0);
+    remove_store(dir, path);
 }
 
 /* field-bugs.md E4 (a): an OS update whose HNS cannot read HNS.data fails
@@ -706,12 +718,8 @@ static void restart_on_a_file_store_is_seen_by_another_instance(void **state)
 static void e4_os_update_with_an_unreadable_store_until_it_is_cleared(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR");
     char dir[256], path[320];
-    snprintf(dir, sizeof dir, "%s/hnsim-e4-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(dir))
-        fail_msg("mkdtemp %s: %s", dir, strerror(errno));
-    snprintf(path, sizeof path, "%s/store.db", dir);
+    temp_store(dir, path);
     hnsm_instance *a = open_instance(path, "ws2019");
     char net[64], flannel[64];
     make_network(a, "cbr0", 0, 2, net);
@@ -739,13 +747,7 @@ static void e4_os_update_with_an_unreadable_store_until_it_is_cleared(void **sta
     assert_hr(open_object(a, HNSM_NETWORK, flannel), HNSM_HCN_E_NETWORK_NOT_FOUND);
     assert_int_equal(hnsm_os_update(a, "no-such-profile", 1), HNSM_EINVAL);
     hnsm_close(a);
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char file[340];
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
-    assert_int_equal(rmdir(dir), 0);
+    remove_store(dir, path);
 }
 
 static void restart_and_reboot_refuse_bad_arguments(void **state)
