@@ -123,6 +123,25 @@ void net_set_underlay_mtu(net_cluster *c, uint32_t mtu)
     c->mtu = mtu;
 }
 
+int net_reserve_host_port(net_cluster *c, uint8_t protocol, uint16_t port)
+{
+    if (c->n_reserved == sizeof c->reserved / sizeof c->reserved[0])
+        return -1;
+    c->reserved[c->n_reserved].protocol = protocol;
+    c->reserved[c->n_reserved].port = port;
+    c->n_reserved++;
+    return 0;
+}
+
+/* Whether the cloud keeps (protocol, port) of the hosts. */
+bool net__host_port_reserved(const net_cluster *c, uint8_t protocol, uint16_t port)
+{
+    for (size_t i = 0; i < c->n_reserved; i++)
+        if (c->reserved[i].protocol == protocol && c->reserved[i].port == port)
+            return true;
+    return false;
+}
+
 int net_add_cluster_cidr(net_cluster *c, const char *cidr)
 {
     vfp_addr_range r;

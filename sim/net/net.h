@@ -86,6 +86,13 @@ void net_set_underlay_mtu(net_cluster *c, uint32_t mtu);
  * forwarded out of the modelled network. */
 int net_add_cluster_cidr(net_cluster *c, const char *cidr);
 
+/* The cloud platform keeps (protocol, port) for itself on every host: a
+ * packet on the underlay to a node's own address and that destination port
+ * is taken by the platform and never reaches the node - Azure's UDP 65330,
+ * where a DNS answer to a query that left with that source port is lost
+ * (field-bugs B3). At most 8. Returns 0 or -1. */
+int net_reserve_host_port(net_cluster *c, uint8_t protocol, uint16_t port);
+
 /* A cloud route: the underlay sends prefix to the node with address via. */
 int net_add_underlay_route(net_cluster *c, const char *cidr, const char *via);
 
@@ -189,7 +196,8 @@ typedef enum net_verdict {
     X(UNKNOWN_SOURCE, "no pod, node or external host has the source address")                      \
     X(NO_DECAP, "no DECAP_IN rule for the VXLAN network")                                         \
     X(DROPPED_RULE, "dropped by a rule")                                                           \
-    X(NO_LISTENER, "delivered to a host where nothing listens on the port")
+    X(NO_LISTENER, "delivered to a host where nothing listens on the port")                      \
+    X(CLOUD_RESERVED_PORT, "taken by the cloud platform: a port it keeps for the host")
 
 typedef enum net_reason {
 #define NET_REASON_ENUM(name, text) NET_REASON_##name,

@@ -129,9 +129,17 @@ struct net_cluster {
     size_t n_underlay;
     net__external *externals;
     size_t n_externals;
+    struct {
+        uint8_t protocol;
+        uint16_t port;
+    } reserved[8];        /* the cloud keeps these ports of the hosts (net_reserve_host_port) */
+    size_t n_reserved;
 };
 
 /* ---- net.c ---- */
+
+/* Whether the cloud keeps (protocol, port) of the hosts (net_reserve_host_port). */
+bool net__host_port_reserved(const net_cluster *c, uint8_t protocol, uint16_t port);
 
 /* Parses "a.b.c.d/n" (or a bare address = /32) into a route destination. */
 int net__parse_cidr(const char *text, vfp_addr_range *range, unsigned *length);

@@ -392,6 +392,15 @@ static void underlay(walker *k, const vfp_addr *next_hop, bool encapsulated, uin
     net_step *s = step(k, "underlay", "wire", "forward");
     if (!s)
         return;
+    if (n && !encapsulated && vfp_addr_compare(&k->pkt.dst, &n->ip) == 0 &&
+        net__host_port_reserved(c, k->pkt.protocol, k->pkt.dst_port)) {
+        snprintf(note, sizeof note, "the cloud platform keeps %s port %u of the hosts: taken "
+                                    "before node %s",
+                 k->pkt.protocol == 17 ? "UDP" : k->pkt.protocol == 6 ? "TCP" : "IP",
+                 (unsigned)k->pkt.dst_port, n->name);
+        drop(k, "underlay", "wire", NET_REASON_CLOUD_RESERVED_PORT, note);
+        return;
+    }
     if (n) {
         snprintf(s->note, sizeof s->note, "to node %s (%s)%s", n->name, hop,
                  encapsulated ? " in VXLAN" : "");

@@ -366,6 +366,19 @@ static int do_cluster(run *r)
     if (!r->c)
         return fail(r, NULL, "bad pod-cidr, service-cidr or node-cidr");
     net_set_underlay_mtu(r->c->net, (uint32_t)mtu);
+    /* cloud-reserved-ports=udp/65330,...: ports the cloud keeps of the hosts (B3). */
+    const char *reserved = arg(r, "cloud-reserved-ports");
+    char list[128];
+    copy_text(list, sizeof list, reserved ? reserved : "");
+    for (char *save = NULL, *it = strtok_r(list, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        unsigned long port;
+        char *slash = strchr(it, '/');
+        int proto = slash && !strncmp(it, "udp/", 4) ? 17 : slash && !strncmp(it, "tcp/", 4) ? 6 : 0;
+        if (!proto || parse_uint(slash + 1, 65535, &port) < 0 || !port ||
+            net_reserve_host_port(r->c->net, (uint8_t)proto, (uint16_t)port) != 0)
+            return fail(r, pos_of(r, "cloud-reserved-ports"),
+                        "cloud-reserved-ports=udp/PORT,tcp/PORT,... (at most 8)");
+    }
     return 0;
 }
 

@@ -728,6 +728,30 @@ static void linux_pod_to_windows_pod_and_mtu(void **state)
     world_free(w);
 }
 
+/* field-bugs B3: the cloud keeps UDP 65330 of every host: a packet to a
+ * node's own address and that port is taken on the wire; other ports and
+ * protocols, and VXLAN, pass. */
+static void cloud_reserved_host_port(void **state)
+{
+    (void)state;
+    world *w = overlay(0, 1500);
+    assert_int_equal(net_reserve_host_port(w->c, VFP_PROTO_UDP, 65330), 0);
+    net_walk r = walk(w, "10.244.3.5", 40000, "10.0.0.4", 65330, VFP_PROTO_UDP, 100);
+    assert_verdict(&r, NET_DROPPED, NET_REASON_CLOUD_RESERVED_PORT);
+    assert_non_null(strstr(r.detail, "keeps UDP port 65330 of the hosts"));
+    net_walk_clear(&r);
+    r = walk(w, "10.244.3.5", 40000, "10.0.0.4", 65331, VFP_PROTO_UDP, 100);
+    assert_int_not_equal(r.reason, NET_REASON_CLOUD_RESERVED_PORT);
+    net_walk_clear(&r);
+    r = walk(w, "10.244.3.5", 40000, "10.0.0.4", 65330, VFP_PROTO_TCP, 100);
+    assert_int_not_equal(r.reason, NET_REASON_CLOUD_RESERVED_PORT);
+    net_walk_clear(&r);
+    r = walk(w, "10.244.3.5", 65330, "10.244.1.11", 65330, VFP_PROTO_UDP, 100);
+    assert_verdict(&r, NET_DELIVERED, NET_REASON_DELIVERED); /* a pod's port, in VXLAN */
+    net_walk_clear(&r);
+    world_free(w);
+}
+
 static void windows_service_with_linux_backend(void **state)
 {
     (void)state;
@@ -994,6 +1018,7 @@ int main(void)
         cmocka_unit_test(rules_swap_revalidates_flows),
         cmocka_unit_test(overlay_encap_across_nodes),
         cmocka_unit_test(linux_pod_to_windows_pod_and_mtu),
+        cmocka_unit_test(cloud_reserved_host_port),
         cmocka_unit_test(windows_service_with_linux_backend),
         cmocka_unit_test(linux_service_dnat_from_windows),
         cmocka_unit_test(overlay_host_to_pod_needs_host_route),
