@@ -7,15 +7,18 @@
  * For N nodes (half Windows, half Linux; flannel host-gw), 30 pods per node
  * and 5 services per node (each selecting 6 pods across the cluster), the
  * benchmark declares everything, runs k8s_reconcile once (flannel, CNI and
- * kube-proxy on every node through the HCN API, then VFP), and probes a
- * matrix of up to matrix-size x matrix-size pods. It reports build time,
- * matrix time and peak memory for N = 10, 20, 50, ... up to max-nodes, and
- * how both grow. The issue's target is 1000 nodes, 30k pods and 5k services
- * under 60 s and 4 GiB; the growth figures say how far this is.
+ * kube-proxy on every node through the HCN API, then VFP; the per-node
+ * steps on HNSIM_THREADS workers), and probes a matrix of up to
+ * matrix-size x matrix-size pods. It reports build time, matrix time and
+ * peak memory for N = 10, 20, 50, ... up to max-nodes, and how both grow
+ * from one size to the next (the exponent k of N^k). The issue's target is
+ * 1000 nodes, 30k pods and 5k services under 60 s and 4 GiB; the growth
+ * figures say how far this is.
  */
 #include "bench_util.h"
 #include "k8s.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,9 @@ static void node_spec(size_t i, k8s_node *n)
     snprintf(n->profile, sizeof n->profile, "ws2022");
     n->cni_port_mappings = 1;
 }
+
+/* The previous size's figures, for the growth line. */
+static double last_nodes, last_built, last_peak;
 
 static void run(size_t nodes, size_t matrix)
 {
@@ -93,6 +99,14 @@ static void run(size_t nodes, size_t matrix)
     printf("%5zu nodes, %6zu pods, %5zu services: built and synced in %7.2f s; matrix %zu x %zu "
            "in %6.2f s (%zu reached); peak %7.1f MiB\n",
            nodes, c->n_pods, c->n_services, built, n, n, probed, reached, peak_mib());
+    double peak = peak_mib();
+    if (last_nodes > 0 && last_built > 0)
+        printf("      growth from %.0f nodes: time x%.2f (N^%.2f), peak memory x%.2f (N^%.2f)\n",
+               last_nodes, built / last_built, log(built / last_built) / log(nodes / last_nodes),
+               peak / last_peak, log(peak / last_peak) / log(nodes / last_nodes));
+    last_nodes = (double)nodes;
+    last_built = built;
+    last_peak = peak;
     fflush(stdout);
     net_matrix_clear(&m);
     free(pts);
