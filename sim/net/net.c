@@ -83,7 +83,6 @@ static void node_free(net_node *n)
     free(n->host_ips);
     port_clear(&n->host);
     port_clear(&n->external);
-    hns_view_free(n->view);
     net__snat_free(n);
     net__faults_free(n);
     net__linux_free(n);
@@ -636,7 +635,6 @@ int net_node_sync(net_node *n, char **error)
     n->n_host_ips = n_host_ips;
     net__addresses_changed(n->cluster);
     free(plan.rules);
-    hns_view_free(n->view);
-    n->view = v;
+    hns_view_free(v); /* the rules keep what they need of it */
     return 0;
 }

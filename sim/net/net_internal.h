@@ -74,7 +74,6 @@ struct net_node {
     /* Windows */
     hnsm_instance *inst;
     char profile[16];
-    hns_view *view;
     net__port *ports;       /* endpoint ports sorted by name */
     size_t n_ports;
     size_t *by_ip;          /* indexes into ports, sorted by address */
