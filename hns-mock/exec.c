@@ -185,10 +185,14 @@ HRESULT hnsm_call(hnsm_instance *inst, hnsm_kind kind, hnsm_op op, const char *i
                SUCCEEDED(hr = guid_argument(parent, canonical_parent))) {
         const char *api = hnsm__api_name(kind, op);
         pthread_mutex_lock(&inst->lock);
-        hnsm__network_generated_settle(inst);
+        /* HNS's own work touches only a store it can read. */
+        bool readable = !inst->store_incompatible;
+        if (readable)
+            hnsm__network_generated_settle(inst);
         bool partial = false;
         hr = hnsm__fault_check_call(inst, api, json, &partial);
-        if (FAILED(hr) && partial && kind == HNSM_LOADBALANCER && op == HNSM_OP_CREATE)
+        if (FAILED(hr) && partial && readable && kind == HNSM_LOADBALANCER &&
+            op == HNSM_OP_CREATE)
             hnsm__lb_leave_partial(inst, json); /* the injected failure stands */
         if (SUCCEEDED(hr))
             hr = hnsm__store_readable(inst);

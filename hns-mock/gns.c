@@ -355,6 +355,8 @@ static HRESULT run_call(hnsm_instance *inst, const char *api, bool write, reserv
                             inst->profile.minor);
     pthread_mutex_lock(&inst->lock);
     HRESULT hr = hnsm__fault_check(inst, api);
+    if (SUCCEEDED(hr))
+        hr = hnsm__store_readable(inst);
     if (SUCCEEDED(hr)) {
         hnsm__latency_charge(inst, api);
         hr = write ? hnsm__begin_write(inst) : hnsm__begin_read(inst);

@@ -927,7 +927,8 @@ HRESULT hnsm_hnscall(hnsm_instance *inst, const char *method, const char *path,
         return HNSM_E_INVALIDARG;
     cJSON *output = NULL;
     pthread_mutex_lock(&inst->lock);
-    hnsm__network_generated_settle(inst);
+    if (!inst->store_incompatible) /* HNS's own work touches only a store it can read */
+        hnsm__network_generated_settle(inst);
     /* One HNSCall is one call for fault injection, whatever it does; its
      * latency is charged by serve() once the path is known. */
     HRESULT call_hr = hnsm__fault_check(inst, "HNSCall");

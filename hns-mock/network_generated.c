@@ -132,6 +132,18 @@ void hnsm__network_generated_settle(hnsm_instance *inst)
     }
 }
 
+uint64_t hnsm_next_event_ms(hnsm_instance *inst)
+{
+    if (!inst)
+        return 0;
+    pthread_mutex_lock(&inst->lock);
+    if (!inst->store_incompatible)
+        hnsm__network_generated_settle(inst); /* learns the due time after a restart */
+    uint64_t due = inst->store_incompatible ? 0 : inst->generated_due_ms;
+    pthread_mutex_unlock(&inst->lock);
+    return due;
+}
+
 int hnsm_set_generated_policy_delay(hnsm_instance *inst, uint64_t ms)
 {
     if (!inst)

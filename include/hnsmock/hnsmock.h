@@ -223,6 +223,10 @@ int hnsm_set_latency(hnsm_instance *inst, int enabled, double scale);
  * (consumers.md 3.3, 7). Returns 0 or HNSM_EINVAL. */
 int hnsm_set_generated_policy_delay(hnsm_instance *inst, uint64_t ms);
 
+/* The virtual time (ms) of the next thing HNS does on its own - a delayed
+ * network policy appearing - or 0 when nothing is pending. */
+uint64_t hnsm_next_event_ms(hnsm_instance *inst);
+
 /* ---- Notifications ---- */
 
 /*

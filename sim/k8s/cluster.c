@@ -448,8 +448,8 @@ void k8s_node_reboot(k8s_cluster *c, k8s_node *n)
 {
     if (n->hns)
         hnsm_reboot(n->hns);
-    node_started_again(c, n);
     k8s_log(c, "%s: rebooted", n->name);
+    node_started_again(c, n);
 }
 
 int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int store_compatible)
@@ -460,8 +460,8 @@ int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int sto
         snprintf(n->profile, sizeof n->profile, "%s", hnsm_profile_name(n->hns));
         net_node_set_profile(n->net, n->profile);
     }
-    node_started_again(c, n);
     k8s_log(c, "%s: OS updated (HNS %s), rebooted", n->name, hnsm_profile_name(n->hns));
+    node_started_again(c, n);
     return 0;
 }
 
@@ -486,7 +486,7 @@ static void earliest(uint64_t *best, uint64_t now, uint64_t t)
         *best = t;
 }
 
-uint64_t k8s_next_due(const k8s_cluster *c)
+uint64_t k8s_next_due(k8s_cluster *c)
 {
     uint64_t best = 0, now = c->now_ms;
     for (size_t i = 0; i < c->n_nodes; i++) {
@@ -495,8 +495,16 @@ uint64_t k8s_next_due(const k8s_cluster *c)
             earliest(&best, now, n->kube_proxy_restart_at ? n->kube_proxy_restart_at
                                  : n->proxy                ? n->next_proxy_sync
                                                            : 0);
-        if (n->windows && !n->flannel_stopped && n->flannel_waiting)
-            earliest(&best, now, now + K8S_FLANNEL_POLL_MS);
+        if (n->windows && !n->flannel_stopped && n->flannel_waiting) {
+            /* flanneld gives up at the end of its wait, or sees the management
+             * IP at its first poll after HNS adds it. */
+            uint64_t since = n->flannel_wait_since_ms, hns = hnsm_next_event_ms(n->hns);
+            earliest(&best, now, since + K8S_FLANNEL_MANAGEMENT_IP_WAIT_MS);
+            if (hns > since)
+                earliest(&best, now,
+                         since + (hns - since + K8S_FLANNEL_POLL_MS - 1) / K8S_FLANNEL_POLL_MS *
+                                     K8S_FLANNEL_POLL_MS);
+        }
         earliest(&best, now, k8s_policy_agent_next_due(n));
     }
     for (size_t i = 0; i < c->n_pods; i++)

@@ -9,8 +9,9 @@
  * node's CNI config when the scenario gives one (field-bugs B5), an
  * SDNRoute of the service CIDR with NeedEncap (L2Bridge), a PortMapping per
  * hostPort when the CNI config has the portMappings capability (K1) - then
- * the attach; an ADD that fails gives its address back. DEL deletes the
- * endpoint and the namespace and releases the address. A DEL whose endpoint
+ * the attach; an ADD that fails gives its address back. DEL releases the
+ * address (the plugins' IPAM DEL comes first, consumers.md 3.2), then
+ * deletes the endpoint and the namespace. A DEL whose endpoint
  * is already gone succeeds (the fixed plugins treat "not found" as done),
  * unless the node's plugin is strict (cni_del_strict, field-bugs C4; Azure
  * CNI's behaviour in #715/#831 - win-bridge and win-overlay run their IPAM
@@ -169,6 +170,8 @@ static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
         k8s__ipam_release(n, p->ip);
         return 0;
     }
+    if (!n->cni_del_strict) /* win-bridge / win-overlay: the IPAM DEL comes first */
+        k8s__ipam_release(n, p->ip);
     hcnc_use(n->hns);
     char *error = NULL;
     HRESULT hr = hcnc_delete(HCNC_ENDPOINT, p->endpoint_id, &error);
@@ -190,7 +193,7 @@ static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     }
     free(error);
     hcnc_delete(HCNC_NAMESPACE, p->namespace_id, NULL);
-    k8s__ipam_release(n, p->ip);
+    k8s__ipam_release(n, p->ip); /* the strict plugin's IPAM DEL, after HNS */
     return 0;
 }
 

@@ -291,7 +291,7 @@ uint64_t k8s_policy_agent_next_due(const k8s_node *n);
  * flanneld's next poll for its management IP, the policy agent's retry,
  * the end of a pod's grace period - or 0 when nothing is. Moving the clock
  * through these times (k8s_advance) runs every controller on its period. */
-uint64_t k8s_next_due(const k8s_cluster *c);
+uint64_t k8s_next_due(k8s_cluster *c);
 
 /* Sets the clock of the cluster, its packet network and every HNS to t,
  * without running anything. */

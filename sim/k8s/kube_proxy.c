@@ -77,6 +77,10 @@
  * |                                   | before, a panic: see the version table    |                  |
  * | the restart of a crashed process  | kubelet's CrashLoopBackOff: 10 s doubling | kubelet defaults |
  * |                                   | to 5 min, reset after 10 min of running   |                  |
+ * |                                   | (and by a reboot)                         |                  |
+ * | a startup that cannot finish (no  | tried again every 10 s in the same        | inferred (E3's   |
+ * | HNS network yet)                  | process                                   | "Waiting for     |
+ * |                                   |                                           | Network" loop)   |
  * | IPv6, dual stack, health-check    | not modelled (the cluster has no IPv6, no | consumers.md 2.4 |
  * | LBs, preserve-destination,        | such options or annotations)              |                  |
  * | winProxyOptimization=DISABLED     |                                           |                  |
@@ -216,6 +220,9 @@ enum { KP_LB_DSR = 1 };
 enum { KP_PM_LOCAL_ROUTED_VIP = 2, KP_PM_VIP_EXTERNAL_IP = 16 };
 /* DistributionType for sessionAffinity ClientIP (SourceIP). */
 enum { KP_DISTRIBUTION_SOURCE_IP = 2 };
+/* A proxier that cannot start yet (no HNS network, no policy lists) tries
+ * again this much later. */
+enum { KP_STARTUP_RETRY_MS = 10000 };
 /* Stale LB deletes retried per sync (consumers.md 2.5). */
 enum { KP_STALE_RETRIES_PER_SYNC = 20 };
 
@@ -1873,8 +1880,11 @@ void k8s_kube_proxy_sync(k8s_cluster *c, k8s_node *n)
         return;
     struct k8s_proxy_state *st = n->proxy;
     hcnc_use(n->hns);
-    if (st->stage != 2 && kp_startup(c, n) < 0)
+    if (st->stage != 2 && kp_startup(c, n) < 0) {
+        if (st->stage >= 0) /* still starting: tried again (a named choice, see the top) */
+            n->next_proxy_sync = c->now_ms + KP_STARTUP_RETRY_MS;
         return;
+    }
     bool due = c->now_ms >= n->next_proxy_sync;
     if (st->synced && !due && !kp_changes_pending(c, n))
         return;
@@ -1900,6 +1910,7 @@ void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n)
     kp_log(c, n, "restarted: caches dropped");
     n->next_proxy_sync = c->now_ms;
     n->kube_proxy_restart_at = 0;
+    n->kube_proxy_backoff_ms = 0;
     n->kube_proxy_started_ms = c->now_ms;
     if (!n->hns || !(n->proxy = calloc(1, sizeof *n->proxy)))
         return;

@@ -389,9 +389,6 @@ static void underlay(walker *k, const vfp_addr *next_hop, bool encapsulated, uin
     const net__route *r = n ? NULL : net__route_lookup(c->underlay, c->n_underlay, next_hop);
     if (!n && r)
         n = net__node_by_ip(c, &r->via);
-    net_step *s = step(k, "underlay", "wire", "forward");
-    if (!s)
-        return;
     if (n && !encapsulated && vfp_addr_compare(&k->pkt.dst, &n->ip) == 0 &&
         net__host_port_reserved(c, k->pkt.protocol, k->pkt.dst_port)) {
         snprintf(note, sizeof note, "the cloud platform keeps %s port %u of the hosts: taken "
@@ -401,6 +398,9 @@ static void underlay(walker *k, const vfp_addr *next_hop, bool encapsulated, uin
         drop(k, "underlay", "wire", NET_REASON_CLOUD_RESERVED_PORT, note);
         return;
     }
+    net_step *s = step(k, "underlay", "wire", "forward");
+    if (!s)
+        return;
     if (n) {
         snprintf(s->note, sizeof s->note, "to node %s (%s)%s", n->name, hop,
                  encapsulated ? " in VXLAN" : "");
