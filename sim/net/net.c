@@ -122,6 +122,16 @@ void net_set_underlay_mtu(net_cluster *c, uint32_t mtu)
     c->mtu = mtu;
 }
 
+int net_node_exclude_snat_port(net_node *n, uint8_t protocol, uint16_t port)
+{
+    if (!n || n->n_snat_excluded == sizeof n->snat_excluded / sizeof n->snat_excluded[0])
+        return -1;
+    n->snat_excluded[n->n_snat_excluded].protocol = protocol;
+    n->snat_excluded[n->n_snat_excluded].port = port;
+    n->n_snat_excluded++;
+    return 0;
+}
+
 int net_reserve_host_port(net_cluster *c, uint8_t protocol, uint16_t port)
 {
     if (c->n_reserved == sizeof c->reserved / sizeof c->reserved[0])

@@ -143,6 +143,11 @@ int net_linux_add_service(net_node *n, const char *ip, uint16_t port, uint8_t pr
 /* The SNAT port range of a Windows node (default 49152-65535). */
 int net_node_set_snat_range(net_node *n, uint16_t lo, uint16_t hi);
 
+/* Keeps one port of a protocol out of the node's SNAT range (a persistent
+ * excluded port range of one port, as `netsh int ipv4 add excludedportrange`
+ * makes; field-bugs B3's fix). At most 8. Returns 0 or -1. */
+int net_node_exclude_snat_port(net_node *n, uint8_t protocol, uint16_t port);
+
 /* Ways VFP can differ from HNS (divergence.c has the table and the
  * field-bug entries). */
 typedef enum net_vfp_fault_kind {

@@ -82,6 +82,11 @@ struct net_node {
     net__port host;         /* host vNIC */
     net__port external;     /* physical NIC */
     uint16_t snat_lo, snat_hi;
+    struct {
+        uint8_t protocol;
+        uint16_t port;
+    } snat_excluded[8];     /* ports excluded from the range (net_node_exclude_snat_port) */
+    size_t n_snat_excluded;
     net__pool *pools;
     size_t n_pools;
     char **owners;          /* port names that own SNAT ports */

@@ -65,6 +65,15 @@ static bool port_free(const net__pool *p, uint32_t port, uint64_t now)
     return p->expires[port] == 0 || p->expires[port] <= now;
 }
 
+/* Whether port is excluded from node n's range for protocol. */
+static bool port_excluded(const net_node *n, uint8_t protocol, uint32_t port)
+{
+    for (size_t i = 0; i < n->n_snat_excluded; i++)
+        if (n->snat_excluded[i].protocol == protocol && n->snat_excluded[i].port == port)
+            return true;
+    return false;
+}
+
 net__snat_result net__snat_take(net_node *n, const vfp_addr *ip, uint8_t protocol,
                                 const char *owner, uint32_t ttl, bool hold, uint16_t *port)
 {
@@ -76,7 +85,7 @@ net__snat_result net__snat_take(net_node *n, const vfp_addr *ip, uint8_t protoco
     uint32_t start = p->next < lo || p->next > hi ? lo : p->next;
     for (uint32_t k = 0; k < span; k++) {
         uint32_t candidate = lo + (start - lo + k) % span;
-        if (!port_free(p, candidate, now))
+        if (!port_free(p, candidate, now) || port_excluded(n, protocol, candidate))
             continue;
         *port = (uint16_t)candidate;
         if (hold) {

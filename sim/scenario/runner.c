@@ -342,6 +342,32 @@ static int reconcile(run *r)
  * Setup verbs
  */
 
+/* The list KEY=udp/PORT,tcp/PORT,... (at most 8): add(ctx, protocol, port)
+ * for each; 0, or -1 after an error naming the key. */
+static int port_list(run *r, const char *key, int (*add)(void *, uint8_t, uint16_t), void *ctx)
+{
+    char list[128];
+    copy_text(list, sizeof list, arg(r, key) ? arg(r, key) : "");
+    for (char *save = NULL, *it = strtok_r(list, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        unsigned long port;
+        int proto = !strncmp(it, "udp/", 4) ? 17 : !strncmp(it, "tcp/", 4) ? 6 : 0;
+        if (!proto || parse_uint(it + 4, 65535, &port) < 0 || !port ||
+            add(ctx, (uint8_t)proto, (uint16_t)port) != 0)
+            return fail(r, pos_of(r, key), "%s=udp/PORT,tcp/PORT,... (at most 8)", key);
+    }
+    return 0;
+}
+
+static int reserve_host_port(void *cluster, uint8_t protocol, uint16_t port)
+{
+    return net_reserve_host_port(cluster, protocol, port);
+}
+
+static int exclude_snat_port(void *node, uint8_t protocol, uint16_t port)
+{
+    return net_node_exclude_snat_port(node, protocol, port);
+}
+
 static int do_cluster(run *r)
 {
     if (r->c)
@@ -367,19 +393,7 @@ static int do_cluster(run *r)
         return fail(r, NULL, "bad pod-cidr, service-cidr or node-cidr");
     net_set_underlay_mtu(r->c->net, (uint32_t)mtu);
     /* cloud-reserved-ports=udp/65330,...: ports the cloud keeps of the hosts (B3). */
-    const char *reserved = arg(r, "cloud-reserved-ports");
-    char list[128];
-    copy_text(list, sizeof list, reserved ? reserved : "");
-    for (char *save = NULL, *it = strtok_r(list, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
-        unsigned long port;
-        char *slash = strchr(it, '/');
-        int proto = slash && !strncmp(it, "udp/", 4) ? 17 : slash && !strncmp(it, "tcp/", 4) ? 6 : 0;
-        if (!proto || parse_uint(slash + 1, 65535, &port) < 0 || !port ||
-            net_reserve_host_port(r->c->net, (uint8_t)proto, (uint16_t)port) != 0)
-            return fail(r, pos_of(r, "cloud-reserved-ports"),
-                        "cloud-reserved-ports=udp/PORT,tcp/PORT,... (at most 8)");
-    }
-    return 0;
+    return port_list(r, "cloud-reserved-ports", reserve_host_port, r->c->net);
 }
 
 /* feature-gates=WinDSR=true,WinOverlay=false (kube-proxy's flag). */
@@ -478,6 +492,11 @@ static int do_node(run *r)
             net_node_set_snat_range(n->net, (uint16_t)lo, (uint16_t)hi))
             return fail(r, pos_of(r, "snat-range"), "snat-range=LO-HI (ports, LO <= HI) on a Windows node");
     }
+    /* excluded-ports=udp/65330,...: kept out of the SNAT range (B3's fix). */
+    if (arg(r, "excluded-ports") && !spec.windows)
+        return fail(r, pos_of(r, "excluded-ports"), "excluded-ports= is for a Windows node");
+    if (port_list(r, "excluded-ports", exclude_snat_port, n->net) < 0)
+        return -1;
     return reconcile(r);
 }
 

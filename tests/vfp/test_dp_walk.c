@@ -472,6 +472,31 @@ static void snat_ports_exhaust_and_recover(void **state)
     world_free(w);
 }
 
+/* field-bugs B3's fix: an excluded port of a protocol is never handed out;
+ * the other protocol still uses it. */
+static void snat_skips_excluded_ports(void **state)
+{
+    (void)state;
+    world *w = l2bridge("ws2022", 0, 0);
+    assert_int_equal(net_node_set_snat_range(w->node[0], 60000, 60002), 0);
+    assert_int_equal(net_node_exclude_snat_port(w->node[0], VFP_PROTO_TCP, 60001), 0);
+    static const uint16_t expected[] = {60000, 60002};
+    for (uint16_t i = 0; i < 2; i++) {
+        net_walk r = walk(w, "10.244.1.10", 40000 + i, "203.0.113.7", 443, VFP_PROTO_TCP, 100);
+        assert_verdict(&r, NET_DELIVERED, NET_REASON_DELIVERED);
+        assert_int_equal(r.output.src_port, expected[i]);
+        net_walk_clear(&r);
+    }
+    net_walk r = walk(w, "10.244.1.10", 40002, "203.0.113.7", 443, VFP_PROTO_TCP, 100);
+    assert_verdict(&r, NET_DROPPED, NET_REASON_SNAT_EXHAUSTED);
+    net_walk_clear(&r);
+    r = walk(w, "10.244.1.10", 40003, "203.0.113.7", 53, VFP_PROTO_UDP, 100);
+    assert_verdict(&r, NET_DELIVERED, NET_REASON_DELIVERED);
+    assert_int_equal(r.output.src_port, 60000);
+    net_walk_clear(&r);
+    world_free(w);
+}
+
 static void external_reply_reaches_the_pod(void **state)
 {
     (void)state;
@@ -1019,6 +1044,7 @@ int main(void)
         cmocka_unit_test(overlay_encap_across_nodes),
         cmocka_unit_test(linux_pod_to_windows_pod_and_mtu),
         cmocka_unit_test(cloud_reserved_host_port),
+        cmocka_unit_test(snat_skips_excluded_ports),
         cmocka_unit_test(windows_service_with_linux_backend),
         cmocka_unit_test(linux_service_dnat_from_windows),
         cmocka_unit_test(overlay_host_to_pod_needs_host_route),
