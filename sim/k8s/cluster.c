@@ -472,8 +472,10 @@ static void run_cni(k8s_cluster *c, k8s_node *n)
         k8s_pod *p = &c->pods[i];
         if (strcmp(p->node, n->name) != 0)
             continue;
-        if (p->phase == K8S_POD_PENDING && n->ready && k8s__cni_add(c, n, p) == 0)
+        if (p->phase == K8S_POD_PENDING && n->ready && k8s__cni_add(c, n, p) == 0) {
             p->phase = K8S_POD_RUNNING;
+            p->dns_ready_ms = c->now_ms + (n->windows ? n->dns_config_delay_ms : 0);
+        }
         else if (p->phase == K8S_POD_TERMINATING && k8s__cni_del(c, n, p) == 0)
             p->phase = K8S_POD_GONE;
     }
@@ -534,6 +536,48 @@ int k8s_advance(k8s_cluster *c, uint64_t t)
     if (t > c->now_ms)
         k8s_set_clock(c, t);
     return k8s_reconcile(c);
+}
+
+k8s_service *k8s_cluster_dns(k8s_cluster *c)
+{
+    k8s_service *s = k8s_service_named(c, "kube-system", "kube-dns");
+    return s && !s->deleted && s->cluster_ip[0] ? s : NULL;
+}
+
+int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], char *why,
+                       size_t why_size)
+{
+    const k8s_node *n = k8s_node_named(c, p->node);
+    const k8s_service *dns = k8s_cluster_dns(c);
+    server[0] = 0;
+    if (!n || !n->windows) {
+        if (dns)
+            snprintf(server, K8S_ADDR, "%s", dns->cluster_ip);
+        else
+            snprintf(why, why_size, "no cluster DNS service (kube-dns in kube-system)");
+        return dns ? 0 : -1;
+    }
+    if (c->now_ms < p->dns_ready_ms) {
+        snprintf(why, why_size, "pod %s has no DNS server yet: its DNS configuration is written "
+                                "%llu ms after the container starts (dockershim)",
+                 p->name, (unsigned long long)(p->dns_ready_ms - c->now_ms));
+        return -1;
+    }
+    char *props = NULL;
+    cJSON *doc = NULL;
+    if (p->endpoint_id[0] &&
+        SUCCEEDED(hnsm_call(n->hns, HNSM_ENDPOINT, HNSM_OP_QUERY, p->endpoint_id, NULL,
+                            "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &props, NULL)))
+        doc = cJSON_Parse(props);
+    hnsm_free(props);
+    const cJSON *first = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "Dns"), "ServerList"), 0);
+    if (cJSON_IsString(first))
+        snprintf(server, K8S_ADDR, "%s", first->valuestring);
+    else
+        snprintf(why, why_size, "pod %s's HNS endpoint has no Dns.ServerList", p->name);
+    cJSON_Delete(doc);
+    return server[0] ? 0 : -1;
 }
 
 /* A node's proxies: kube-proxy (Windows or Linux) and the policy agent. */

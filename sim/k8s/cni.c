@@ -118,10 +118,15 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
         return -1;
     }
     pod_policies(c, n, p, policies, sizeof policies);
+    /* The CNI config's dns.nameservers: the cluster DNS (kubelet --cluster-dns). */
+    const k8s_service *dns = k8s_cluster_dns(c);
+    char servers[K8S_ADDR + 32] = "";
+    if (dns && dns->cluster_ip[0])
+        snprintf(servers, sizeof servers, ",\"ServerList\":[\"%s\"]", dns->cluster_ip);
     snprintf(doc, sizeof doc,
              "{\"Name\":\"%s_%s\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":%u}],"
-             "\"Dns\":{\"Search\":[\"%s.svc.cluster.local\"]},\"Policies\":[%s]," V2 "}",
-             p->name, k8s_network_name(c), ip, 24u, p->ns, policies);
+             "\"Dns\":{\"Search\":[\"%s.svc.cluster.local\"]%s},\"Policies\":[%s]," V2 "}",
+             p->name, k8s_network_name(c), ip, 24u, p->ns, servers, policies);
     char *ns = NULL, *ep = NULL, *error = NULL;
     HRESULT hr = hcnc_create(HCNC_NAMESPACE, NULL, "{" V2 "}", &ns, &error);
     if (SUCCEEDED(hr)) {

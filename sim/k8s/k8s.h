@@ -117,6 +117,8 @@ typedef struct k8s_node {
     int flannel_subnet_env;        /* a started flanneld wrote subnet.env (kept across restarts) */
     char vtep_mac[18];             /* vxlan: the VTEP MAC in the node's lease (HNS's DrMacAddress) */
     uint64_t management_ip_delay_ms; /* HNS adds the network's management IP this late */
+    uint64_t dns_config_delay_ms;  /* a pod's DNS configuration is written this long after it
+                                      starts (the dockershim path, field-bugs H1) */
     int kube_proxy_stopped;        /* kube-proxy is not running */
     /* Run-time state, owned by the cluster. */
     hnsm_instance *hns;            /* Windows: this node's HNS */
@@ -162,6 +164,7 @@ typedef struct k8s_pod {
     char deployment[K8S_NAME];      /* owner ("" = none) */
     uint64_t delete_after_ms;       /* TERMINATING: the end of its grace period (virtual ms);
                                        CNI DEL waits for it (0 = at once) */
+    uint64_t dns_ready_ms;          /* RUNNING: when its resolver configuration is in place */
 } k8s_pod;
 
 typedef enum k8s_service_type {
@@ -282,6 +285,16 @@ void k8s_node_reboot(k8s_cluster *c, k8s_node *n);
  * same HNS; store_compatible 0 = the new HNS cannot read HNS.data, E4) and
  * reboots as above. Returns 0, or -1 for a Linux node or a bad profile. */
 int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int store_compatible);
+
+/* The cluster DNS service (kube-dns in kube-system), or NULL: when there
+ * is one, pods resolve service names through it (k8s_pod_dns_server). */
+k8s_service *k8s_cluster_dns(k8s_cluster *c);
+
+/* The DNS server pod p uses now, into server: on Windows the first entry of
+ * its HNS endpoint's Dns.ServerList, on Linux the cluster DNS address.
+ * Returns 0, or -1 with why filled when the pod has none (yet). */
+int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], char *why,
+                       size_t why_size);
 
 /* The policy agent's next scheduled retry (virtual ms), 0 = none. */
 uint64_t k8s_policy_agent_next_due(const k8s_node *n);

@@ -202,7 +202,8 @@ typedef enum net_verdict {
     X(NO_DECAP, "no DECAP_IN rule for the VXLAN network")                                         \
     X(DROPPED_RULE, "dropped by a rule")                                                           \
     X(NO_LISTENER, "delivered to a host where nothing listens on the port")                      \
-    X(CLOUD_RESERVED_PORT, "taken by the cloud platform: a port it keeps for the host")
+    X(CLOUD_RESERVED_PORT, "taken by the cloud platform: a port it keeps for the host")          \
+    X(DNS_UNRESOLVED, "the name did not resolve: no DNS server, or the query got no answer")
 
 typedef enum net_reason {
 #define NET_REASON_ENUM(name, text) NET_REASON_##name,

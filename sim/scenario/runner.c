@@ -456,6 +456,10 @@ static int do_node(run *r)
     if (del && strcmp(del, "strict") && strcmp(del, "tolerant"))
         return fail(r, pos_of(r, "cni-del"), "cni-del=tolerant|strict");
     spec.cni_del_strict = del && !strcmp(del, "strict");
+    int64_t dns_delay = arg(r, "dns-config-delay") ? parse_duration(arg(r, "dns-config-delay")) : 0;
+    if (dns_delay < 0)
+        return fail(r, pos_of(r, "dns-config-delay"), "dns-config-delay=DURATION (e.g. 2s)");
+    spec.dns_config_delay_ms = (uint64_t)dns_delay;
     int64_t mgmt_delay = arg(r, "management-ip-delay") ? parse_duration(arg(r, "management-ip-delay")) : 0;
     if (mgmt_delay < 0)
         return fail(r, pos_of(r, "management-ip-delay"), "management-ip-delay=DURATION (e.g. 8s)");
@@ -1456,7 +1460,108 @@ static bool host_listens(const vfp_packet *p)
            p->dst_port == 10256;
 }
 
-/* Walks FROM -> TO and its reply; *reached when both arrive. */
+/* Walks packet p and its reply; *reached when both arrive; *trace gets
+ * both traces (malloc'd). */
+static void walk_and_reply(run *r, const vfp_packet *p, int *reached, net_reason *why, char **trace)
+{
+    net_walk w, back = {0};
+    char *t1 = NULL, *t2 = NULL;
+    net_walk_packet(r->c->net, p, NULL, &w);
+    *reached = w.verdict != NET_DROPPED;
+    *why = w.reason;
+    if (w.verdict == NET_DELIVERED && w.to.kind == NET_PLACE_HOST && !host_listens(p)) {
+        *reached = 0; /* the node answers with a reset: nothing listens there */
+        *why = NET_REASON_NO_LISTENER;
+    } else if (w.verdict != NET_DROPPED) { /* delivered, or left the cluster: the answer must come back */
+        net_walk_reply(r->c->net, &w, NULL, &back);
+        *reached = back.verdict == NET_DELIVERED &&
+                   vfp_addr_compare(&back.output.dst, &p->src) == 0 && back.output.dst_port == p->src_port;
+        if (back.verdict != NET_DELIVERED)
+            *why = back.reason;
+    }
+    net_walk_format_text(&w, &t1);
+    if (back.n_steps || back.verdict)
+        net_walk_format_text(&back, &t2);
+    size_t len = (t1 ? strlen(t1) : 0) + (t2 ? strlen(t2) : 0) + 32;
+    *trace = malloc(len);
+    if (*trace)
+        snprintf(*trace, len, "%s%s%s", t1 ? t1 : "", t2 ? "--- reply\n" : "", t2 ? t2 : "");
+    free(t1);
+    free(t2);
+    net_walk_clear(&w);
+    net_walk_clear(&back);
+}
+
+/* The pod FROM names ("pod:NAME[.NS][:PORT]" or "NAME[.NS][:PORT]"), or NULL. */
+static k8s_pod *source_pod(run *r, const char *from)
+{
+    char buf[256];
+    copy_text(buf, sizeof buf, !strncmp(from, "pod:", 4) ? from + 4 : from);
+    if (strchr(buf, ':') && strncmp(from, "pod:", 4) && !strchr(from, '.'))
+        return NULL; /* node:, ext:, ip: */
+    char *colon = strchr(buf, ':');
+    if (colon)
+        *colon = 0;
+    char *dot = strchr(buf, '.');
+    if (dot)
+        *dot++ = 0;
+    return k8s_pod_named(r->c, dot ? dot : "default", buf);
+}
+
+/* Whether TO is a service written as a DNS name ("web.default[:PORT]"). */
+static bool dns_name(run *r, const char *to)
+{
+    char buf[256];
+    copy_text(buf, sizeof buf, to);
+    char *cut = strpbrk(buf, ":/");
+    if (cut)
+        *cut = 0;
+    char *dot = strchr(buf, '.');
+    if (!dot || strspn(buf, "0123456789.") == strlen(buf))
+        return false;
+    *dot++ = 0;
+    return k8s_service_named(r->c, dot, buf) != NULL;
+}
+
+/* With a cluster DNS, a pod looks a service name up first: it needs a DNS
+ * server (a Windows pod: its endpoint's Dns.ServerList, once configured,
+ * field-bugs H1) and the UDP query to it must be answered - a network
+ * policy that forgets DNS breaks names, not addresses. Returns 1 when the
+ * name resolved or needs no lookup; 0 with *why and *trace when not. */
+static int dns_lookup(run *r, const char *from, const char *to, net_reason *why, char **trace)
+{
+    k8s_pod *pod = k8s_cluster_dns(r->c) && dns_name(r, to) ? source_pod(r, from) : NULL;
+    if (!pod || !pod->ip[0])
+        return 1;
+    char server[K8S_ADDR], reason[256] = "";
+    *why = NET_REASON_DNS_UNRESOLVED;
+    if (k8s_pod_dns_server(r->c, pod, server, reason, sizeof reason) < 0) {
+        size_t len = strlen(reason) + 64;
+        if ((*trace = malloc(len)))
+            snprintf(*trace, len, "DNS lookup of %s: %s\n", to, reason);
+        return 0;
+    }
+    vfp_packet q = {.protocol = 17, .size = 80, .src_port = r->next_port++, .dst_port = 53};
+    if (vfp_addr_parse(pod->ip, &q.src) || vfp_addr_parse(server, &q.dst))
+        return 1;
+    int answered;
+    net_reason dns_why;
+    char *walk = NULL;
+    walk_and_reply(r, &q, &answered, &dns_why, &walk);
+    if (answered) {
+        free(walk);
+        return 1;
+    }
+    size_t len = (walk ? strlen(walk) : 0) + 160;
+    if ((*trace = malloc(len)))
+        snprintf(*trace, len, "DNS lookup of %s: the query to %s:53/udp got no answer (%s)\n%s", to,
+                 server, net_reason_name(dns_why), walk ? walk : "");
+    free(walk);
+    return 0;
+}
+
+/* Walks FROM -> TO and its reply (after a DNS lookup when TO is a name);
+ * *reached when both arrive. */
 static int probe(run *r, const char *from, const char *to, int *reached, net_reason *why,
                  char **trace)
 {
@@ -1472,36 +1577,16 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
     vfp_packet p = {.protocol = proto, .size = (uint32_t)size};
     if (vfp_addr_parse(src, &p.src) || vfp_addr_parse(dst, &p.dst))
         return fail(r, NULL, "bad address %s or %s", src, dst);
+    *trace = NULL;
+    if (!dns_lookup(r, from, to, why, trace)) {
+        *reached = 0;
+        return 0;
+    }
     if (proto == 6 || proto == 17) {
         p.src_port = r->next_port++;
         p.dst_port = dport;
     }
-    net_walk w, back = {0};
-    char *t1 = NULL, *t2 = NULL;
-    net_walk_packet(r->c->net, &p, NULL, &w);
-    *reached = w.verdict != NET_DROPPED;
-    *why = w.reason;
-    if (w.verdict == NET_DELIVERED && w.to.kind == NET_PLACE_HOST && !host_listens(&p)) {
-        *reached = 0; /* the node answers with a reset: nothing listens there */
-        *why = NET_REASON_NO_LISTENER;
-    } else if (w.verdict != NET_DROPPED) { /* delivered, or left the cluster: the answer must come back */
-        net_walk_reply(r->c->net, &w, NULL, &back);
-        *reached = back.verdict == NET_DELIVERED &&
-                   vfp_addr_compare(&back.output.dst, &p.src) == 0 && back.output.dst_port == p.src_port;
-        if (back.verdict != NET_DELIVERED)
-            *why = back.reason;
-    }
-    net_walk_format_text(&w, &t1);
-    if (back.n_steps || back.verdict)
-        net_walk_format_text(&back, &t2);
-    size_t len = (t1 ? strlen(t1) : 0) + (t2 ? strlen(t2) : 0) + 32;
-    *trace = malloc(len);
-    if (*trace)
-        snprintf(*trace, len, "%s%s%s", t1 ? t1 : "", t2 ? "--- reply\n" : "", t2 ? t2 : "");
-    free(t1);
-    free(t2);
-    net_walk_clear(&w);
-    net_walk_clear(&back);
+    walk_and_reply(r, &p, reached, why, trace);
     return 0;
 }
 
