@@ -122,6 +122,31 @@ void net_set_underlay_mtu(net_cluster *c, uint32_t mtu)
     c->mtu = mtu;
 }
 
+const uint8_t *net__node_dr_mac(const net_node *n, uint32_t vni)
+{
+    for (size_t i = 0; i < n->n_dr_macs; i++)
+        if (n->dr_macs[i].vni == vni)
+            return n->dr_macs[i].mac;
+    return NULL;
+}
+
+/* Remembers the DR MAC of every overlay VSID of view v (net__node_dr_mac). */
+static void note_dr_macs(net_node *n, const hns_view *v)
+{
+    n->n_dr_macs = 0;
+    for (size_t i = 0; i < v->n_networks; i++) {
+        const hv_network *net = &v->networks[i];
+        for (size_t j = 0; net->has_dr_mac && j < net->n_subnets; j++) {
+            if (!net->subnets[j].vsid || net__node_dr_mac(n, net->subnets[j].vsid) ||
+                n->n_dr_macs == sizeof n->dr_macs / sizeof n->dr_macs[0])
+                continue;
+            n->dr_macs[n->n_dr_macs].vni = net->subnets[j].vsid;
+            memcpy(n->dr_macs[n->n_dr_macs].mac, net->dr_mac, 6);
+            n->n_dr_macs++;
+        }
+    }
+}
+
 int net_node_exclude_snat_port(net_node *n, uint8_t protocol, uint16_t port)
 {
     if (!n || n->n_snat_excluded == sizeof n->snat_excluded / sizeof n->snat_excluded[0])
@@ -645,6 +670,7 @@ int net_node_sync(net_node *n, char **error)
     n->n_host_ips = n_host_ips;
     net__addresses_changed(n->cluster);
     free(plan.rules);
+    note_dr_macs(n, v);
     hns_view_free(v); /* the rules keep what they need of it */
     return 0;
 }

@@ -203,7 +203,8 @@ typedef enum net_verdict {
     X(DROPPED_RULE, "dropped by a rule")                                                           \
     X(NO_LISTENER, "delivered to a host where nothing listens on the port")                      \
     X(CLOUD_RESERVED_PORT, "taken by the cloud platform: a port it keeps for the host")          \
-    X(DNS_UNRESOLVED, "the name did not resolve: no DNS server, or the query got no answer")
+    X(DNS_UNRESOLVED, "the name did not resolve: no DNS server, or the query got no answer")     \
+    X(DR_MAC_MISMATCH, "VXLAN inner MAC is not the receiving host's DR MAC")
 
 typedef enum net_reason {
 #define NET_REASON_ENUM(name, text) NET_REASON_##name,

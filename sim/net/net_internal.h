@@ -83,6 +83,11 @@ struct net_node {
     net__port external;     /* physical NIC */
     uint16_t snat_lo, snat_hi;
     struct {
+        uint32_t vni;
+        uint8_t mac[6];
+    } dr_macs[8];           /* DrMacAddress of each overlay VNI (read at sync) */
+    size_t n_dr_macs;
+    struct {
         uint8_t protocol;
         uint16_t port;
     } snat_excluded[8];     /* ports excluded from the range (net_node_exclude_snat_port) */
@@ -141,6 +146,9 @@ struct net_cluster {
 };
 
 /* ---- net.c ---- */
+
+/* The DrMacAddress of node n's overlay network with VSID vni, or NULL. */
+const uint8_t *net__node_dr_mac(const net_node *n, uint32_t vni);
 
 /* Whether the cloud keeps (protocol, port) of the hosts (net_reserve_host_port). */
 bool net__host_port_reserved(const net_cluster *c, uint8_t protocol, uint16_t port);

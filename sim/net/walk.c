@@ -35,6 +35,8 @@ typedef struct walker {
     bool encap;
     vfp_addr encap_pa;
     uint32_t encap_vni;
+    uint8_t encap_dr_mac[6];   /* the inner frame's destination MAC (zero = unknown) */
+    uint8_t wire_dr_mac[6];    /* that of the VXLAN packet on the wire now (zero = unknown) */
     bool routed;
     vfp_addr next_hop;
     net_reason hook_reason;
@@ -261,6 +263,7 @@ static vfp_hook_verdict act(walker *k, const vfp_action_context *ac, vfp_packet 
         k->encap = true;
         k->encap_pa = a->u.encap.pa;
         k->encap_vni = a->u.encap.vni;
+        memcpy(k->encap_dr_mac, a->u.encap.dr_mac, 6);
         return VFP_HOOK_CONTINUE;
     case VFP_ACTION_ROUTE:
         k->routed = true;
@@ -427,8 +430,14 @@ static void underlay(walker *k, const vfp_addr *next_hop, bool encapsulated, uin
     end(k, NET_FORWARDED, NET_REASON_FORWARDED, NULL);
 }
 
-static void encapsulate(walker *k, net_node *n, const vfp_addr *pa, uint32_t vni)
+/* Encapsulates towards pa; dr_mac is the inner frame's destination MAC
+ * (NULL = a Linux VTEP's, which the model does not follow). */
+static void encapsulate(walker *k, net_node *n, const vfp_addr *pa, uint32_t vni,
+                        const uint8_t *dr_mac)
 {
+    memset(k->wire_dr_mac, 0, 6);
+    if (dr_mac)
+        memcpy(k->wire_dr_mac, dr_mac, 6);
     net_step *s = step(k, n->name, "vSwitch", "encap");
     if (!s)
         return;
@@ -514,7 +523,7 @@ static void vswitch(walker *k, net_node *n, bool from_host)
 static void after_out(walker *k, net_node *n, bool from_host)
 {
     if (k->encap) {
-        encapsulate(k, n, &k->encap_pa, k->encap_vni);
+        encapsulate(k, n, &k->encap_pa, k->encap_vni, k->encap_dr_mac);
         return;
     }
     vfp_addr hop = k->next_hop;
@@ -550,6 +559,30 @@ static const vfp_rule *decap_rule(net_node *n, uint32_t vni, vfp_ruleset **held)
     return g ? vfp_group_rule(g, id) : NULL;
 }
 
+/* The inner frame of a VXLAN packet is for the receiving host's
+ * distributed router: its destination MAC must be the DrMacAddress of the
+ * host's network of that VNI. A sender whose RemoteSubnetRoute still names
+ * an old DR MAC (the peer recreated its network and the lease change did
+ * not reach the sender) is not routed into the VSID (choice: dropped, as
+ * unknown unicast; the reference is silent - inferred from what a DR MAC
+ * is for). Unknown on either side: no check. True when it dropped. */
+static bool dr_mac_mismatch(walker *k, net_node *n, uint32_t vni)
+{
+    static const uint8_t zero[6];
+    const uint8_t *mine = net__node_dr_mac(n, vni);
+    if (!mine || !memcmp(k->wire_dr_mac, zero, 6) || !memcmp(k->wire_dr_mac, mine, 6))
+        return false;
+    char note[160];
+    snprintf(note, sizeof note,
+             "inner destination MAC %02X-%02X-%02X-%02X-%02X-%02X is not this host's DR MAC "
+             "%02X-%02X-%02X-%02X-%02X-%02X (VNI %u): a stale RemoteSubnetRoute",
+             k->wire_dr_mac[0], k->wire_dr_mac[1], k->wire_dr_mac[2], k->wire_dr_mac[3],
+             k->wire_dr_mac[4], k->wire_dr_mac[5], mine[0], mine[1], mine[2], mine[3], mine[4],
+             mine[5], vni);
+    drop(k, n->name, VFP_PORT_EXTERNAL_NAME, NET_REASON_DR_MAC_MISMATCH, note);
+    return true;
+}
+
 static void arrive_windows(walker *k, net_node *n, bool encapsulated, uint32_t vni)
 {
     if (encapsulated) {
@@ -560,6 +593,8 @@ static void arrive_windows(walker *k, net_node *n, bool encapsulated, uint32_t v
             snprintf(note, sizeof note, "no %s rule for VXLAN VNI %u on the external port",
                      VFP_DECAP_LAYER, vni);
             drop(k, n->name, VFP_PORT_EXTERNAL_NAME, NET_REASON_NO_DECAP, note);
+        } else if (dr_mac_mismatch(k, n, vni)) {
+            r = NULL; /* dropped */
         } else {
             net_step *s = step(k, n->name, VFP_PORT_EXTERNAL_NAME, "decap");
             if (s) {
@@ -578,7 +613,7 @@ static void arrive_windows(walker *k, net_node *n, bool encapsulated, uint32_t v
     if (!eval_port(k, n, &n->external, VFP_DIR_IN))
         return;
     if (k->encap) {
-        encapsulate(k, n, &k->encap_pa, k->encap_vni);
+        encapsulate(k, n, &k->encap_pa, k->encap_vni, k->encap_dr_mac);
         return;
     }
     vswitch(k, n, false);
@@ -622,7 +657,7 @@ static void linux_forward(walker *k, net_node *n)
     if (r && r->vni) {
         vfp_addr_format(&r->via, a);
         snprintf(s->note, sizeof s->note, "flannel.%u VXLAN route to VTEP %s", r->vni, a);
-        encapsulate(k, n, &r->via, r->vni);
+        encapsulate(k, n, &r->via, r->vni, NULL);
         return;
     }
     vfp_addr hop = r && r->via.family ? r->via : k->pkt.dst;
