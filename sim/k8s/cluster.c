@@ -440,7 +440,7 @@ static void node_started_again(k8s_cluster *c, k8s_node *n)
             continue;
         k8s__cni_del(c, n, p); /* the old sandbox; its endpoint went with the reboot */
         p->phase = K8S_POD_PENDING;
-        p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = 0;
+        p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = p->dns_server[0] = 0;
     }
 }
 
@@ -563,20 +563,9 @@ int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], 
                  p->name, (unsigned long long)(p->dns_ready_ms - c->now_ms));
         return -1;
     }
-    char *props = NULL;
-    cJSON *doc = NULL;
-    if (p->endpoint_id[0] &&
-        SUCCEEDED(hnsm_call(n->hns, HNSM_ENDPOINT, HNSM_OP_QUERY, p->endpoint_id, NULL,
-                            "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &props, NULL)))
-        doc = cJSON_Parse(props);
-    hnsm_free(props);
-    const cJSON *first = cJSON_GetArrayItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "Dns"), "ServerList"), 0);
-    if (cJSON_IsString(first))
-        snprintf(server, K8S_ADDR, "%s", first->valuestring);
-    else
+    snprintf(server, K8S_ADDR, "%s", p->dns_server);
+    if (!server[0])
         snprintf(why, why_size, "pod %s's HNS endpoint has no Dns.ServerList", p->name);
-    cJSON_Delete(doc);
     return server[0] ? 0 : -1;
 }
 

@@ -156,6 +156,7 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     snprintf(p->ip, sizeof p->ip, "%s", ip);
     snprintf(p->endpoint_id, sizeof p->endpoint_id, "%s", ep);
     snprintf(p->namespace_id, sizeof p->namespace_id, "%s", ns);
+    snprintf(p->dns_server, sizeof p->dns_server, "%s", dns && dns->cluster_ip[0] ? dns->cluster_ip : "");
     free(network);
     free(ns);
     free(ep);

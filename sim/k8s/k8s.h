@@ -165,6 +165,7 @@ typedef struct k8s_pod {
     uint64_t delete_after_ms;       /* TERMINATING: the end of its grace period (virtual ms);
                                        CNI DEL waits for it (0 = at once) */
     uint64_t dns_ready_ms;          /* RUNNING: when its resolver configuration is in place */
+    char dns_server[K8S_ADDR];      /* Windows: the DNS server CNI put in its endpoint ("" none) */
 } k8s_pod;
 
 typedef enum k8s_service_type {
@@ -291,7 +292,8 @@ int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int sto
 k8s_service *k8s_cluster_dns(k8s_cluster *c);
 
 /* The DNS server pod p uses now, into server: on Windows the first entry of
- * its HNS endpoint's Dns.ServerList, on Linux the cluster DNS address.
+ * the Dns.ServerList CNI gave its HNS endpoint, on Linux the cluster DNS
+ * address.
  * Returns 0, or -1 with why filled when the pod has none (yet). */
 int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], char *why,
                        size_t why_size);
