@@ -90,6 +90,8 @@ k8s_cluster *k8s_cluster_new(uint64_t seed, k8s_mode mode, uint32_t vni, const c
     c->vni = vni ? vni : 4096;
     snprintf(c->pod_cidr, sizeof c->pod_cidr, "%s", pod_cidr);
     snprintf(c->service_cidr, sizeof c->service_cidr, "%s", service_cidr);
+    if (k8s__cidr_host(service_cidr, 10, c->dns_ip) < 0)
+        c->dns_ip[0] = 0;
     snprintf(c->node_cidr, sizeof c->node_cidr, "%s", node_cidr ? node_cidr : "");
     net_add_cluster_cidr(c->net, pod_cidr);
     net_add_cluster_cidr(c->net, service_cidr);
@@ -227,7 +229,8 @@ k8s_pod *k8s_add_pod(k8s_cluster *c, const k8s_pod *spec)
         snprintf(p->ns, sizeof p->ns, "default");
     p->phase = K8S_POD_PENDING;
     p->ready = 1;
-    p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = 0;
+    p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = p->dns_server[0] = 0;
+    p->dns_ready_ms = 0;
     return p;
 }
 
@@ -551,11 +554,10 @@ int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], 
     const k8s_service *dns = k8s_cluster_dns(c);
     server[0] = 0;
     if (!n || !n->windows) {
-        if (dns)
-            snprintf(server, K8S_ADDR, "%s", dns->cluster_ip);
-        else
-            snprintf(why, why_size, "no cluster DNS service (kube-dns in kube-system)");
-        return dns ? 0 : -1;
+        snprintf(server, K8S_ADDR, "%s", dns ? c->dns_ip : "");
+        if (!server[0])
+            snprintf(why, why_size, "no cluster DNS (kube-dns in kube-system, at %s)", c->dns_ip);
+        return server[0] ? 0 : -1;
     }
     if (c->now_ms < p->dns_ready_ms) {
         snprintf(why, why_size, "pod %s has no DNS server yet: its DNS configuration is written "

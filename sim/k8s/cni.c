@@ -4,7 +4,9 @@
  *
  * Windows ADD, as the plugins do it through HCN: a namespace for the pod
  * sandbox, an endpoint on the node's flannel network with the next address
- * of the node's pod CIDR and the plugin's policies - OutBoundNAT whose
+ * of the node's pod CIDR, the cluster DNS address (kubelet's --cluster-dns,
+ * the service CIDR's .10) as its Dns.ServerList, and the plugin's
+ * policies - OutBoundNAT whose
  * Exceptions are the cluster, service and node CIDRs, or the list of the
  * node's CNI config when the scenario gives one (field-bugs B5), an
  * SDNRoute of the service CIDR with NeedEncap (L2Bridge), a PortMapping per
@@ -119,10 +121,9 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     }
     pod_policies(c, n, p, policies, sizeof policies);
     /* The CNI config's dns.nameservers: the cluster DNS (kubelet --cluster-dns). */
-    const k8s_service *dns = k8s_cluster_dns(c);
     char servers[K8S_ADDR + 32] = "";
-    if (dns && dns->cluster_ip[0])
-        snprintf(servers, sizeof servers, ",\"ServerList\":[\"%s\"]", dns->cluster_ip);
+    if (c->dns_ip[0])
+        snprintf(servers, sizeof servers, ",\"ServerList\":[\"%s\"]", c->dns_ip);
     snprintf(doc, sizeof doc,
              "{\"Name\":\"%s_%s\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":%u}],"
              "\"Dns\":{\"Search\":[\"%s.svc.cluster.local\"]%s},\"Policies\":[%s]," V2 "}",
@@ -156,7 +157,7 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     snprintf(p->ip, sizeof p->ip, "%s", ip);
     snprintf(p->endpoint_id, sizeof p->endpoint_id, "%s", ep);
     snprintf(p->namespace_id, sizeof p->namespace_id, "%s", ns);
-    snprintf(p->dns_server, sizeof p->dns_server, "%s", dns && dns->cluster_ip[0] ? dns->cluster_ip : "");
+    snprintf(p->dns_server, sizeof p->dns_server, "%s", c->dns_ip);
     free(network);
     free(ns);
     free(ep);

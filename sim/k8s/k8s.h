@@ -206,6 +206,7 @@ typedef struct k8s_cluster {
     uint32_t vni;
     char pod_cidr[K8S_ADDR];
     char service_cidr[K8S_ADDR];
+    char dns_ip[K8S_ADDR];         /* kubelet's --cluster-dns: the service CIDR's .10 */
     char node_cidr[K8S_ADDR];      /* the nodes' subnet (OutBoundNAT exception) */
     uint64_t now_ms;               /* virtual time */
     net_cluster *net;
@@ -288,12 +289,13 @@ void k8s_node_reboot(k8s_cluster *c, k8s_node *n);
 int k8s_node_os_update(k8s_cluster *c, k8s_node *n, const char *profile, int store_compatible);
 
 /* The cluster DNS service (kube-dns in kube-system), or NULL: when there
- * is one, pods resolve service names through it (k8s_pod_dns_server). */
+ * is one, pods resolve service names through the cluster DNS address
+ * (dns_ip, which that service should have: k8s_pod_dns_server). */
 k8s_service *k8s_cluster_dns(k8s_cluster *c);
 
 /* The DNS server pod p uses now, into server: on Windows the first entry of
- * the Dns.ServerList CNI gave its HNS endpoint, on Linux the cluster DNS
- * address.
+ * the Dns.ServerList CNI gave its HNS endpoint (the cluster DNS address),
+ * on Linux the cluster DNS address.
  * Returns 0, or -1 with why filled when the pod has none (yet). */
 int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], char *why,
                        size_t why_size);

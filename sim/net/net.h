@@ -39,15 +39,23 @@
  *    (OUT) and packets arriving cross it IN (NodePort, hostPort DNAT; replies
  *    of NATed flows).
  *  - VXLAN adds 50 bytes (VFP_VXLAN_OVERHEAD); an encapsulated packet
- *    larger than the underlay MTU is dropped (DF set: field-bugs F1).
+ *    larger than the underlay MTU is dropped (DF set: field-bugs F1). A
+ *    Windows host decapsulates a VNI it has a DECAP_IN rule for, and routes
+ *    the inner frame only when its destination MAC is the host's DR MAC for
+ *    that VNI (a stale RemoteSubnetRoute: "dr_mac_mismatch"; inferred). A
+ *    MAC the sender did not know (a Linux VTEP, or a remote endpoint no
+ *    RemoteSubnetRoute covers) is not checked.
+ *  - The cloud may keep host ports (net_reserve_host_port): a packet for a
+ *    node's own address and such a port is taken on the wire (B3).
  *  - Overlay host <-> local pod needs the network's HostRoute policy
  *    (consumers.md 8, flannel PR #1096); on other network types the host
  *    reaches its pods through the bridge.
  *  - SNAT ports come from [lo, hi] (49152-65535 by default, the Windows
  *    dynamic range) per node address and protocol, lowest free port after
  *    the last one handed out; a port is free again when its flow has been
- *    idle for the rule's TTL. No free port: dropped, "SNAT ports exhausted"
- *    (field-bugs B1, B4).
+ *    idle for the rule's TTL; ports excluded from the range
+ *    (net_node_exclude_snat_port) are never handed out. No free port:
+ *    dropped, "SNAT ports exhausted" (field-bugs B1, B4).
  */
 #ifndef HNSIM_NET_H
 #define HNSIM_NET_H

@@ -436,7 +436,10 @@ static void encapsulate(walker *k, net_node *n, const vfp_addr *pa, uint32_t vni
                         const uint8_t *dr_mac)
 {
     memset(k->wire_dr_mac, 0, 6);
-    if (dr_mac)
+    /* A rule that names the sender's own DR MAC had no peer MAC to name (a
+     * remote endpoint no RemoteSubnetRoute covers, compile.c): unknown. */
+    const uint8_t *own = net__node_dr_mac(n, vni);
+    if (dr_mac && !(own && !memcmp(dr_mac, own, 6)))
         memcpy(k->wire_dr_mac, dr_mac, 6);
     net_step *s = step(k, n->name, "vSwitch", "encap");
     if (!s)

@@ -457,8 +457,8 @@ static int do_node(run *r)
         return fail(r, pos_of(r, "cni-del"), "cni-del=tolerant|strict");
     spec.cni_del_strict = del && !strcmp(del, "strict");
     int64_t dns_delay = arg(r, "dns-config-delay") ? parse_duration(arg(r, "dns-config-delay")) : 0;
-    if (dns_delay < 0)
-        return fail(r, pos_of(r, "dns-config-delay"), "dns-config-delay=DURATION (e.g. 2s)");
+    if (dns_delay < 0 || (dns_delay && !spec.windows))
+        return fail(r, pos_of(r, "dns-config-delay"), "dns-config-delay=DURATION (e.g. 2s) on a Windows node");
     spec.dns_config_delay_ms = (uint64_t)dns_delay;
     int64_t mgmt_delay = arg(r, "management-ip-delay") ? parse_duration(arg(r, "management-ip-delay")) : 0;
     if (mgmt_delay < 0)
@@ -1492,20 +1492,31 @@ static void walk_and_reply(run *r, const vfp_packet *p, int *reached, net_reason
     net_walk_clear(&back);
 }
 
-/* The pod FROM names ("pod:NAME[.NS][:PORT]" or "NAME[.NS][:PORT]"), or NULL. */
+/* The pod FROM names - "pod:NAME[.NS]" or "NAME[.NS]", each with an optional
+ * ":PORT" and "/PROTO" - or NULL (node:, ext:, ip:, svc: or no such pod). */
 static k8s_pod *source_pod(run *r, const char *from)
 {
     char buf[256];
-    copy_text(buf, sizeof buf, !strncmp(from, "pod:", 4) ? from + 4 : from);
-    if (strchr(buf, ':') && strncmp(from, "pod:", 4) && !strchr(from, '.'))
-        return NULL; /* node:, ext:, ip: */
-    char *colon = strchr(buf, ':');
-    if (colon)
-        *colon = 0;
-    char *dot = strchr(buf, '.');
+    copy_text(buf, sizeof buf, from);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = 0;
+    char *name = buf, *colon = strchr(buf, ':');
+    if (colon) {
+        static const char *const others[] = {"svc", "node", "ext", "ip"};
+        for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+            if ((size_t)(colon - buf) == strlen(others[i]) && !strncmp(buf, others[i], (size_t)(colon - buf)))
+                return NULL;
+        if ((size_t)(colon - buf) == 3 && !strncmp(buf, "pod", 3))
+            name = colon + 1;
+    }
+    char *port = strrchr(name, ':');
+    if (port)
+        *port = 0;
+    char *dot = strchr(name, '.');
     if (dot)
         *dot++ = 0;
-    return k8s_pod_named(r->c, dot ? dot : "default", buf);
+    return k8s_pod_named(r->c, dot ? dot : "default", name);
 }
 
 /* Whether TO is a service written as a DNS name ("web.default[:PORT]"). */
@@ -1536,7 +1547,7 @@ static int dns_lookup(run *r, const char *from, const char *to, net_reason *why,
     char server[K8S_ADDR], reason[256] = "";
     *why = NET_REASON_DNS_UNRESOLVED;
     if (k8s_pod_dns_server(r->c, pod, server, reason, sizeof reason) < 0) {
-        size_t len = strlen(reason) + 64;
+        size_t len = strlen(to) + strlen(reason) + 32;
         if ((*trace = malloc(len)))
             snprintf(*trace, len, "DNS lookup of %s: %s\n", to, reason);
         return 0;
@@ -1552,7 +1563,7 @@ static int dns_lookup(run *r, const char *from, const char *to, net_reason *why,
         free(walk);
         return 1;
     }
-    size_t len = (walk ? strlen(walk) : 0) + 160;
+    size_t len = (walk ? strlen(walk) : 0) + strlen(to) + 160;
     if ((*trace = malloc(len)))
         snprintf(*trace, len, "DNS lookup of %s: the query to %s:53/udp got no answer (%s)\n%s", to,
                  server, net_reason_name(dns_why), walk ? walk : "");
