@@ -616,16 +616,9 @@ int k8s_reconcile(k8s_cluster *c)
     if (c->n_services)
         k8s__selected_pods(c, &c->services[0], &unused);
     hcnc_use(NULL); /* the workers choose their node's HNS themselves */
-    int rc = 0;
-    if (c->n_services && !c->selection) { /* no memory for the cache: one node at a time */
-        for (size_t i = 0; i < c->n_nodes; i++)
-            proxy_step(c, &c->nodes[i], NULL);
-        for (size_t i = 0; i < c->n_nodes; i++)
-            rc |= vfp_step(c, &c->nodes[i], NULL);
-    } else {
-        k8s__for_each_node(c, proxy_step, NULL);
-        rc = k8s__for_each_node(c, vfp_step, NULL);
-    }
+    bool threads = !c->n_services || c->selection; /* no cache (no memory): one node at a time */
+    k8s__for_each_node(c, proxy_step, NULL, threads);
+    int rc = k8s__for_each_node(c, vfp_step, NULL, threads);
     hcnc_use(NULL);
     return rc ? -1 : 0;
 }

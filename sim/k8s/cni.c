@@ -95,11 +95,10 @@ static char *plugin_network(k8s_cluster *c, k8s_node *n, const k8s_pod *p)
     char *id = NULL, *error = NULL;
     HRESULT hr = hcnc_find_network(k8s_network_name(c), &id, &error);
     if (FAILED(hr) || !id) {
-        char message[300] = "Element not found.";
-        const char *at = error ? strstr(error, "\"Error\":\"") : NULL;
-        const char *end = at ? strchr(at + 9, '"') : NULL;
-        if (end)
-            snprintf(message, sizeof message, "%.*s", (int)(end - at - 9), at + 9);
+        char message[300];
+        hcnc_error_text(error, message, sizeof message);
+        if (!message[0])
+            snprintf(message, sizeof message, "Element not found.");
         k8s_log(c, "%s cni: ADD %s/%s failed: network %s not found: hnsCall failed in Win32: %s (0x%08X)",
                 n->name, p->ns, p->name, k8s_network_name(c), message,
                 (unsigned)(FAILED(hr) ? hr : (HRESULT)0x80070490));

@@ -274,18 +274,26 @@ static void sync_host_routes(k8s_cluster *c, k8s_node *n)
     }
 }
 
-/* The string settings field of the network's first policy of type, or NULL. */
-static const char *policy_setting(const cJSON *network, const char *type, const char *field)
+/* The network's first policy of type, or NULL. */
+static const cJSON *find_policy(const cJSON *network, const char *type)
 {
     const cJSON *policy;
     cJSON_ArrayForEach(policy, cJSON_GetObjectItem(network, "Policies"))
     {
         const cJSON *t = cJSON_GetObjectItem(policy, "Type");
-        const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(policy, "Settings"), field);
         if (cJSON_IsString(t) && strcmp(t->valuestring, type) == 0)
-            return cJSON_IsString(v) ? v->valuestring : "";
+            return policy;
     }
     return NULL;
+}
+
+/* The string settings field of the network's first policy of type ("" when
+ * that policy lacks it), or NULL when there is no such policy. */
+static const char *policy_setting(const cJSON *network, const char *type, const char *field)
+{
+    const cJSON *policy = find_policy(network, type);
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(policy, "Settings"), field);
+    return !policy ? NULL : cJSON_IsString(v) ? v->valuestring : "";
 }
 
 /* Whether HNS has given the network its management IP yet: host-gw reads
@@ -337,7 +345,7 @@ static bool bridge_collides(k8s_cluster *c, k8s_node *n, const cJSON *network)
  * VTEP MAC (step 7). False when the network has no DR MAC: flanneld exits. */
 static bool publish_vtep(k8s_cluster *c, k8s_node *n, const cJSON *network)
 {
-    if (!policy_setting(network, "HostRoute", "-"))
+    if (!find_policy(network, "HostRoute"))
         modify_network_policy(c, n, "Add", "{\"Type\":\"HostRoute\",\"Settings\":{}}", "HostRoute");
     const char *mac = policy_setting(network, "DrMacAddress", "Address");
     if (!mac || !*mac) {

@@ -11,6 +11,7 @@
 #include "hcn_client.h"
 
 #include <hnsmock/hnscall.h>
+#include <cjson/cJSON.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -305,6 +306,17 @@ HRESULT hcnc_modify(hcnc_kind kind, const char *id, const char *json, char **err
     free(settings);
     api->close(handle);
     return finish(hr, record, error);
+}
+
+void hcnc_error_text(const char *record, char *out, size_t size)
+{
+    cJSON *doc = record ? cJSON_Parse(record) : NULL;
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "Error"));
+    snprintf(out, size, "%s", text ? text : "");
+    cJSON_Delete(doc);
+    size_t len = strlen(out);
+    while (len && out[len - 1] == ' ')
+        out[--len] = 0;
 }
 
 HRESULT hcnc_find_network(const char *name, char **id, char **error)

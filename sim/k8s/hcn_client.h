@@ -50,11 +50,15 @@ HRESULT hcnc_enumerate(hcnc_kind kind, const char *query, char **result, char **
 /* Open + HcnModify*(json) + close. */
 HRESULT hcnc_modify(hcnc_kind kind, const char *id, const char *json, char **error);
 
-/* HcnModifyNamespace(ns, add/remove endpoint) - the CNI attach/detach. */
+/* The "Error" text of an ErrorRecord without trailing spaces ("The
+ * switch-port was not found."), into out; "" when record has none. */
+void hcnc_error_text(const char *record, char *out, size_t size);
+
 /* GetNetworkByName: *id = the first network named name (malloc'd), NULL
  * when there is none; the HRESULT of the enumerate. */
 HRESULT hcnc_find_network(const char *name, char **id, char **error);
 
+/* HcnModifyNamespace(ns, add/remove endpoint) - the CNI attach/detach. */
 HRESULT hcnc_namespace_endpoint(const char *namespace_id, const char *endpoint_id, int add,
                                 char **error);
 

@@ -29,10 +29,11 @@ bool k8s__cidr_contains(const char *cidr, const char *ip);
 /* flannel.c: the node's network, bridge/host endpoint and routes. Returns
  * 0 when the node's network exists afterwards. */
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n);
-/* parallel.c: one reconcile step per node, possibly on several threads,
- * with the log and results of a sequential run in node order. */
+/* parallel.c: one reconcile step per node - on several threads when
+ * may_thread - with the log and results of a sequential run in node
+ * order. */
 typedef int (*k8s__node_step)(k8s_cluster *c, k8s_node *n, void *arg);
-int k8s__for_each_node(k8s_cluster *c, k8s__node_step step, void *arg);
+int k8s__for_each_node(k8s_cluster *c, k8s__node_step step, void *arg, bool may_thread);
 
 /* Log lines written while a node step runs on a worker thread. */
 typedef struct k8s_log_buffer {

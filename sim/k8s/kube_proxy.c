@@ -314,16 +314,8 @@ static void kp_copy(char *dst, size_t size, const char *src)
  * HRESULT in hex when there is none. */
 static void kp_error_message(char *out, size_t size, HRESULT hr, const char *record)
 {
-    out[0] = 0;
-    cJSON *doc = record ? cJSON_Parse(record) : NULL;
-    const cJSON *text = cJSON_GetObjectItem(doc, "Error");
-    if (cJSON_IsString(text))
-        kp_copy(out, size, text->valuestring);
-    cJSON_Delete(doc);
-    size_t len = strlen(out);
-    while (len && out[len - 1] == ' ')
-        out[--len] = 0;
-    if (!len)
+    hcnc_error_text(record, out, size);
+    if (!out[0])
         snprintf(out, size, "HRESULT 0x%08X", (unsigned)hr);
 }
 
@@ -624,13 +616,6 @@ static uint64_t kp_backend_hash(const kp_sync *s, const cJSON *ids)
     return h;
 }
 
-/* Identity equality: every field of the key. */
-static bool kp_key_equal(const kp_lb_key *a, const kp_lb_key *b)
-{
-    return a->protocol == b->protocol && a->internal == b->internal &&
-           a->external == b->external && strcmp(a->vip, b->vip) == 0 && a->hash == b->hash;
-}
-
 /* The identity as one text: the key of the identity map's index. */
 static void kp_lb_key_text(const kp_lb_key *key, char *out, size_t size)
 {
@@ -643,12 +628,9 @@ static const char *kp_lb_lookup(const kp_sync *s, const kp_lb_key *key)
 {
     char text[128];
     size_t n = 0;
-    kp_lb_key_text(key, text, sizeof text);
+    kp_lb_key_text(key, text, sizeof text); /* every field of the key: equal text, equal key */
     const size_t *at = str_index_find(&s->lb_by_key, text, &n);
-    for (size_t i = n; i-- > 0;) /* a Go map: the last one listed wins */
-        if (kp_key_equal(&s->lbs[at[i]].key, key))
-            return s->lbs[at[i]].id;
-    return NULL;
+    return n ? s->lbs[at[n - 1]].id : NULL; /* a Go map: the last one listed wins */
 }
 
 /* The listed LB with ID id, or NULL. */

@@ -65,9 +65,9 @@ static size_t thread_count(size_t nodes)
     return (size_t)n < nodes ? (size_t)n : nodes;
 }
 
-int k8s__for_each_node(k8s_cluster *c, k8s__node_step step, void *arg)
+int k8s__for_each_node(k8s_cluster *c, k8s__node_step step, void *arg, bool may_thread)
 {
-    size_t n = c->n_nodes, threads = thread_count(n);
+    size_t n = c->n_nodes, threads = may_thread ? thread_count(n) : 1;
     int rc = 0;
     job j = {.c = c, .step = step, .arg = arg};
     pthread_t *ids = NULL;
