@@ -27,7 +27,8 @@ int k8s__cidr_host(const char *cidr, unsigned host, char out[K8S_ADDR]);
 bool k8s__cidr_contains(const char *cidr, const char *ip);
 
 /* flannel.c: the node's network, bridge/host endpoint and routes. Returns
- * 0 when the node's network exists afterwards. */
+ * 0 when the node's CNI can run: a NAT network exists, or flanneld has
+ * written its subnet.env (a first successful start). */
 int k8s__flannel_sync(k8s_cluster *c, k8s_node *n);
 /* parallel.c: one reconcile step per node - on several threads when
  * may_thread - with the log and results of a sequential run in node
