@@ -231,6 +231,7 @@ k8s_pod *k8s_add_pod(k8s_cluster *c, const k8s_pod *spec)
     p->ready = 1;
     p->ip[0] = p->endpoint_id[0] = p->namespace_id[0] = p->dns_server[0] = 0;
     p->dns_ready_ms = 0;
+    k8s_pod_dns_flush(p);
     return p;
 }
 
@@ -478,6 +479,7 @@ static void run_cni(k8s_cluster *c, k8s_node *n)
         if (p->phase == K8S_POD_PENDING && n->ready && k8s__cni_add(c, n, p) == 0) {
             p->phase = K8S_POD_RUNNING;
             p->dns_ready_ms = c->now_ms + (n->windows ? n->dns_config_delay_ms : 0);
+            k8s_pod_dns_flush(p); /* a new container: its DNS client starts empty */
         }
         else if (p->phase == K8S_POD_TERMINATING && k8s__cni_del(c, n, p) == 0)
             p->phase = K8S_POD_GONE;
@@ -539,36 +541,6 @@ int k8s_advance(k8s_cluster *c, uint64_t t)
     if (t > c->now_ms)
         k8s_set_clock(c, t);
     return k8s_reconcile(c);
-}
-
-k8s_service *k8s_cluster_dns(k8s_cluster *c)
-{
-    k8s_service *s = k8s_service_named(c, "kube-system", "kube-dns");
-    return s && !s->deleted && s->cluster_ip[0] ? s : NULL;
-}
-
-int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], char *why,
-                       size_t why_size)
-{
-    const k8s_node *n = k8s_node_named(c, p->node);
-    const k8s_service *dns = k8s_cluster_dns(c);
-    server[0] = 0;
-    if (!n || !n->windows) {
-        snprintf(server, K8S_ADDR, "%s", dns ? c->dns_ip : "");
-        if (!server[0])
-            snprintf(why, why_size, "no cluster DNS (kube-dns in kube-system, at %s)", c->dns_ip);
-        return server[0] ? 0 : -1;
-    }
-    if (c->now_ms < p->dns_ready_ms) {
-        snprintf(why, why_size, "pod %s has no DNS server yet: its DNS configuration is written "
-                                "%llu ms after the container starts (dockershim)",
-                 p->name, (unsigned long long)(p->dns_ready_ms - c->now_ms));
-        return -1;
-    }
-    snprintf(server, K8S_ADDR, "%s", p->dns_server);
-    if (!server[0])
-        snprintf(why, why_size, "pod %s's HNS endpoint has no Dns.ServerList", p->name);
-    return server[0] ? 0 : -1;
 }
 
 /* A node's proxies: kube-proxy (Windows or Linux) and the policy agent. */

@@ -61,6 +61,8 @@ extern "C" {
 #endif
 
 #define K8S_NAME 64
+/* Names a pod's DNS client keeps as failed at once (dns.c). */
+#define K8S_DNS_FAILED 4
 #define K8S_ADDR 48
 #define K8S_MAX_LABELS 8
 #define K8S_MAX_PORTS 8
@@ -119,6 +121,9 @@ typedef struct k8s_node {
     uint64_t management_ip_delay_ms; /* HNS adds the network's management IP this late */
     uint64_t dns_config_delay_ms;  /* a pod's DNS configuration is written this long after it
                                       starts (the dockershim path, field-bugs H1) */
+    uint64_t dns_negative_cache_ms; /* the pods' DNS client keeps a failed lookup this long
+                                      (MaxNegativeCacheTtl on builds 1803 and below, H1; 0 = not
+                                      kept, as on the builds of the profiles) */
     int kube_proxy_stopped;        /* kube-proxy is not running */
     /* Run-time state, owned by the cluster. */
     hnsm_instance *hns;            /* Windows: this node's HNS */
@@ -166,6 +171,10 @@ typedef struct k8s_pod {
                                        CNI DEL waits for it (0 = at once) */
     uint64_t dns_ready_ms;          /* RUNNING: when its resolver configuration is in place */
     char dns_server[K8S_ADDR];      /* Windows: the DNS server CNI put in its endpoint ("" none) */
+    struct {
+        char name[2 * K8S_NAME];    /* "svc.ns" */
+        uint64_t until_ms;
+    } dns_failed[K8S_DNS_FAILED];   /* its DNS client's negative cache (dns.c) */
 } k8s_pod;
 
 typedef enum k8s_service_type {
@@ -299,6 +308,19 @@ k8s_service *k8s_cluster_dns(k8s_cluster *c);
  * Returns 0, or -1 with why filled when the pod has none (yet). */
 int k8s_pod_dns_server(k8s_cluster *c, const k8s_pod *p, char server[K8S_ADDR], char *why,
                        size_t why_size);
+
+/* Whether pod p's DNS client holds a failed lookup of name ("web.default")
+ * that has not expired (*until_ms: when it does). Only on a Windows node
+ * with dns_negative_cache_ms (field-bugs H1). */
+int k8s_pod_dns_failure_cached(k8s_cluster *c, const k8s_pod *p, const char *name,
+                               uint64_t *until_ms);
+
+/* A lookup of name by pod p failed: its DNS client keeps that for the
+ * node's dns_negative_cache_ms (nothing without one). */
+void k8s_pod_dns_failed(k8s_cluster *c, k8s_pod *p, const char *name);
+
+/* Empties pod p's DNS client cache (ipconfig /flushdns; a new container). */
+void k8s_pod_dns_flush(k8s_pod *p);
 
 /* The policy agent's next scheduled retry (virtual ms), 0 = none. */
 uint64_t k8s_policy_agent_next_due(const k8s_node *n);

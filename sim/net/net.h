@@ -212,6 +212,7 @@ typedef enum net_verdict {
     X(NO_LISTENER, "delivered to a host where nothing listens on the port")                      \
     X(CLOUD_RESERVED_PORT, "taken by the cloud platform: a port it keeps for the host")          \
     X(DNS_UNRESOLVED, "the name did not resolve: no DNS server, or the query got no answer")     \
+    X(DNS_NEGATIVE_CACHED, "the pod's DNS client still holds an earlier failure of the name")    \
     X(DR_MAC_MISMATCH, "VXLAN inner MAC is not the receiving host's DR MAC")
 
 typedef enum net_reason {

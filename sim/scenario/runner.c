@@ -20,6 +20,8 @@
  */
 #include "runner.h"
 
+#include "probe.h"
+
 #include "hcn_client.h"
 
 #include <cjson/cJSON.h>
@@ -460,6 +462,11 @@ static int do_node(run *r)
     if (dns_delay < 0 || (dns_delay && !spec.windows))
         return fail(r, pos_of(r, "dns-config-delay"), "dns-config-delay=DURATION (e.g. 2s) on a Windows node");
     spec.dns_config_delay_ms = (uint64_t)dns_delay;
+    int64_t negative = arg(r, "dns-negative-cache") ? parse_duration(arg(r, "dns-negative-cache")) : 0;
+    if (negative < 0 || (negative && !spec.windows))
+        return fail(r, pos_of(r, "dns-negative-cache"),
+                    "dns-negative-cache=DURATION (e.g. 15m) on a Windows node");
+    spec.dns_negative_cache_ms = (uint64_t)negative;
     int64_t mgmt_delay = arg(r, "management-ip-delay") ? parse_duration(arg(r, "management-ip-delay")) : 0;
     if (mgmt_delay < 0)
         return fail(r, pos_of(r, "management-ip-delay"), "management-ip-delay=DURATION (e.g. 8s)");
@@ -855,6 +862,17 @@ static int do_ready(run *r)
 
 static int probe(run *r, const char *from, const char *to, int *reached, net_reason *why,
                  char **trace);
+
+/* flush-dns POD: ipconfig /flushdns in the pod - its DNS client forgets
+ * what it holds (the negative cache of old builds, field-bugs H1). */
+static int do_flush_dns(run *r)
+{
+    k8s_pod *p = named_pod(r, positional(r, 0));
+    if (!p)
+        return -1;
+    k8s_pod_dns_flush(p);
+    return 0;
+}
 
 /* A new replica of deployment pod `old` named NAME-<n> on the same node. */
 static k8s_pod *replace_pod(run *r, size_t old_index)
@@ -1451,128 +1469,9 @@ int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *p
     return 0;
 }
 
-/* The ports a node's host listens on (kubelet 10250, kube-proxy health
- * 10256, ssh 22); ICMP is always answered. A TCP or UDP packet that a host
- * receives on another port is refused. */
-static bool host_listens(const vfp_packet *p)
-{
-    return (p->protocol != 6 && p->protocol != 17) || p->dst_port == 22 || p->dst_port == 10250 ||
-           p->dst_port == 10256;
-}
-
-/* Walks packet p and its reply; *reached when both arrive; *trace gets
- * both traces (malloc'd). */
-static void walk_and_reply(run *r, const vfp_packet *p, int *reached, net_reason *why, char **trace)
-{
-    net_walk w, back = {0};
-    char *t1 = NULL, *t2 = NULL;
-    net_walk_packet(r->c->net, p, NULL, &w);
-    *reached = w.verdict != NET_DROPPED;
-    *why = w.reason;
-    if (w.verdict == NET_DELIVERED && w.to.kind == NET_PLACE_HOST && !host_listens(p)) {
-        *reached = 0; /* the node answers with a reset: nothing listens there */
-        *why = NET_REASON_NO_LISTENER;
-    } else if (w.verdict != NET_DROPPED) { /* delivered, or left the cluster: the answer must come back */
-        net_walk_reply(r->c->net, &w, NULL, &back);
-        *reached = back.verdict == NET_DELIVERED &&
-                   vfp_addr_compare(&back.output.dst, &p->src) == 0 && back.output.dst_port == p->src_port;
-        if (back.verdict != NET_DELIVERED)
-            *why = back.reason;
-    }
-    net_walk_format_text(&w, &t1);
-    if (back.n_steps || back.verdict)
-        net_walk_format_text(&back, &t2);
-    size_t len = (t1 ? strlen(t1) : 0) + (t2 ? strlen(t2) : 0) + 32;
-    *trace = malloc(len);
-    if (*trace)
-        snprintf(*trace, len, "%s%s%s", t1 ? t1 : "", t2 ? "--- reply\n" : "", t2 ? t2 : "");
-    free(t1);
-    free(t2);
-    net_walk_clear(&w);
-    net_walk_clear(&back);
-}
-
-/* The pod FROM names - "pod:NAME[.NS]" or "NAME[.NS]", each with an optional
- * ":PORT" and "/PROTO" - or NULL (node:, ext:, ip:, svc: or no such pod). */
-static k8s_pod *source_pod(run *r, const char *from)
-{
-    char buf[256];
-    copy_text(buf, sizeof buf, from);
-    char *slash = strchr(buf, '/');
-    if (slash)
-        *slash = 0;
-    char *name = buf, *colon = strchr(buf, ':');
-    if (colon) {
-        static const char *const others[] = {"svc", "node", "ext", "ip"};
-        for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-            if ((size_t)(colon - buf) == strlen(others[i]) && !strncmp(buf, others[i], (size_t)(colon - buf)))
-                return NULL;
-        if ((size_t)(colon - buf) == 3 && !strncmp(buf, "pod", 3))
-            name = colon + 1;
-    }
-    char *port = strrchr(name, ':');
-    if (port)
-        *port = 0;
-    char *dot = strchr(name, '.');
-    if (dot)
-        *dot++ = 0;
-    return k8s_pod_named(r->c, dot ? dot : "default", name);
-}
-
-/* Whether TO is a service written as a DNS name ("web.default[:PORT]"). */
-static bool dns_name(run *r, const char *to)
-{
-    char buf[256];
-    copy_text(buf, sizeof buf, to);
-    char *cut = strpbrk(buf, ":/");
-    if (cut)
-        *cut = 0;
-    char *dot = strchr(buf, '.');
-    if (!dot || strspn(buf, "0123456789.") == strlen(buf))
-        return false;
-    *dot++ = 0;
-    return k8s_service_named(r->c, dot, buf) != NULL;
-}
-
-/* With a cluster DNS, a pod looks a service name up first: it needs a DNS
- * server (a Windows pod: its endpoint's Dns.ServerList, once configured,
- * field-bugs H1) and the UDP query to it must be answered - a network
- * policy that forgets DNS breaks names, not addresses. Returns 1 when the
- * name resolved or needs no lookup; 0 with *why and *trace when not. */
-static int dns_lookup(run *r, const char *from, const char *to, net_reason *why, char **trace)
-{
-    k8s_pod *pod = k8s_cluster_dns(r->c) && dns_name(r, to) ? source_pod(r, from) : NULL;
-    if (!pod || !pod->ip[0])
-        return 1;
-    char server[K8S_ADDR], reason[256] = "";
-    *why = NET_REASON_DNS_UNRESOLVED;
-    if (k8s_pod_dns_server(r->c, pod, server, reason, sizeof reason) < 0) {
-        size_t len = strlen(to) + strlen(reason) + 32;
-        if ((*trace = malloc(len)))
-            snprintf(*trace, len, "DNS lookup of %s: %s\n", to, reason);
-        return 0;
-    }
-    vfp_packet q = {.protocol = 17, .size = 80, .src_port = r->next_port++, .dst_port = 53};
-    if (vfp_addr_parse(pod->ip, &q.src) || vfp_addr_parse(server, &q.dst))
-        return 1;
-    int answered;
-    net_reason dns_why;
-    char *walk = NULL;
-    walk_and_reply(r, &q, &answered, &dns_why, &walk);
-    if (answered) {
-        free(walk);
-        return 1;
-    }
-    size_t len = (walk ? strlen(walk) : 0) + strlen(to) + 160;
-    if ((*trace = malloc(len)))
-        snprintf(*trace, len, "DNS lookup of %s: the query to %s:53/udp got no answer (%s)\n%s", to,
-                 server, net_reason_name(dns_why), walk ? walk : "");
-    free(walk);
-    return 0;
-}
-
-/* Walks FROM -> TO and its reply (after a DNS lookup when TO is a name);
- * *reached when both arrive. */
+/* Walks FROM -> TO and its reply, after the pod's DNS lookup when TO is a
+ * service name (probe.h); *reached when both arrive. *trace gets the
+ * lookup's and the exchange's traces (malloc'd). */
 static int probe(run *r, const char *from, const char *to, int *reached, net_reason *why,
                  char **trace)
 {
@@ -1589,15 +1488,25 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
     if (vfp_addr_parse(src, &p.src) || vfp_addr_parse(dst, &p.dst))
         return fail(r, NULL, "bad address %s or %s", src, dst);
     *trace = NULL;
-    if (!dns_lookup(r, from, to, why, trace)) {
+    scn_lookup lookup;
+    if (scn_lookup_needed(r->c, from, to, &lookup) && !scn_lookup_run(r->c, &lookup, r->next_port++)) {
         *reached = 0;
+        *why = lookup.reason;
+        *trace = scn_lookup_text(&lookup);
+        scn_lookup_clear(&lookup);
         return 0;
     }
+    scn_lookup_clear(&lookup);
     if (proto == 6 || proto == 17) {
         p.src_port = r->next_port++;
         p.dst_port = dport;
     }
-    walk_and_reply(r, &p, reached, why, trace);
+    scn_exchange x;
+    scn_exchange_run(r->c->net, &p, &x);
+    *reached = x.reached;
+    *why = x.reason;
+    *trace = scn_exchange_text(&x);
+    scn_exchange_clear(&x);
     return 0;
 }
 
@@ -1827,7 +1736,7 @@ static const struct {
     {"deployment", do_deployment}, {"service", do_service}, {"policy", do_policy},
     {"at", do_at},           {"advance", do_advance},
     {"scale", do_scale},     {"delete", do_delete},   {"ready", do_ready},       {"drain", do_drain},
-    {"crash", do_crash},     {"rollout", do_rollout},
+    {"crash", do_crash},     {"rollout", do_rollout}, {"flush-dns", do_flush_dns},
     {"fault", do_fault},     {"hcn", do_hcn},         {"expect", do_expect},    {"sync", do_sync},
     {"batch", do_batch},
 };

@@ -12,10 +12,16 @@
  * and with --trace-dir each failed expectation's trace to
  * DIR/<file>-<line>.txt. reach prints the pod-to-pod reachability matrix
  * (every running pod to every pod's first port) of the cluster as the
- * script left it (or at time T); trace walks one packet there.
+ * script left it (or at time T); trace walks one packet there - after the
+ * pod's DNS lookup when it goes to a service name (probe.h): the lookup
+ * comes first in the text, as a "lookup" member in the JSON, and when it
+ * fails the packet is not sent.
  */
 #include "cli.h"
+#include "probe.h"
 #include "runner.h"
+
+#include <cjson/cJSON.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -202,6 +208,49 @@ int cmd_reach(int argc, char **argv)
     return status;
 }
 
+/* Prints the walk w after lookup l (NULL when there was none), as text or
+ * as JSON (the walk's object with a "lookup" member). Returns 0 or -1. */
+static int print_trace(const scn_lookup *l, const net_walk *w, int json)
+{
+    char *text = NULL;
+    if (!json) {
+        char *dns = l ? scn_lookup_text(l) : NULL;
+        int rc = w ? net_walk_format_text(w, &text) : 0;
+        printf("%s%s%s", dns ? dns : "", dns && text ? "--- then\n" : "", text ? text : "");
+        free(dns);
+        free(text);
+        return rc;
+    }
+    cJSON *o = NULL;
+    if (w) {
+        if (net_walk_format_json(w, &text) != 0)
+            return -1;
+        if (!l) { /* the walk alone, as net_walk_format_json writes it */
+            printf("%s\n", text);
+            free(text);
+            return 0;
+        }
+        o = cJSON_Parse(text);
+        free(text);
+    } else {
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "verdict", net_verdict_name(NET_DROPPED));
+        cJSON_AddStringToObject(o, "reason", net_reason_name(l->reason));
+        cJSON_AddStringToObject(o, "detail", l->account);
+    }
+    if (!o)
+        return -1;
+    if (l)
+        cJSON_AddItemToObject(o, "lookup", scn_lookup_json(l));
+    text = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (!text)
+        return -1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
 int cmd_trace_scenario(int argc, char **argv)
 {
     scn_options o = {.seed = 1, .stop_at_ms = -1};
@@ -220,6 +269,15 @@ int cmd_trace_scenario(int argc, char **argv)
     if (scn_resolve(c, from, src, &sport, &ignored, err, sizeof err) ||
         scn_resolve(c, to, dst, &dport, &proto, err, sizeof err)) {
         fprintf(stderr, "hnsim: %s\n", err);
+        k8s_cluster_free(c);
+        return 1;
+    }
+    /* A pod sending to a service name looks it up first (probe.h), from
+       the port before the packet's. */
+    scn_lookup lookup;
+    int looked_up = scn_lookup_needed(c, from, to, &lookup);
+    if (looked_up && !scn_lookup_run(c, &lookup, 39999)) {
+        status = print_trace(&lookup, NULL, json) == 0 ? 0 : 1;
     } else {
         vfp_packet p = {.protocol = proto, .size = 100};
         vfp_addr_parse(src, &p.src);
@@ -229,15 +287,11 @@ int cmd_trace_scenario(int argc, char **argv)
             p.dst_port = dport;
         }
         net_walk w;
-        char *text = NULL;
-        if (net_walk_packet(c->net, &p, NULL, &w) == 0 &&
-            (json ? net_walk_format_json(&w, &text) : net_walk_format_text(&w, &text)) == 0) {
-            printf("%s%s", text, json ? "\n" : "");
-            status = 0;
-        }
-        free(text);
+        if (net_walk_packet(c->net, &p, NULL, &w) == 0)
+            status = print_trace(looked_up ? &lookup : NULL, &w, json) == 0 ? 0 : 1;
         net_walk_clear(&w);
     }
+    scn_lookup_clear(&lookup);
     k8s_cluster_free(c);
     return status;
 }

@@ -1,0 +1,49 @@
+#!/bin/sh
+# scenario_trace.sh HNSIM SCENARIO_DIR - `hnsim trace FILE` and `hnsim reach
+# FILE` on the H1 field script (scenarios/field/dns-timing-and-cache.scn):
+# a pod sending to a service name shows its DNS lookup first (the query,
+# the answer, then the packet), a failed lookup sends no packet and says why
+# (the negative cache of an old build), an address needs no lookup, the
+# JSON carries the lookup as a "lookup" member, and the bytes are the same
+# twice in a row.
+set -eu
+hnsim=$1
+scn=$2/field/dns-timing-and-cache.scn
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "scenario_trace: $*" >&2; exit 1; }
+has() { grep -qF -- "$2" "$1" || fail "$1 lacks: $2"; }
+lacks() { ! grep -qF -- "$2" "$1" || fail "$1 has: $2"; }
+
+"$hnsim" trace "$scn" --from app2 --to web.default:80/tcp > "$tmp/name.txt"
+has "$tmp/name.txt" "DNS lookup of web.default: answered by 10.96.0.10"
+has "$tmp/name.txt" "packet: udp 10.244.2.10:39999 -> 10.96.0.10:53"
+has "$tmp/name.txt" "--- reply"
+has "$tmp/name.txt" "--- then"
+has "$tmp/name.txt" "packet: tcp 10.244.2.10:40000 -> 10.96.0.80:80"
+"$hnsim" trace "$scn" --from app2 --to web.default:80/tcp > "$tmp/again.txt"
+cmp "$tmp/name.txt" "$tmp/again.txt" || fail "two traces differ"
+
+"$hnsim" trace "$scn" --from app2 --to web.default:80/tcp --json > "$tmp/name.json"
+has "$tmp/name.json" '"lookup":'
+has "$tmp/name.json" '"resolved":	true'
+
+# app4 failed at 0 s on the old build; at 10 s its DNS client still holds it.
+"$hnsim" trace "$scn" --from app4 --to web.default:80/tcp --at 10s > "$tmp/cached.txt"
+has "$tmp/cached.txt" "DNS lookup of web.default: pod app4's DNS client holds an earlier failure"
+lacks "$tmp/cached.txt" "packet:"
+"$hnsim" trace "$scn" --from app4 --to web.default:80/tcp --at 10s --json > "$tmp/cached.json"
+has "$tmp/cached.json" '"verdict":	"dropped"'
+has "$tmp/cached.json" '"reason":	"dns_negative_cached"'
+has "$tmp/cached.json" '"query":	null'
+
+# An address: no lookup, the walk's JSON as it always was.
+"$hnsim" trace "$scn" --from app2 --to svc:web.default:80/tcp > "$tmp/addr.txt"
+lacks "$tmp/addr.txt" "DNS lookup"
+has "$tmp/addr.txt" "verdict: delivered"
+"$hnsim" trace "$scn" --from app2 --to svc:web.default:80/tcp --json > "$tmp/addr.json"
+lacks "$tmp/addr.json" '"lookup"'
+
+"$hnsim" reach "$scn" > "$tmp/reach.txt"
+has "$tmp/reach.txt" "default/app4"
+echo "scenario_trace: ok"
