@@ -37,6 +37,7 @@ typedef struct run {
     scn_report *report;
     k8s_cluster *c;
     const scn_stmt *st;      /* the statement being carried out */
+    unsigned char read[64];  /* which of its first 64 arguments a verb has read */
     char error[512];         /* set when a statement fails */
     uint16_t next_port;      /* ephemeral source ports of probes */
     char vars[32][2][K8S_ADDR * 2]; /* `as=NAME` results: name, value */
@@ -69,9 +70,19 @@ static void copy_text(char *dst, size_t size, const char *src)
     dst[n] = 0;
 }
 
+/* Notes that the statement's argument a was read: a key=value no verb
+ * reads is an error (unread_argument), not silently ignored. */
+static const scn_arg *mark_read(run *r, const scn_arg *a)
+{
+    size_t i = a ? (size_t)(a - r->st->args) : sizeof r->read;
+    if (i < sizeof r->read)
+        r->read[i] = 1;
+    return a;
+}
+
 static const char *arg(run *r, const char *key)
 {
-    const scn_arg *a = scn_arg_named(r->st, key);
+    const scn_arg *a = mark_read(r, scn_arg_named(r->st, key));
     return a ? a->value : NULL;
 }
 
@@ -91,7 +102,7 @@ static const char *positional(run *r, size_t i)
 
 static const scn_pos *pos_of(run *r, const char *key)
 {
-    const scn_arg *a = scn_arg_named(r->st, key);
+    const scn_arg *a = mark_read(r, scn_arg_named(r->st, key));
     return a ? &a->pos : NULL;
 }
 
@@ -759,19 +770,27 @@ static int64_t grace_of(run *r)
     return ms;
 }
 
+/* Whether p belongs to deployment name in the statement's namespace (ns=,
+ * default "default"). */
+static bool of_deployment(run *r, const k8s_pod *p, const char *name)
+{
+    const char *ns = arg(r, "ns") ? arg(r, "ns") : "default";
+    return !strcmp(p->deployment, name) && !strcmp(p->ns, ns);
+}
+
 static int do_scale(run *r)
 {
     const char *name = positional(r, 0);
     unsigned long want;
     if (need_cluster(r) || !name || parse_uint(positional(r, 1), 10000, &want) < 0)
-        return r->c ? fail(r, NULL, "scale DEPLOYMENT N [grace=DURATION]") : -1;
+        return r->c ? fail(r, NULL, "scale DEPLOYMENT N [ns=NS] [grace=DURATION]") : -1;
     int64_t grace = grace_of(r);
     if (grace < 0)
         return -1;
     size_t have = 0;
     for (size_t i = 0; i < r->c->n_pods; i++) {
         k8s_pod *p = &r->c->pods[i];
-        if (strcmp(p->deployment, name) || p->phase == K8S_POD_GONE || p->phase == K8S_POD_TERMINATING)
+        if (!of_deployment(r, p, name) || p->phase == K8S_POD_GONE || p->phase == K8S_POD_TERMINATING)
             continue;
         if (have++ >= want)
             terminate(r, p, (uint64_t)grace);
@@ -779,7 +798,7 @@ static int do_scale(run *r)
     /* New replicas copy the first one's spec, on nodes in turn. */
     const k8s_pod *model = NULL;
     for (size_t i = 0; i < r->c->n_pods && !model; i++)
-        if (!strcmp(r->c->pods[i].deployment, name))
+        if (of_deployment(r, &r->c->pods[i], name))
             model = &r->c->pods[i];
     if (!model)
         return fail(r, NULL, "no deployment %s", name);
@@ -835,7 +854,7 @@ static int do_delete(run *r)
     } else if (!strcmp(what, "deployment")) {
         size_t found = 0;
         for (size_t i = 0; i < r->c->n_pods; i++)
-            if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase != K8S_POD_GONE &&
+            if (of_deployment(r, &r->c->pods[i], name) && r->c->pods[i].phase != K8S_POD_GONE &&
                 r->c->pods[i].phase != K8S_POD_TERMINATING) {
                 terminate(r, &r->c->pods[i], (uint64_t)grace);
                 found++;
@@ -912,10 +931,10 @@ static int do_rollout(run *r)
 {
     const char *name = positional(r, 0), *from = arg(r, "probe"), *to = arg(r, "to");
     if (need_cluster(r) || !name || (!from != !to))
-        return r->c ? fail(r, NULL, "rollout DEPLOYMENT [probe=FROM to=SERVICE]") : -1;
+        return r->c ? fail(r, NULL, "rollout DEPLOYMENT [ns=NS] [probe=FROM to=SERVICE]") : -1;
     size_t olds[256], n_old = 0, steps = 0, failed = 0;
     for (size_t i = 0; i < r->c->n_pods && n_old < 256; i++)
-        if (!strcmp(r->c->pods[i].deployment, name) && r->c->pods[i].phase == K8S_POD_RUNNING)
+        if (of_deployment(r, &r->c->pods[i], name) && r->c->pods[i].phase == K8S_POD_RUNNING)
             olds[n_old++] = i;
     if (!n_old)
         return fail(r, NULL, "deployment %s has no running pod", name);
@@ -1079,13 +1098,17 @@ static const cJSON *field_find(const cJSON *doc, const char *path, const char *v
     return cJSON_IsString(doc) && !strcmp(doc->valuestring, value) ? doc : NULL;
 }
 
-/* Whether an HNS object document has the statement's name= (Name), vip=
- * (FrontendVIPs), ip= (IpConfigurations[].IpAddress) and where=FIELD=VALUE
- * (any field, as field_find reads it; where is the statement's, $VARs
- * expanded). */
-static bool object_matches(run *r, const cJSON *doc, const char *where)
+/* What a statement asks of HNS objects: name= (Name), vip= (FrontendVIPs),
+ * ip= (IpConfigurations[].IpAddress) and where=FIELD=VALUE (any field, as
+ * field_find reads it, $VARs expanded). NULL = any. */
+typedef struct object_filter {
+    const char *name, *vip, *ip, *where;
+} object_filter;
+
+/* Whether an HNS object document passes filter f. */
+static bool object_matches(const cJSON *doc, const object_filter *f)
 {
-    const char *name = arg(r, "name"), *vip = arg(r, "vip"), *ip = arg(r, "ip");
+    const char *name = f->name, *vip = f->vip, *ip = f->ip, *where = f->where;
     const char *eq = where ? strchr(where, '=') : NULL;
     char field[128] = "";
     if (eq && (size_t)(eq - where) < sizeof field)
@@ -1099,6 +1122,7 @@ static bool object_matches(run *r, const cJSON *doc, const char *where)
 static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], size_t max)
 {
     char *list = NULL, *where = arg(r, "where") ? expand(r, arg(r, "where")) : NULL;
+    const object_filter filter = {arg(r, "name"), arg(r, "vip"), arg(r, "ip"), where};
     size_t found = 0;
     if ((arg(r, "where") && !where) ||
         FAILED(hnsm_call(n->hns, kinds[k].kind, HNSM_OP_ENUMERATE, NULL, NULL,
@@ -1116,7 +1140,7 @@ static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], siz
                              "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &props, NULL)))
             continue;
         cJSON *doc = cJSON_Parse(props);
-        bool match = object_matches(r, doc, where);
+        bool match = object_matches(doc, &filter);
         cJSON_Delete(doc);
         if (match && found < max)
             copy_text(ids[found], K8S_ADDR, id->valuestring);
@@ -1223,6 +1247,7 @@ static int do_fault(run *r)
             unsigned long value;
             if (!a->key)
                 continue;
+            mark_read(r, a);
             if (parse_uint(a->value, 1000, &value) < 0 || !n->hns)
                 return fail(r, &a->pos, "hns-choice %s= needs a number (a Windows node)", a->key);
             if (hnsm_set_choice(n->hns, a->key, (int)value) != 0)
@@ -1741,11 +1766,26 @@ static const struct {
     {"batch", do_batch},
 };
 
+/* A key=value the statement's verb did not read: a misspelt or misplaced
+ * option, which would otherwise change nothing without a word. */
+static int unread_argument(run *r)
+{
+    for (size_t i = 0; i < r->st->n_args && i < sizeof r->read; i++) {
+        const scn_arg *a = &r->st->args[i];
+        if (a->key && !r->read[i])
+            return fail(r, &a->pos, "'%s' does not take %s= here", r->st->verb, a->key);
+    }
+    return 0;
+}
+
 static int statement(run *r)
 {
+    memset(r->read, 0, sizeof r->read);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (!strcmp(r->st->verb, verbs[i].verb))
-            return verbs[i].fn(r);
+        if (!strcmp(r->st->verb, verbs[i].verb)) {
+            int rc = verbs[i].fn(r);
+            return rc || r->error[0] ? rc : unread_argument(r);
+        }
     return fail(r, NULL, "unknown statement '%s'", r->st->verb);
 }
 

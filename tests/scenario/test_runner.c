@@ -126,6 +126,19 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "ready a banana\n", "ready POD yes|no"},
         {CLUSTER "deployment d os=macos\n", "os must be windows or linux"},
         {CLUSTER "policy p {\n  \"podSelector\": [1,]\n}\n", "bad.scn:7:21: policy p: the spec is not a JSON object"},
+        /* An option the verb does not read is an error where it is written,
+           not ignored: a typo, one for another verb, one that only some
+           forms read (ns= of a deployment is read; vip= with no object). */
+        {CLUSTER "node w9 os=windows ip=10.0.0.9 pod-cidr=10.244.9.0/24 dns-config-dely=2s\n",
+         "bad.scn:6:55: 'node' does not take dns-config-dely= here"},
+        {CLUSTER "pod c node=win1 grace=5s\n", "bad.scn:6:17: 'pod' does not take grace= here"},
+        {CLUSTER "fault win1 reboot nth=2\n", "bad.scn:6:19: 'fault' does not take nth= here"},
+        {CLUSTER "deployment d replicas=1 nodes=lin1 ns=x\nscale d 2 ns=x nodez=win1\n",
+         "bad.scn:7:16: 'scale' does not take nodez= here"},
+        {CLUSTER "deployment d replicas=1 nodes=lin1 ns=x\nscale d 2\n", "bad.scn:7:1: no deployment d"},
+        {CLUSTER "flush-dns nosuch\n", "bad.scn:6:1: no pod nosuch"},
+        {CLUSTER "node w9 os=linux ip=10.0.0.9 pod-cidr=10.244.9.0/24 dns-negative-cache=1m\n",
+         "dns-negative-cache=DURATION (e.g. 15m) on a Windows node"},
         {"cluster mode=host-gw\nnode x os=windows ip=10.0.0.4 pod-cidr=10.244.1.0/24 \"oops\n",
          "bad.scn:2:54: unterminated string"},
     };
