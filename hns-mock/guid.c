@@ -5,13 +5,33 @@
 
 #include <stdbool.h>
 
-#include <stdio.h>
 
+/* Writes the n low hex digits of v (upper case) at out; returns out + n. */
+static char *hex_digits(char *out, uint64_t v, int n)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    for (int i = n - 1; i >= 0; i--, v >>= 4)
+        out[i] = digits[v & 15];
+    return out + n;
+}
+
+/* "%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X" without printf: every
+ * HNS object and call formats GUIDs, and snprintf was a visible share of a
+ * cluster's build time. */
 void hnsm__guid_format(const GUID *g, char out[HNSM_GUID_TEXT])
 {
-    snprintf(out, HNSM_GUID_TEXT, "%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X",
-             (unsigned)g->Data1, (unsigned)g->Data2, (unsigned)g->Data3, g->Data4[0], g->Data4[1],
-             g->Data4[2], g->Data4[3], g->Data4[4], g->Data4[5], g->Data4[6], g->Data4[7]);
+    char *p = hex_digits(out, g->Data1, 8);
+    *p++ = '-';
+    p = hex_digits(p, g->Data2, 4);
+    *p++ = '-';
+    p = hex_digits(p, g->Data3, 4);
+    *p++ = '-';
+    for (int i = 0; i < 8; i++) {
+        if (i == 2)
+            *p++ = '-';
+        p = hex_digits(p, g->Data4[i], 2);
+    }
+    *p = 0;
 }
 
 static int hex_value(char c)

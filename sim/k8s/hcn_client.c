@@ -81,23 +81,44 @@ static char *narrow(PWSTR w)
     return s;
 }
 
-/* Parses a GUID string (braces allowed). Returns 0 or -1. */
+/* n hex digits at s into *v; -1 on anything else. */
+static int hex_field(const char *s, int n, uint64_t *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        *v = *v << 4 | (uint64_t)d;
+    }
+    return 0;
+}
+
+/* Parses a GUID string, 8-4-4-4-12 hex digits (braces allowed). Returns 0
+ * or -1. By hand: the models parse a GUID on every HCN call they make. */
 static int parse_guid(const char *text, GUID *g)
 {
-    unsigned long d1;
-    unsigned d2, d3, b[8];
     if (!text)
         return -1;
     if (*text == '{')
         text++;
-    if (sscanf(text, "%8lx-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &d1, &d2, &d3, &b[0], &b[1], &b[2],
-               &b[3], &b[4], &b[5], &b[6], &b[7]) != 11)
+    if (strnlen(text, 36) < 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
+        text[23] != '-')
         return -1;
-    g->Data1 = (uint32_t)d1;
-    g->Data2 = (uint16_t)d2;
-    g->Data3 = (uint16_t)d3;
-    for (int i = 0; i < 8; i++)
-        g->Data4[i] = (uint8_t)b[i];
+    uint64_t v[5];
+    static const int at[5] = {0, 9, 14, 19, 24}, digits[5] = {8, 4, 4, 4, 12};
+    for (int i = 0; i < 5; i++)
+        if (hex_field(text + at[i], digits[i], &v[i]) < 0)
+            return -1;
+    g->Data1 = (uint32_t)v[0];
+    g->Data2 = (uint16_t)v[1];
+    g->Data3 = (uint16_t)v[2];
+    g->Data4[0] = (uint8_t)(v[3] >> 8);
+    g->Data4[1] = (uint8_t)v[3];
+    for (int i = 0; i < 6; i++)
+        g->Data4[2 + i] = (uint8_t)(v[4] >> (40 - 8 * i));
     return 0;
 }
 
