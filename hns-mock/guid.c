@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 
-
 /* Writes the n low hex digits of v (upper case) at out; returns out + n. */
 static char *hex_digits(char *out, uint64_t v, int n)
 {

@@ -96,16 +96,16 @@ static int hex_field(const char *s, int n, uint64_t *v)
     return 0;
 }
 
-/* Parses a GUID string, 8-4-4-4-12 hex digits (braces allowed). Returns 0
- * or -1. By hand: the models parse a GUID on every HCN call they make. */
+/* Parses a GUID string, 8-4-4-4-12 hex digits, alone or in braces.
+ * Returns 0 or -1. By hand: the models parse a GUID on every HCN call they make. */
 static int parse_guid(const char *text, GUID *g)
 {
     if (!text)
         return -1;
-    if (*text == '{')
-        text++;
-    if (strnlen(text, 36) < 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
-        text[23] != '-')
+    int braced = *text == '{';
+    text += braced;
+    if (strnlen(text, 38) != 36u + (size_t)braced || (braced && text[36] != '}') ||
+        text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
         return -1;
     uint64_t v[5];
     static const int at[5] = {0, 9, 14, 19, 24}, digits[5] = {8, 4, 4, 4, 12};

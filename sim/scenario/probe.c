@@ -134,7 +134,7 @@ int scn_lookup_needed(k8s_cluster *c, const char *from, const char *to, scn_look
     return l->pod && l->pod->ip[0];
 }
 
-int scn_lookup_run(k8s_cluster *c, scn_lookup *l, uint16_t src_port)
+int scn_lookup_run(k8s_cluster *c, scn_lookup *l, uint16_t *next_port)
 {
     k8s_pod *pod = l->pod;
     uint64_t until;
@@ -154,12 +154,13 @@ int scn_lookup_run(k8s_cluster *c, scn_lookup *l, uint16_t src_port)
         k8s_pod_dns_failed(c, pod, l->name);
         return 0;
     }
-    vfp_packet q = {.protocol = 17, .size = 80, .src_port = src_port, .dst_port = 53};
+    vfp_packet q = {.protocol = 17, .size = 80, .src_port = *next_port, .dst_port = 53};
     if (vfp_addr_parse(pod->ip, &q.src) || vfp_addr_parse(l->server, &q.dst)) {
         snprintf(l->account, sizeof l->account, "bad DNS server address %s", l->server);
         return 0;
     }
     l->queried = 1;
+    ++*next_port;
     scn_exchange_run(c->net, &q, &l->exchange);
     if (l->exchange.reached) {
         l->resolved = 1;

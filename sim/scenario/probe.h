@@ -4,8 +4,9 @@
  * service by name and the cluster has a DNS service, by the pod's DNS
  * lookup - itself an exchange, the UDP 53 query and its answer.
  *
- * `expect reach`, `expect trace`, `rollout probe=` and `hnsim trace FILE`
- * all probe through here, so a name is looked up the same way everywhere.
+ * `expect reach`, `expect trace` and `rollout probe=` probe through here;
+ * `hnsim trace FILE` looks names up through here and then walks its one
+ * packet (no reply), so a name is looked up the same way everywhere.
  */
 #ifndef HNSIM_SCENARIO_PROBE_H
 #define HNSIM_SCENARIO_PROBE_H
@@ -53,11 +54,11 @@ typedef struct scn_lookup {
  * l->name set (l otherwise zeroed), or 0. */
 int scn_lookup_needed(k8s_cluster *c, const char *from, const char *to, scn_lookup *l);
 
-/* Runs the lookup l (from scn_lookup_needed), the query from src_port:
- * the pod's DNS client (its negative cache, k8s_pod_dns_failure_cached),
- * its server, then the query and the answer. A failure is remembered by
- * that cache. Returns l->resolved. */
-int scn_lookup_run(k8s_cluster *c, scn_lookup *l, uint16_t src_port);
+/* Runs the lookup l (from scn_lookup_needed): the pod's DNS client (its
+ * negative cache, k8s_pod_dns_failure_cached), its server, then the query -
+ * from port *next_port, which is then counted as taken - and the answer.
+ * A failure is remembered by that cache. Returns l->resolved. */
+int scn_lookup_run(k8s_cluster *c, scn_lookup *l, uint16_t *next_port);
 void scn_lookup_clear(scn_lookup *l);
 
 /* The lookup as text: a "DNS lookup of NAME" line, then, when the query

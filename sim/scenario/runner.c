@@ -37,7 +37,7 @@ typedef struct run {
     scn_report *report;
     k8s_cluster *c;
     const scn_stmt *st;      /* the statement being carried out */
-    unsigned char read[64];  /* which of its first 64 arguments a verb has read */
+    unsigned char *read;     /* which of its arguments the verb has read (n_args) */
     char error[512];         /* set when a statement fails */
     uint16_t next_port;      /* ephemeral source ports of probes */
     char vars[32][2][K8S_ADDR * 2]; /* `as=NAME` results: name, value */
@@ -74,9 +74,8 @@ static void copy_text(char *dst, size_t size, const char *src)
  * reads is an error (unread_argument), not silently ignored. */
 static const scn_arg *mark_read(run *r, const scn_arg *a)
 {
-    size_t i = a ? (size_t)(a - r->st->args) : sizeof r->read;
-    if (i < sizeof r->read)
-        r->read[i] = 1;
+    if (a && r->read)
+        r->read[a - r->st->args] = 1;
     return a;
 }
 
@@ -100,9 +99,10 @@ static const char *positional(run *r, size_t i)
     return a ? a->value : NULL;
 }
 
+/* Where key= is written, for a message (it does not count as read). */
 static const scn_pos *pos_of(run *r, const char *key)
 {
-    const scn_arg *a = mark_read(r, scn_arg_named(r->st, key));
+    const scn_arg *a = scn_arg_named(r->st, key);
     return a ? &a->pos : NULL;
 }
 
@@ -604,19 +604,33 @@ static int do_deployment(run *r)
         return fail(r, pos_of(r, "replicas"), "bad replicas");
     if (arg(r, "os") && strcasecmp(arg(r, "os"), "windows") && strcasecmp(arg(r, "os"), "linux"))
         return fail(r, pos_of(r, "os"), "os must be windows or linux");
+    if (arg(r, "os") && arg(r, "nodes"))
+        return fail(r, pos_of(r, "os"), "deployment takes nodes= or os=, not both");
     char nodes[64][K8S_NAME];
     size_t n_nodes = deployment_nodes(r, nodes, 64);
     if (!n_nodes)
         return fail(r, NULL, "no node to place deployment %s on", name);
+    /* One spec for every replica, read even for replicas=0. */
+    k8s_pod model;
+    if (pod_spec(r, &model, name, nodes[0]))
+        return -1;
+    copy_text(model.deployment, sizeof model.deployment, name);
     for (unsigned long i = 0; i < replicas; i++) {
-        char pod[K8S_NAME];
-        snprintf(pod, sizeof pod, "%s-%lu", name, i);
-        k8s_pod spec;
-        if (pod_spec(r, &spec, pod, nodes[i % n_nodes]))
+        k8s_pod spec = model;
+        snprintf(spec.name, sizeof spec.name, "%s-%lu", name, i);
+        copy_text(spec.node, sizeof spec.node, nodes[i % n_nodes]);
+        if (check_length(r, pos_of(r, "nodes"), "node name", spec.node))
             return -1;
-        copy_text(spec.deployment, sizeof spec.deployment, name);
         if (!k8s_add_pod(r->c, &spec))
-            return fail(r, NULL, "cannot add pod %s", pod);
+            return fail(r, NULL, "cannot add pod %s", spec.name);
+    }
+    if (!replicas) { /* scale finds a deployment's spec in its pods: keep one, gone */
+        k8s_pod spec = model;
+        snprintf(spec.name, sizeof spec.name, "%s-0", name);
+        k8s_pod *p = k8s_add_pod(r->c, &spec);
+        if (!p)
+            return fail(r, NULL, "cannot add deployment %s", name);
+        p->phase = K8S_POD_GONE;
     }
     return reconcile(r);
 }
@@ -830,7 +844,8 @@ static int do_delete(run *r)
     if (need_cluster(r) || !what || !name)
         return r->c ? fail(r, NULL, "delete pod|service|deployment|policy NAME") : -1;
     const char *ns = arg(r, "ns") ? arg(r, "ns") : "default";
-    int64_t grace = grace_of(r);
+    bool graceful = !strcmp(what, "pod") || !strcmp(what, "deployment"); /* grace= is a pod's */
+    int64_t grace = graceful ? grace_of(r) : 0;
     if (grace < 0)
         return -1;
     if (!strcmp(what, "pod")) {
@@ -1364,6 +1379,10 @@ static int do_hcn(run *r)
         free(json);
         return fail(r, pos_of(r, "expect"), "expect=HRESULT (e.g. 0x803B0013 or 0)");
     }
+    if (arg(r, "field") && !arg(r, "as")) {
+        free(json);
+        return fail(r, pos_of(r, "field"), "field=PATH says what as=NAME keeps: it needs as=");
+    }
     char *result = NULL, *error = NULL;
     HRESULT hr = hnsm_call(n->hns, kinds[k].kind, ops[o].op, id[0] ? id : NULL, parent[0] ? parent : NULL,
                            json, &result, &error);
@@ -1514,14 +1533,18 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
         return fail(r, NULL, "bad address %s or %s", src, dst);
     *trace = NULL;
     scn_lookup lookup;
-    if (scn_lookup_needed(r->c, from, to, &lookup) && !scn_lookup_run(r->c, &lookup, r->next_port++)) {
-        *reached = 0;
-        *why = lookup.reason;
-        *trace = scn_lookup_text(&lookup);
+    char *dns = NULL;
+    if (scn_lookup_needed(r->c, from, to, &lookup)) {
+        int resolved = scn_lookup_run(r->c, &lookup, &r->next_port);
+        dns = scn_lookup_text(&lookup);
         scn_lookup_clear(&lookup);
-        return 0;
+        if (!resolved) {
+            *reached = 0;
+            *why = lookup.reason;
+            *trace = dns;
+            return 0;
+        }
     }
-    scn_lookup_clear(&lookup);
     if (proto == 6 || proto == 17) {
         p.src_port = r->next_port++;
         p.dst_port = dport;
@@ -1530,8 +1553,17 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
     scn_exchange_run(r->c->net, &p, &x);
     *reached = x.reached;
     *why = x.reason;
-    *trace = scn_exchange_text(&x);
+    char *walks = scn_exchange_text(&x);
     scn_exchange_clear(&x);
+    if (dns && walks) { /* the lookup, then the packet (as hnsim trace shows them) */
+        size_t len = strlen(dns) + strlen(walks) + 16;
+        if ((*trace = malloc(len)))
+            snprintf(*trace, len, "%s--- then\n%s", dns, walks);
+        free(walks);
+    } else {
+        *trace = walks;
+    }
+    free(dns);
     return 0;
 }
 
@@ -1766,25 +1798,55 @@ static const struct {
     {"batch", do_batch},
 };
 
-/* A key=value the statement's verb did not read: a misspelt or misplaced
- * option, which would otherwise change nothing without a word. */
+/* A key=value given twice, or one the statement's verb did not read: a
+ * misspelt or misplaced option, which would otherwise change nothing
+ * without a word. */
 static int unread_argument(run *r)
 {
-    for (size_t i = 0; i < r->st->n_args && i < sizeof r->read; i++) {
+    for (size_t i = 0; i < r->st->n_args; i++) {
         const scn_arg *a = &r->st->args[i];
-        if (a->key && !r->read[i])
+        if (!a->key)
+            continue;
+        if (scn_arg_named(r->st, a->key) != a)
+            return fail(r, &a->pos, "%s= is given twice", a->key);
+        if (!r->read[i])
             return fail(r, &a->pos, "'%s' does not take %s= here", r->st->verb, a->key);
     }
     return 0;
 }
 
+/* Forgets the results the statement added (it failed after all). */
+static void drop_results(run *r, size_t keep)
+{
+    for (size_t i = keep; i < r->report->n_results; i++) {
+        scn_result *res = &r->report->results[i];
+        if (res->passed)
+            r->report->passed--;
+        else
+            r->report->failed--;
+        free(res->detail);
+        free(res->trace);
+    }
+    if (r->report->n_results > keep)
+        r->report->n_results = keep;
+}
+
 static int statement(run *r)
 {
-    memset(r->read, 0, sizeof r->read);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (!strcmp(r->st->verb, verbs[i].verb)) {
+            size_t results = r->report->n_results;
+            r->read = calloc(r->st->n_args ? r->st->n_args : 1, 1);
+            if (!r->read)
+                return fail(r, NULL, "out of memory");
             int rc = verbs[i].fn(r);
-            return rc || r->error[0] ? rc : unread_argument(r);
+            if (!rc && !r->error[0] && unread_argument(r))
+                rc = -1;
+            if (rc && r->error[0])
+                drop_results(r, results);
+            free(r->read);
+            r->read = NULL;
+            return rc;
         }
     return fail(r, NULL, "unknown statement '%s'", r->st->verb);
 }
@@ -1834,6 +1896,9 @@ int scn_run_file(const char *file, const scn_options *o, scn_report *report, k8s
     }
     if (!r.error[0] && r.batch)
         fail(&r, &r.batch_pos, "batch begun here is not ended (batch end)");
+    /* Stopped at a time: the cluster as it is then, controllers run on the way. */
+    if (!r.error[0] && r.c && r.o->stop_at_ms > (int64_t)r.c->now_ms)
+        k8s_advance(r.c, (uint64_t)r.o->stop_at_ms);
     if (r.error[0])
         report->error = strdup(r.error);
     if (r.c) {

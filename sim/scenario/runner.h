@@ -49,7 +49,8 @@ typedef struct scn_report {
 /* Options of a run. */
 typedef struct scn_options {
     uint64_t seed;         /* default 1 */
-    int64_t stop_at_ms;    /* stop before the first statement after this time (-1 = run all) */
+    int64_t stop_at_ms;    /* stop before the first statement after this time, then move the
+                              clock on to it, running the controllers on the way (-1 = run all) */
 } scn_options;
 
 /* Runs the script in file. The report is filled even when the run stops

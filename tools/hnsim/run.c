@@ -272,18 +272,20 @@ int cmd_trace_scenario(int argc, char **argv)
         k8s_cluster_free(c);
         return 1;
     }
-    /* A pod sending to a service name looks it up first (probe.h), from
-       the port before the packet's. */
+    /* A pod sending to a service name looks it up first (probe.h). The
+       query and the packet take ports below those of the script's probes
+       (40000 on), so they meet none of the flows those left behind. */
+    uint16_t query_port = 39998;
     scn_lookup lookup;
     int looked_up = scn_lookup_needed(c, from, to, &lookup);
-    if (looked_up && !scn_lookup_run(c, &lookup, 39999)) {
+    if (looked_up && !scn_lookup_run(c, &lookup, &query_port)) {
         status = print_trace(&lookup, NULL, json) == 0 ? 0 : 1;
     } else {
         vfp_packet p = {.protocol = proto, .size = 100};
         vfp_addr_parse(src, &p.src);
         vfp_addr_parse(dst, &p.dst);
         if (proto == 6 || proto == 17) {
-            p.src_port = 40000;
+            p.src_port = 39999;
             p.dst_port = dport;
         }
         net_walk w;
