@@ -11,17 +11,11 @@
  */
 #include "probe.h"
 
+#include "runner.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Copies src into dst, cut to size - 1 bytes. */
-static void copy_text(char *dst, size_t size, const char *src)
-{
-    size_t n = src ? strnlen(src, size - 1) : 0;
-    memcpy(dst, src ? src : "", n);
-    dst[n] = 0;
-}
 
 /* ---------------------------------------------------------------------------
  * Exchanges
@@ -79,59 +73,18 @@ char *scn_exchange_text(const scn_exchange *x)
  * Lookups
  */
 
-/* The pod FROM names - "pod:NAME[.NS]" or "NAME[.NS]", each with an
- * optional ":PORT" and "/PROTO" - or NULL (node:, ext:, ip:, svc: or no
- * such pod). */
-static k8s_pod *source_pod(k8s_cluster *c, const char *from)
-{
-    char buf[256];
-    copy_text(buf, sizeof buf, from);
-    char *slash = strchr(buf, '/');
-    if (slash)
-        *slash = 0;
-    char *name = buf, *colon = strchr(buf, ':');
-    if (colon) {
-        static const char *const others[] = {"svc", "node", "ext", "ip"};
-        size_t prefix = (size_t)(colon - buf);
-        for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-            if (prefix == strlen(others[i]) && !strncmp(buf, others[i], prefix))
-                return NULL;
-        if (prefix == 3 && !strncmp(buf, "pod", 3))
-            name = colon + 1;
-    }
-    char *port = strrchr(name, ':');
-    if (port)
-        *port = 0;
-    char *dot = strchr(name, '.');
-    if (dot)
-        *dot++ = 0;
-    return k8s_pod_named(c, dot ? dot : "default", name);
-}
-
-/* Whether TO is a service written as a DNS name ("web.default[:PORT]");
- * the name into name. */
-static int service_name(k8s_cluster *c, const char *to, char name[2 * K8S_NAME])
-{
-    char buf[256];
-    copy_text(buf, sizeof buf, to);
-    char *cut = strpbrk(buf, ":/");
-    if (cut)
-        *cut = 0;
-    char *dot = strchr(buf, '.');
-    if (!dot || strspn(buf, "0123456789.") == strlen(buf))
-        return 0;
-    copy_text(name, 2 * K8S_NAME, buf);
-    *dot++ = 0;
-    return k8s_service_named(c, dot, buf) != NULL;
-}
-
 int scn_lookup_needed(k8s_cluster *c, const char *from, const char *to, scn_lookup *l)
 {
     memset(l, 0, sizeof *l);
-    if (!k8s_cluster_dns(c) || !service_name(c, to, l->name))
+    scn_address src, dst;
+    char err[256];
+    if (!k8s_cluster_dns(c) || scn_address_resolve(c, to, &dst, err, sizeof err) < 0 ||
+        !dst.by_name || scn_address_resolve(c, from, &src, err, sizeof err) < 0 ||
+        src.kind != SCN_ADDRESS_POD)
         return 0;
-    l->pod = source_pod(c, from);
-    return l->pod && l->pod->ip[0];
+    l->pod = src.pod;
+    snprintf(l->name, sizeof l->name, "%s.%s", dst.name, dst.ns);
+    return 1;
 }
 
 int scn_lookup_run(k8s_cluster *c, scn_lookup *l, uint16_t *next_port)
@@ -150,7 +103,7 @@ int scn_lookup_run(k8s_cluster *c, scn_lookup *l, uint16_t *next_port)
     l->reason = NET_REASON_DNS_UNRESOLVED;
     char why[256] = "";
     if (k8s_pod_dns_server(c, pod, l->server, why, sizeof why) < 0) {
-        copy_text(l->account, sizeof l->account, why);
+        snprintf(l->account, sizeof l->account, "%s", why);
         k8s_pod_dns_failed(c, pod, l->name);
         return 0;
     }

@@ -39,7 +39,7 @@ char *scn_exchange_text(const scn_exchange *x);
 /* A pod's lookup of a service name before it sends. */
 typedef struct scn_lookup {
     k8s_pod *pod;
-    char name[2 * K8S_NAME]; /* "web.default" */
+    char name[3 * K8S_NAME]; /* "web.default" */
     char server[K8S_ADDR];   /* the DNS server asked ("" when the pod has none) */
     int resolved;
     net_reason reason;       /* NET_REASON_DNS_UNRESOLVED or DNS_NEGATIVE_CACHED when not */
@@ -49,9 +49,10 @@ typedef struct scn_lookup {
 } scn_lookup;
 
 /* Whether FROM -> TO starts with a lookup: FROM is a pod with an address,
- * TO a service written as a name ("web.default[:PORT][/PROTO]") and the
- * cluster has a DNS service (k8s_cluster_dns). Returns 1 with l->pod and
- * l->name set (l otherwise zeroed), or 0. */
+ * TO a service written as a name ("web.default[:PORT][/PROTO]", not
+ * "svc:web.default": scn_address_resolve's by_name) and the cluster has a
+ * DNS service (k8s_cluster_dns). Returns 1 with l->pod and l->name set (l
+ * otherwise zeroed), or 0. */
 int scn_lookup_needed(k8s_cluster *c, const char *from, const char *to, scn_lookup *l);
 
 /* Runs the lookup l (from scn_lookup_needed): the pod's DNS client (its

@@ -1420,39 +1420,45 @@ static int do_hcn(run *r)
  * Expectations
  */
 
-int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *port,
-                uint8_t *protocol, char *err, size_t err_size)
+int scn_address_resolve(k8s_cluster *c, const char *text, scn_address *a, char *err,
+                        size_t err_size)
 {
+    memset(a, 0, sizeof *a);
     char buf[256];
     copy_text(buf, sizeof buf, text ? text : "");
-    *port = 0;
-    *protocol = 6;
+    a->protocol = 6;
     char *slash = strchr(buf, '/');
     if (slash) {
         *slash++ = 0;
-        if (parse_protocol(slash, protocol) < 0) {
+        if (parse_protocol(slash, &a->protocol) < 0) {
             snprintf(err, err_size, "bad protocol in '%s'", text);
             return -1;
         }
     }
-    char *kind = buf, *name = strchr(buf, ':');
-    static const char *const kinds_known[] = {"pod", "svc", "node", "ext", "ip"};
-    bool typed = false;
-    for (size_t i = 0; name && i < 5; i++)
-        typed = typed || ((size_t)(name - buf) == strlen(kinds_known[i]) &&
-                          !strncmp(buf, kinds_known[i], (size_t)(name - buf)));
-    if (typed)
+    char *name = strchr(buf, ':');
+    static const struct { const char *prefix; scn_address_kind kind; } typed[] = {
+        {"pod", SCN_ADDRESS_POD}, {"svc", SCN_ADDRESS_SERVICE}, {"node", SCN_ADDRESS_NODE},
+        {"ext", SCN_ADDRESS_EXTERNAL}, {"ip", SCN_ADDRESS_IP}};
+    size_t t = 0;
+    while (name && t < 5 && ((size_t)(name - buf) != strlen(typed[t].prefix) ||
+                             strncmp(buf, typed[t].prefix, (size_t)(name - buf))))
+        t++;
+    if (name && t < 5) {
+        a->kind = typed[t].kind;
         *name++ = 0;
-    else {
+    } else {
         name = buf;
-        kind = "pod";
+        a->kind = SCN_ADDRESS_POD;
         if (strchr(buf, '.') && !strspn(buf, "0123456789")) { /* name.ns: a service, else a pod */
             char svc[K8S_NAME], *dot = strchr(buf, '.'), *colon_at = strchr(buf, ':');
             snprintf(svc, sizeof svc, "%.*s", (int)(dot - buf), buf);
             char ns[K8S_NAME];
             snprintf(ns, sizeof ns, "%.*s", colon_at ? (int)(colon_at - dot - 1) : (int)strlen(dot + 1),
                      dot + 1);
-            kind = k8s_service_named(c, ns, svc) ? "svc" : "pod";
+            if (k8s_service_named(c, ns, svc)) {
+                a->kind = SCN_ADDRESS_SERVICE;
+                a->by_name = 1;
+            }
         }
     }
     char *colon = strrchr(name, ':');
@@ -1463,53 +1469,62 @@ int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *p
             snprintf(err, err_size, "bad port in '%s'", text);
             return -1;
         }
-        *port = (uint16_t)p;
+        a->port = (uint16_t)p;
     }
-    if (!strcmp(kind, "ip")) {
-        copy_text(ip, K8S_ADDR, name);
+    copy_text(a->name, sizeof a->name, name);
+    if (a->kind == SCN_ADDRESS_IP) {
+        copy_text(a->ip, K8S_ADDR, name);
         return 0;
     }
-    if (!strcmp(kind, "svc")) {
-        char svc[K8S_NAME], *dot = strchr(name, '.');
-        snprintf(svc, sizeof svc, "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
-        k8s_service *s = k8s_service_named(c, dot ? dot + 1 : "default", svc);
-        if (!s) {
+    if (a->kind == SCN_ADDRESS_NODE || a->kind == SCN_ADDRESS_EXTERNAL) {
+        char text_ip[VFP_ADDR_TEXT];
+        k8s_node *n = a->kind == SCN_ADDRESS_NODE ? k8s_node_named(c, name) : NULL;
+        if (n)
+            copy_text(a->ip, K8S_ADDR, n->ip);
+        else if (a->kind == SCN_ADDRESS_EXTERNAL && net_external_address(c->net, name, text_ip) == 0)
+            copy_text(a->ip, K8S_ADDR, text_ip);
+        else {
+            snprintf(err, err_size, "no %s %s", a->kind == SCN_ADDRESS_NODE ? "node" : "external host",
+                     name);
+            return -1;
+        }
+        return 0;
+    }
+    /* pod or service: NAME[.NS] */
+    char *dot = strchr(name, '.');
+    snprintf(a->name, sizeof a->name, "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
+    copy_text(a->ns, sizeof a->ns, dot ? dot + 1 : "default");
+    if (a->kind == SCN_ADDRESS_SERVICE) {
+        a->service = k8s_service_named(c, a->ns, a->name);
+        if (!a->service) {
             snprintf(err, err_size, "no service %s", name);
             return -1;
         }
-        copy_text(ip, K8S_ADDR, s->cluster_ip);
-        if (!*port)
-            *port = s->ports[0].port;
+        copy_text(a->ip, K8S_ADDR, a->service->cluster_ip);
+        if (!a->port)
+            a->port = a->service->ports[0].port;
         return 0;
     }
-    if (!strcmp(kind, "node")) {
-        k8s_node *n = k8s_node_named(c, name);
-        if (!n) {
-            snprintf(err, err_size, "no node %s", name);
-            return -1;
-        }
-        copy_text(ip, K8S_ADDR, n->ip);
-        return 0;
-    }
-    if (!strcmp(kind, "ext")) {
-        char text_ip[VFP_ADDR_TEXT];
-        if (net_external_address(c->net, name, text_ip) < 0) {
-            snprintf(err, err_size, "no external host %s", name);
-            return -1;
-        }
-        copy_text(ip, K8S_ADDR, text_ip);
-        return 0;
-    }
-    char pod[K8S_NAME], *dot = strchr(name, '.');
-    snprintf(pod, sizeof pod, "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
-    k8s_pod *p = k8s_pod_named(c, dot ? dot + 1 : "default", pod);
-    if (!p || !p->ip[0]) {
-        snprintf(err, err_size, p ? "pod %s has no address (not running)" : "no pod %s", name);
+    a->pod = k8s_pod_named(c, a->ns, a->name);
+    if (!a->pod || !a->pod->ip[0]) {
+        snprintf(err, err_size, a->pod ? "pod %s has no address (not running)" : "no pod %s", name);
         return -1;
     }
-    copy_text(ip, K8S_ADDR, p->ip);
-    if (!*port && p->n_ports)
-        *port = p->ports[0].port;
+    copy_text(a->ip, K8S_ADDR, a->pod->ip);
+    if (!a->port && a->pod->n_ports)
+        a->port = a->pod->ports[0].port;
+    return 0;
+}
+
+int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *port,
+                uint8_t *protocol, char *err, size_t err_size)
+{
+    scn_address a;
+    if (scn_address_resolve(c, text, &a, err, err_size) < 0)
+        return -1;
+    copy_text(ip, K8S_ADDR, a.ip);
+    *port = a.port;
+    *protocol = a.protocol;
     return 0;
 }
 

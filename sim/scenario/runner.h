@@ -81,6 +81,31 @@ int scn_report_junit(const scn_report *reports, size_t n, char **out);
 int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *port,
                 uint8_t *protocol, char *err, size_t err_size);
 
+typedef enum scn_address_kind {
+    SCN_ADDRESS_POD = 1,
+    SCN_ADDRESS_SERVICE,
+    SCN_ADDRESS_NODE,
+    SCN_ADDRESS_EXTERNAL,
+    SCN_ADDRESS_IP,
+} scn_address_kind;
+
+/* A scenario address, resolved. */
+typedef struct scn_address {
+    scn_address_kind kind;
+    int by_name;             /* a service written as "NAME.NS" (no svc:): a DNS name */
+    char name[2 * K8S_NAME]; /* pod and service: the name without its namespace */
+    char ns[K8S_NAME];       /* pod and service ("default" when not written) */
+    char ip[K8S_ADDR];
+    uint16_t port;           /* as written, else the pod's or service's first (0 = none) */
+    uint8_t protocol;        /* 6 unless written */
+    k8s_pod *pod;            /* SCN_ADDRESS_POD */
+    k8s_service *service;    /* SCN_ADDRESS_SERVICE */
+} scn_address;
+
+/* scn_resolve with everything the text says: what it names and how. */
+int scn_address_resolve(k8s_cluster *c, const char *text, scn_address *a, char *err,
+                        size_t err_size);
+
 #ifdef __cplusplus
 }
 #endif
