@@ -95,7 +95,7 @@ static const char *need(run *r, const char *key)
 
 static const char *positional(run *r, size_t i)
 {
-    const scn_arg *a = scn_positional(r->st, i);
+    const scn_arg *a = mark_read(r, scn_positional(r->st, i));
     return a ? a->value : NULL;
 }
 
@@ -114,9 +114,12 @@ static bool truthy(const char *v)
 }
 
 /* "90", "90s", "1.5s", "500ms", "2m", "1h" in milliseconds; -1 when bad. */
-static int64_t parse_duration(const char *text)
+int64_t scn_parse_duration(const char *text)
 {
-    if (!text || !*text)
+    if (!text || !*text || strspn(text, "0123456789.") == 0)
+        return -1; /* not "0x10", "1e3", "-1" or " 5" */
+    const char *unit = text + strspn(text, "0123456789.");
+    if (*unit && strcmp(unit, "s") && strcmp(unit, "ms") && strcmp(unit, "m") && strcmp(unit, "h"))
         return -1;
     char *end;
     double v = strtod(text, &end);
@@ -469,16 +472,16 @@ static int do_node(run *r)
     if (del && strcmp(del, "strict") && strcmp(del, "tolerant"))
         return fail(r, pos_of(r, "cni-del"), "cni-del=tolerant|strict");
     spec.cni_del_strict = del && !strcmp(del, "strict");
-    int64_t dns_delay = arg(r, "dns-config-delay") ? parse_duration(arg(r, "dns-config-delay")) : 0;
+    int64_t dns_delay = arg(r, "dns-config-delay") ? scn_parse_duration(arg(r, "dns-config-delay")) : 0;
     if (dns_delay < 0 || (dns_delay && !spec.windows))
         return fail(r, pos_of(r, "dns-config-delay"), "dns-config-delay=DURATION (e.g. 2s) on a Windows node");
     spec.dns_config_delay_ms = (uint64_t)dns_delay;
-    int64_t negative = arg(r, "dns-negative-cache") ? parse_duration(arg(r, "dns-negative-cache")) : 0;
+    int64_t negative = arg(r, "dns-negative-cache") ? scn_parse_duration(arg(r, "dns-negative-cache")) : 0;
     if (negative < 0 || (negative && !spec.windows))
         return fail(r, pos_of(r, "dns-negative-cache"),
                     "dns-negative-cache=DURATION (e.g. 15m) on a Windows node");
     spec.dns_negative_cache_ms = (uint64_t)negative;
-    int64_t mgmt_delay = arg(r, "management-ip-delay") ? parse_duration(arg(r, "management-ip-delay")) : 0;
+    int64_t mgmt_delay = arg(r, "management-ip-delay") ? scn_parse_duration(arg(r, "management-ip-delay")) : 0;
     if (mgmt_delay < 0)
         return fail(r, pos_of(r, "management-ip-delay"), "management-ip-delay=DURATION (e.g. 8s)");
     spec.management_ip_delay_ms = (uint64_t)mgmt_delay;
@@ -493,7 +496,7 @@ static int do_node(run *r)
     if (kp && (strncmp(kp, "1.", 2) || parse_uint(kp + 2, 99, &minor) < 0))
         return fail(r, pos_of(r, "kube-proxy"), "kube-proxy=1.<minor> expected");
     spec.kube_proxy.minor_version = (int)minor;
-    int64_t period = arg(r, "sync-period") ? parse_duration(arg(r, "sync-period")) : 30000;
+    int64_t period = arg(r, "sync-period") ? scn_parse_duration(arg(r, "sync-period")) : 30000;
     if (period < 1000)
         return fail(r, pos_of(r, "sync-period"), "sync-period must be a duration of at least 1s");
     spec.kube_proxy.sync_period = (int)(period / 1000);
@@ -741,7 +744,7 @@ static int advance_to(run *r, uint64_t t)
 
 static int do_at(run *r)
 {
-    int64_t t = parse_duration(positional(r, 0));
+    int64_t t = scn_parse_duration(positional(r, 0));
     if (need_cluster(r) || t < 0)
         return t < 0 ? fail(r, NULL, "at needs a time (e.g. 30s)") : -1;
     return advance_to(r, (uint64_t)t);
@@ -749,7 +752,7 @@ static int do_at(run *r)
 
 static int do_advance(run *r)
 {
-    int64_t d = parse_duration(positional(r, 0));
+    int64_t d = scn_parse_duration(positional(r, 0));
     if (need_cluster(r) || d < 0)
         return d < 0 ? fail(r, NULL, "advance needs a duration (e.g. 5s)") : -1;
     return advance_to(r, r->c->now_ms + (uint64_t)d);
@@ -778,7 +781,7 @@ static void terminate(run *r, k8s_pod *p, uint64_t grace_ms)
 static int64_t grace_of(run *r)
 {
     const char *g = arg(r, "grace");
-    int64_t ms = g ? parse_duration(g) : 0;
+    int64_t ms = g ? scn_parse_duration(g) : 0;
     if (ms < 0)
         fail(r, pos_of(r, "grace"), "grace=DURATION expected (e.g. 30s)");
     return ms;
@@ -1272,7 +1275,7 @@ static int do_fault(run *r)
         }
         return set ? 0 : fail(r, NULL, "fault NODE hns-choice NAME=VALUE...");
     } else if (!strcmp(what, "management-ip-delay")) {
-        int64_t d = parse_duration(positional(r, 2));
+        int64_t d = scn_parse_duration(positional(r, 2));
         if (d < 0 || !n->hns)
             return fail(r, NULL, "fault NODE management-ip-delay DURATION (a Windows node)");
         n->management_ip_delay_ms = (uint64_t)d;
@@ -1813,15 +1816,18 @@ static const struct {
     {"batch", do_batch},
 };
 
-/* A key=value given twice, or one the statement's verb did not read: a
- * misspelt or misplaced option, which would otherwise change nothing
- * without a word. */
+/* A key=value given twice, or a key=value or word the statement's verb
+ * did not read: a misspelt or misplaced option, or a word too many, which
+ * would otherwise change nothing without a word. */
 static int unread_argument(run *r)
 {
     for (size_t i = 0; i < r->st->n_args; i++) {
         const scn_arg *a = &r->st->args[i];
-        if (!a->key)
+        if (!a->key) {
+            if (!r->read[i])
+                return fail(r, &a->pos, "'%s' does not take '%s' here", r->st->verb, a->value);
             continue;
+        }
         if (scn_arg_named(r->st, a->key) != a)
             return fail(r, &a->pos, "%s= is given twice", a->key);
         if (!r->read[i])
@@ -1870,7 +1876,7 @@ static int statement(run *r)
  * statements and bad times). */
 static int64_t time_after(run *r)
 {
-    int64_t t = parse_duration(positional(r, 0));
+    int64_t t = scn_parse_duration(positional(r, 0));
     if (t < 0)
         return -1;
     if (!strcmp(r->st->verb, "at"))

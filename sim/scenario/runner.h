@@ -102,6 +102,10 @@ typedef struct scn_address {
     k8s_service *service;    /* SCN_ADDRESS_SERVICE */
 } scn_address;
 
+/* A duration as scripts write it: "30s", "1500ms", "5m", "1h", or a bare
+ * number of seconds. Returns milliseconds, or -1. */
+int64_t scn_parse_duration(const char *text);
+
 /* scn_resolve with everything the text says: what it names and how. */
 int scn_address_resolve(k8s_cluster *c, const char *text, scn_address *a, char *err,
                         size_t err_size);

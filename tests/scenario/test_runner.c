@@ -145,6 +145,12 @@ static void statement_errors_name_the_position(void **state)
          "bad.scn:7:18: 'delete' does not take grace= here"},
         {CLUSTER "pod c node=win1 labels=a=b labels=c=d\n", "bad.scn:6:28: labels= is given twice"},
         {CLUSTER "hcn win1 query endpoint field=ID\n", "field=PATH says what as=NAME keeps: it needs as="},
+        /* Third review: words too many, and durations written otherwise. */
+        {CLUSTER "advance 5 sec\n", "bad.scn:6:11: 'advance' does not take 'sec' here"},
+        {CLUSTER "drain lin1 win1\n", "bad.scn:6:12: 'drain' does not take 'win1' here"},
+        {CLUSTER "expect reach a -> b:8080/tcp now\n", "bad.scn:6:30: 'expect' does not take 'now' here"},
+        {CLUSTER "at 0x10\n", "at needs a time"},
+        {CLUSTER "at 1e3\n", "at needs a time"},
         {CLUSTER "node w9 os=linux ip=10.0.0.9 pod-cidr=10.244.9.0/24 dns-negative-cache=1m\n",
          "dns-negative-cache=DURATION (e.g. 15m) on a Windows node"},
         {"cluster mode=host-gw\nnode x os=windows ip=10.0.0.4 pod-cidr=10.244.1.0/24 \"oops\n",

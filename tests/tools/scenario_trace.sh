@@ -47,4 +47,19 @@ lacks "$tmp/addr.json" '"lookup"'
 
 "$hnsim" reach "$scn" > "$tmp/reach.txt"
 has "$tmp/reach.txt" "default/app4"
+
+# --at takes the scripts' durations; a bad one is named.
+"$hnsim" trace "$scn" --from app4 --to web.default:80/tcp --at 14m > "$tmp/at.txt"
+has "$tmp/at.txt" "for 60000 ms more"
+if "$hnsim" reach "$scn" --at 0x10 > /dev/null 2> "$tmp/at.err"; then fail "--at 0x10 accepted"; fi
+has "$tmp/at.err" "--at 0x10: a time like"
+
+# A script that stops at an error gives no matrix and no trace: exit 1.
+printf 'cluster mode=host-gw\nnode lin1 os=linux ip=10.0.0.6 pod-cidr=10.244.3.0/24\nsevice x\n' > "$tmp/broken.scn"
+if "$hnsim" reach "$tmp/broken.scn" > "$tmp/broken.out" 2> "$tmp/broken.err"; then fail "reach of a broken script exits 0"; fi
+has "$tmp/broken.err" "unknown statement 'sevice'"
+[ ! -s "$tmp/broken.out" ] || fail "reach of a broken script printed a matrix"
+if "$hnsim" trace "$tmp/broken.scn" --from node:lin1 --to ip:10.0.0.9:22/tcp > "$tmp/broken.out" 2>/dev/null; then
+  fail "trace of a broken script exits 0"
+fi
 echo "scenario_trace: ok"

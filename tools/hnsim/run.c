@@ -129,17 +129,21 @@ int cmd_run(int argc, char **argv)
     return status;
 }
 
-/* Runs file up to --at and keeps the cluster. */
+/* Runs file up to --at and keeps the cluster; NULL (said on stderr) when
+ * the script stopped at an error or declares no cluster. */
 static k8s_cluster *run_to(const char *file, const scn_options *o)
 {
     scn_report rep;
     k8s_cluster *c = NULL;
     scn_run_file(file, o, &rep, &c);
-    if (rep.error)
+    if (rep.error) { /* a half-built cluster would answer for a script that failed */
         fprintf(stderr, "hnsim: %s\n", rep.error);
-    scn_report_clear(&rep);
-    if (!c)
+        k8s_cluster_free(c);
+        c = NULL;
+    } else if (!c) {
         fprintf(stderr, "hnsim: %s declares no cluster\n", file);
+    }
+    scn_report_clear(&rep);
     return c;
 }
 
@@ -150,11 +154,11 @@ static const char *scenario_options(int argc, char **argv, scn_options *o, const
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--at") && i + 1 < argc) {
-            char *end;
-            double s = strtod(argv[++i], &end);
-            if (end == argv[i] || (*end && strcmp(end, "s")) || s < 0)
+            o->stop_at_ms = scn_parse_duration(argv[++i]);
+            if (o->stop_at_ms < 0) {
+                fprintf(stderr, "hnsim: --at %s: a time like 30s, 1500ms, 5m or 1h\n", argv[i]);
                 return NULL;
-            o->stop_at_ms = (int64_t)(s * 1000);
+            }
         } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
             if (parse_seed(argv[++i], &o->seed) < 0)
                 return NULL;
