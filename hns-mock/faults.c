@@ -53,6 +53,28 @@ static const char *const api_names[HNSM_KIND_COUNT][HNSM_OP_COUNT] = {
                                   "HcnDeleteGuestNetworkService", NULL, NULL},
 };
 
+/* Entry points that take faults besides api_names: the v1 API and the
+ * port reservations of guest network services (gns.c names them so). */
+static const char *const other_apis[] = {
+    "HNSCall", "HcnReserveGuestNetworkServicePort", "HcnReserveGuestNetworkServicePortRange",
+    "HcnReleaseGuestNetworkServicePortReservationHandle",
+    "HcnEnumerateGuestNetworkPortReservations"};
+
+/* Whether a fault rule for api can ever strike: "*" or an entry point name. */
+static bool known_api(const char *api)
+{
+    if (!strcmp(api, "*"))
+        return true;
+    for (size_t i = 0; i < sizeof other_apis / sizeof other_apis[0]; i++)
+        if (!strcmp(api, other_apis[i]))
+            return true;
+    for (int k = 0; k < HNSM_KIND_COUNT; k++)
+        for (int o = 0; o < HNSM_OP_COUNT; o++)
+            if (api_names[k][o] && !strcmp(api, api_names[k][o]))
+                return true;
+    return false;
+}
+
 const char *hnsm__api_name(hnsm_kind kind, hnsm_op op)
 {
     if ((int)kind < 0 || kind >= HNSM_KIND_COUNT || (int)op < 0 || op >= HNSM_OP_COUNT ||
@@ -314,8 +336,7 @@ void hnsm__faults_free(hnsm_instance *inst)
 
 int hnsm_fault_add(hnsm_instance *inst, const hnsm_fault *fault)
 {
-    if (!inst || !fault || !fault->api || !*fault->api || strlen(fault->api) >= API_NAME_MAX ||
-        !FAILED(fault->hr))
+    if (!inst || !fault || !fault->api || !known_api(fault->api) || !FAILED(fault->hr))
         return HNSM_EINVAL;
     switch (fault->mode) {
     case HNSM_FAULT_NTH:

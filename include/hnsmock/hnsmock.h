@@ -191,7 +191,9 @@ typedef struct hnsm_fault {
                             leaves (field-bugs A9); ignored by other entry points */
 } hnsm_fault;
 
-/* Adds a fault rule; rules are checked in the order they were added. */
+/* Adds a fault rule; rules are checked in the order they were added.
+ * HNSM_EINVAL for an api no entry point is named (a misspelt rule would
+ * never strike), a success HRESULT or a bad nth/probability. */
 int hnsm_fault_add(hnsm_instance *inst, const hnsm_fault *fault);
 /* Removes every fault rule. */
 int hnsm_fault_clear(hnsm_instance *inst);

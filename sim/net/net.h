@@ -293,6 +293,8 @@ const char *net_verdict_name(net_verdict v);
 /* "acl_block", ... (lower case) and the text of NET_REASON_MAP. */
 const char *net_reason_name(net_reason r);
 const char *net_reason_text(net_reason r);
+/* Whether name is the net_reason_name of a reason. */
+int net_reason_named(const char *name);
 
 /* The walk as text for people (*out malloc'd) and as JSON (the verdict,
  * reason, detail, from, to, input, output and steps). Both byte-stable.

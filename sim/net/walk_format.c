@@ -46,6 +46,14 @@ const char *net_reason_name(net_reason r)
     return lower[r];
 }
 
+int net_reason_named(const char *name)
+{
+    for (size_t r = 0; name && r < N_REASONS; r++)
+        if (!strcmp(name, net_reason_name((net_reason)r)))
+            return 1;
+    return 0;
+}
+
 const char *net_reason_text(net_reason r)
 {
     return (size_t)r < N_REASONS ? reason_texts[r] : "unknown";

@@ -106,11 +106,45 @@ static const scn_pos *pos_of(run *r, const char *key)
     return a ? &a->pos : NULL;
 }
 
-/* "on", "yes", "true", "1". */
-static bool truthy(const char *v)
+/* 1 for "on", "yes", "true", "1"; 0 for "off", "no", "false", "0"; -1
+ * for anything else. */
+static int switch_value(const char *v)
 {
-    return v && (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
-                 !strcmp(v, "1"));
+    static const char *const on[] = {"on", "yes", "true", "1"}, *const off[] = {"off", "no", "false", "0"};
+    for (size_t i = 0; v && i < 4; i++) {
+        if (!strcasecmp(v, on[i]))
+            return 1;
+        if (!strcasecmp(v, off[i]))
+            return 0;
+    }
+    return -1;
+}
+
+/* The switch key= (dflt when absent); -1 (failed) for another value. */
+static int switch_arg(run *r, const char *key, int dflt)
+{
+    const char *v = arg(r, key);
+    int on = v ? switch_value(v) : dflt;
+    if (on < 0)
+        fail(r, pos_of(r, key), "%s=%s: on or off (yes/no, true/false, 1/0)", key, v);
+    return on;
+}
+
+/* The position in options (a NULL-ended list, compared without case) of
+ * key='s value, dflt when absent; -1 (failed) for another value. */
+static int choice_arg(run *r, const char *key, const char *const *options, int dflt)
+{
+    const char *v = arg(r, key);
+    if (!v)
+        return dflt;
+    char list[128] = "";
+    for (int i = 0; options[i]; i++) {
+        if (!strcasecmp(v, options[i]))
+            return i;
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "|" : "", options[i]);
+    }
+    fail(r, pos_of(r, key), "%s=%s: one of %s", key, v, list);
+    return -1;
 }
 
 /* "90", "90s", "1.5s", "500ms", "2m", "1h" in milliseconds; -1 when bad. */
@@ -445,7 +479,8 @@ static int do_node(run *r)
     copy_text(spec.ip, sizeof spec.ip, ip);
     copy_text(spec.pod_cidr, sizeof spec.pod_cidr, arg(r, "pod-cidr") ? arg(r, "pod-cidr") : "");
     copy_text(spec.profile, sizeof spec.profile, arg(r, "profile") ? arg(r, "profile") : "ws2022");
-    spec.cni_port_mappings = arg(r, "port-mappings") ? truthy(arg(r, "port-mappings")) : 1;
+    if ((spec.cni_port_mappings = switch_arg(r, "port-mappings", 1)) < 0)
+        return -1;
     /* outbound-nat-exceptions=CIDR,...|none: the CNI config's OutBoundNAT
      * ExceptionList (field-bugs B5); absent = cluster, service, node CIDRs. */
     const char *exceptions = arg(r, "outbound-nat-exceptions");
@@ -489,7 +524,8 @@ static int do_node(run *r)
     if (agent && strcmp(agent, "calico") && strcmp(agent, "none"))
         return fail(r, pos_of(r, "policy-agent"), "policy-agent=calico|none");
     spec.policy_agent = agent && !strcmp(agent, "calico");
-    spec.kube_proxy.dsr = truthy(arg(r, "dsr"));
+    if ((spec.kube_proxy.dsr = switch_arg(r, "dsr", 0)) < 0)
+        return -1;
     copy_text(spec.kube_proxy.source_vip, K8S_ADDR, arg(r, "source-vip") ? arg(r, "source-vip") : "");
     const char *kp = arg(r, "kube-proxy");
     unsigned long minor = 0;
@@ -716,9 +752,12 @@ static int do_service(run *r)
             return fail(r, pos_of(r, "ip"), "ip= must be an address of the service CIDR %s", r->c->service_cidr);
     }
     copy_text(s.cluster_ip, sizeof s.cluster_ip, arg(r, "ip") ? arg(r, "ip") : "");
-    s.session_affinity = arg(r, "affinity") && !strcasecmp(arg(r, "affinity"), "ClientIP");
-    s.etp_local = arg(r, "etp") && !strcasecmp(arg(r, "etp"), "Local");
-    s.itp_local = arg(r, "itp") && !strcasecmp(arg(r, "itp"), "Local");
+    static const char *const affinity[] = {"None", "ClientIP", NULL},
+                             *const policy[] = {"Cluster", "Local", NULL};
+    if ((s.session_affinity = choice_arg(r, "affinity", affinity, 0)) < 0 ||
+        (s.etp_local = choice_arg(r, "etp", policy, 0)) < 0 ||
+        (s.itp_local = choice_arg(r, "itp", policy, 0)) < 0)
+        return -1;
     if (!k8s_add_service(r->c, &s))
         return fail(r, NULL, "cannot add service %s", name);
     return reconcile(r);
@@ -891,9 +930,10 @@ static int do_ready(run *r)
     if (!p)
         return -1;
     const char *v = positional(r, 1);
-    if (v && !truthy(v) && strcasecmp(v, "no") && strcasecmp(v, "off") && strcasecmp(v, "false"))
+    int ready = v ? switch_value(v) : 1;
+    if (ready < 0)
         return fail(r, NULL, "ready POD yes|no");
-    p->ready = !v || truthy(v);
+    p->ready = ready;
     return reconcile(r);
 }
 
@@ -1142,6 +1182,11 @@ static size_t find_objects(run *r, k8s_node *n, int k, char ids[][K8S_ADDR], siz
     char *list = NULL, *where = arg(r, "where") ? expand(r, arg(r, "where")) : NULL;
     const object_filter filter = {arg(r, "name"), arg(r, "vip"), arg(r, "ip"), where};
     size_t found = 0;
+    if (where && !strchr(where, '=')) {
+        fail(r, pos_of(r, "where"), "where=FIELD=VALUE (e.g. where=State=4)");
+        free(where);
+        return 0;
+    }
     if ((arg(r, "where") && !where) ||
         FAILED(hnsm_call(n->hns, kinds[k].kind, HNSM_OP_ENUMERATE, NULL, NULL,
                          "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0}}", &list, NULL))) {
@@ -1248,11 +1293,17 @@ static int do_fault(run *r)
         if (!api || parse_hresult(hr, &code) < 0 ||
             (arg(r, "nth") && parse_uint(arg(r, "nth"), 1000000, &nth) < 0))
             return fail(r, NULL, "fault NODE fail API HRESULT [nth=N] [always=yes] [match=TEXT] [partial=yes]");
-        hnsm_fault f = {.api = api, .hr = (HRESULT)code, .mode = truthy(arg(r, "always")) ? HNSM_FAULT_FROM_NTH : HNSM_FAULT_NTH,
+        int always = switch_arg(r, "always", 0), partial = switch_arg(r, "partial", 0);
+        if (always < 0 || partial < 0)
+            return -1;
+        hnsm_fault f = {.api = api, .hr = (HRESULT)code, .mode = always ? HNSM_FAULT_FROM_NTH : HNSM_FAULT_NTH,
                         .nth = (uint32_t)nth, .match = arg(r, "match"),
-                        .leave_partial = truthy(arg(r, "partial"))};
+                        .leave_partial = partial};
+        if (!FAILED((HRESULT)code))
+            return fail(r, NULL, "fault NODE fail API HRESULT: %s is a success code", hr);
         if (hnsm_fault_add(n->hns, &f))
-            return fail(r, NULL, "cannot add the fault");
+            return fail(r, NULL, "cannot add the fault: %s is no HCN entry point (HcnCreateEndpoint, "
+                                 "HcnModifyLoadBalancer, ...), HNSCall or *", api);
         return 0; /* it strikes at the next reconcile */
     } else if (!strcmp(what, "clear")) {
         hnsm_fault_clear(n->hns);
@@ -1283,7 +1334,8 @@ static int do_fault(run *r)
         return 0; /* networks created from now on */
     } else if (!strcmp(what, "latency")) {
         double scale = arg(r, "scale") ? strtod(arg(r, "scale"), NULL) : 1.0;
-        if (scale <= 0 || hnsm_set_latency(n->hns, truthy(positional(r, 2)), scale))
+        int on = switch_value(positional(r, 2));
+        if (scale <= 0 || on < 0 || hnsm_set_latency(n->hns, on, scale))
             return fail(r, NULL, "fault NODE latency on|off [scale=FACTOR > 0]");
         return 0;
     } else if (!strcmp(what, "delete-oob")) {
@@ -1292,6 +1344,8 @@ static int do_fault(run *r)
         if (k < 0)
             return fail(r, NULL, "fault NODE delete-oob KIND [id=] [name=] [vip=] [ip=]");
         size_t found = arg(r, "id") ? 1 : find_objects(r, n, k, ids, 256);
+        if (r->error[0])
+            return -1;
         if (found > 256)
             return fail(r, NULL, "%zu %ss match; narrow the selection (at most 256)", found, kinds[k].name);
         if (arg(r, "id")) {
@@ -1598,6 +1652,11 @@ static int expect_reach(run *r, int want)
         return -1;
     const char *reason = arg(r, "reason");
     int ok = reached == want && (!reason || !strcmp(reason, net_reason_name(why)));
+    if (reason && !net_reason_named(reason)) {
+        free(trace);
+        return fail(r, pos_of(r, "reason"), "reason=%s is no verdict reason (%s)", reason,
+                    "scenarios/README.md lists them");
+    }
     char detail[512];
     snprintf(detail, sizeof detail, "expected %s%s%s, got %s (%s)", want ? "reach" : "no reach",
              reason ? " with reason " : "", reason ? reason : "", reached ? "reached" : "not reached",
