@@ -90,6 +90,8 @@ typedef struct k8s_labels {
 typedef struct k8s_kube_proxy_options {
     int dsr;                   /* --enable-dsr (WinDSR) */
     char source_vip[K8S_ADDR]; /* --source-vip ("" = .2 of the pod CIDR on overlay) */
+    int no_source_vip;         /* --source-vip not given: on overlay the proxier does not start
+                                  (field-bugs D1) */
     int sync_period;           /* seconds between full syncs (default 30) */
     int minor_version;         /* 1.<minor>: selects version-specific behaviour (default 33) */
     int gate_win_dsr;          /* feature gate WinDSR: 1 on, -1 off, 0 the version's default */

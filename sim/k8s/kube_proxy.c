@@ -1358,11 +1358,14 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
     if (kp_ensure_cluster_ip_endpoint(s, svc) < 0)
         return -1;
 
-    /* "All terminating" / "all non-serving", remote ones ignored under
-     * ETP=Local; 1.26 counted no endpoints as all terminating (G2). */
+    /* "All terminating" / "all non-serving", computed only when the service
+     * has ingress IPs (a LoadBalancer service without any has none), remote
+     * ones ignored under ETP=Local; 1.26 counted no endpoints as all
+     * terminating (G2). */
     bool quirk_g2 = kp_has(n, KP_CLUSTER_IP_SKIPPED_ALL_TERMINATING);
+    bool has_ingress_ips = kp_ingress(spec) && spec->n_external_ips > 0;
     bool all_terminating = false, all_nonserving = false;
-    if (!kp_has(n, KP_READY_ENDPOINTS_ONLY) && (kp_ingress(spec) || quirk_g2)) {
+    if (!kp_has(n, KP_READY_ENDPOINTS_ONLY) && (has_ingress_ips || quirk_g2)) {
         size_t counted = 0;
         all_terminating = all_nonserving = true;
         for (size_t i = 0; i < svc->n_eps; i++) {
@@ -1393,8 +1396,12 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
         const kp_endpoint *e = &svc->eps[i];
         if (spec->itp_local && spec->etp_local && !e->local)
             continue;
-        bool usable = e->ready || (!kp_has(n, KP_READY_ENDPOINTS_ONLY) && all_terminating &&
-                                   e->serving && e->terminating);
+        /* While some are serving: ready ones, or serving (terminating)
+         * ones when all terminate; with none serving, every one
+         * (consumers.md 2.4, backend eligibility). */
+        bool usable = (has_ingress_ips && all_nonserving) || e->ready ||
+                      (!kp_has(n, KP_READY_ENDPOINTS_ONLY) && all_terminating && e->serving &&
+                       e->terminating);
         if (!usable)
             continue;
         bool outside = false;
@@ -1629,7 +1636,7 @@ static int kp_startup(k8s_cluster *c, k8s_node *n)
          * MAC of the node IP's interface (a named choice, see the top). */
         if (n->kube_proxy.source_vip[0])
             KP_COPY(st->source_vip, n->kube_proxy.source_vip);
-        else if (k8s__cidr_host(n->pod_cidr, 2, st->source_vip) < 0) {
+        else if (n->kube_proxy.no_source_vip || k8s__cidr_host(n->pod_cidr, 2, st->source_vip) < 0) {
             kp_log(c, n, "unable to create proxier: source-vip flag not set");
             st->stage = -1;
             return -1;

@@ -526,7 +526,10 @@ static int do_node(run *r)
     spec.policy_agent = agent && !strcmp(agent, "calico");
     if ((spec.kube_proxy.dsr = switch_arg(r, "dsr", 0)) < 0)
         return -1;
-    copy_text(spec.kube_proxy.source_vip, K8S_ADDR, arg(r, "source-vip") ? arg(r, "source-vip") : "");
+    const char *source_vip = arg(r, "source-vip");
+    spec.kube_proxy.no_source_vip = source_vip && !strcmp(source_vip, "none");
+    copy_text(spec.kube_proxy.source_vip, K8S_ADDR,
+              source_vip && !spec.kube_proxy.no_source_vip ? source_vip : "");
     const char *kp = arg(r, "kube-proxy");
     unsigned long minor = 0;
     if (kp && (strncmp(kp, "1.", 2) || parse_uint(kp + 2, 99, &minor) < 0))
