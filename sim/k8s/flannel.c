@@ -359,6 +359,28 @@ static bool publish_vtep(k8s_cluster *c, k8s_node *n, const cJSON *network)
     return true;
 }
 
+/* Whether flanneld finds network, its own by name, stale: of another type,
+ * or for another subnet than the node's lease (consumers.md 3.3, step 4 of
+ * vxlan, step 1 of host-gw; field-bugs F4). Then it deletes it, to create
+ * it anew. */
+static bool stale_network(k8s_cluster *c, k8s_node *n, const cJSON *network)
+{
+    const cJSON *type = cJSON_GetObjectItem(network, "Type"), *ipams = cJSON_GetObjectItem(network, "Ipams");
+    const cJSON *subnet = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(ipams, 0), "Subnets"), 0);
+    const cJSON *prefix = cJSON_GetObjectItem(subnet, "IpAddressPrefix");
+    const char *have_type = cJSON_IsString(type) ? type->valuestring : "";
+    const char *have_prefix = cJSON_IsString(prefix) ? prefix->valuestring : "";
+    if (!strcasecmp(have_type, k8s_network_type(c)) && !strcmp(have_prefix, n->pod_cidr))
+        return false;
+    k8s_log(c, "%s flannel: network %s is stale (%s %s, the lease is %s %s): deleting it", n->name,
+            k8s_network_name(c), have_type, have_prefix, k8s_network_type(c), n->pod_cidr);
+    HRESULT hr = hcnc_delete(HCNC_NETWORK, n->network_id, NULL);
+    if (FAILED(hr))
+        k8s_log(c, "%s flannel: deleting the stale network failed 0x%08X", n->name, (unsigned)hr);
+    n->network_id[0] = 0;
+    return true;
+}
+
 /* flanneld's start on Windows (see the top of this file), one step per
  * sync. Returns the network (the caller deletes it) once flanneld is up,
  * NULL while it is not: crash-looping, waiting for the management IP, or
@@ -370,6 +392,19 @@ static cJSON *start(k8s_cluster *c, k8s_node *n)
     cJSON *network = current_network(n);
     if (n->flannel_started)
         return network;
+    if (c->mode == K8S_MODE_VXLAN && c->vni < 4096) { /* config check, step 1 */
+        if (!n->flannel_bad_config)
+            k8s_log(c, "%s flannel: VNI %u is not supported on Windows: the vxlan backend needs a "
+                       "VNI of 4096 or more; flanneld exits (and keeps exiting)",
+                    n->name, c->vni);
+        n->flannel_bad_config = 1;
+        cJSON_Delete(network);
+        return NULL;
+    }
+    if (network && stale_network(c, n, network)) {
+        cJSON_Delete(network);
+        network = NULL;
+    }
     bool existed = network != NULL;
     if (!network && create_network(c, n) == 0)
         network = current_network(n);

@@ -119,6 +119,7 @@ typedef struct k8s_node {
     int flannel_waiting;           /* flanneld waits for its network's management IP ... */
     uint64_t flannel_wait_since_ms; /* ... since this virtual time */
     int flannel_subnet_env;        /* a started flanneld wrote subnet.env (kept across restarts) */
+    int flannel_bad_config;        /* flanneld refused its configuration (logged once) */
     char vtep_mac[18];             /* vxlan: the VTEP MAC in the node's lease (HNS's DrMacAddress) */
     uint64_t management_ip_delay_ms; /* HNS adds the network's management IP this late */
     uint64_t dns_config_delay_ms;  /* a pod's DNS configuration is written this long after it
