@@ -4,9 +4,11 @@
  *
  * Windows ADD, as the plugins do it through HCN: a namespace for the pod
  * sandbox, an endpoint on the node's flannel network with the next address
- * of the node's pod CIDR, the cluster DNS address (kubelet's --cluster-dns,
- * the service CIDR's .10) as its Dns.ServerList, and the plugin's
- * policies - OutBoundNAT whose
+ * of the node's pod CIDR (no mask: HNS takes the subnet's), a default
+ * route through the gateway, the cluster DNS address (kubelet's
+ * --cluster-dns, the service CIDR's .10) as its Dns.ServerList, and the
+ * plugin's policies - win-overlay: its 0E-2A MAC and a ProviderAddress
+ * policy from the network's v1 ManagementIP - OutBoundNAT whose
  * Exceptions are the cluster, service and node CIDRs, or the list of the
  * node's CNI config when the scenario gives one (field-bugs B5), an
  * SDNRoute of the service CIDR with NeedEncap (L2Bridge), a PortMapping per
@@ -25,6 +27,8 @@
  * run until then. Addresses come from host-local IPAM (ipam.c).
  */
 #include "k8s_internal.h"
+
+#include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,9 +111,71 @@ static char *plugin_network(k8s_cluster *c, k8s_node *n, const k8s_pod *p)
     return id;
 }
 
+/* win-overlay's v1 look at its network (consumers.md 3.2): the
+ * ManagementIP, for the ProviderAddress policy, and the first subnet's
+ * gateway. 0, or -1 when HNS does not answer. */
+static int overlay_v1_network(const char *network_id, char mgmt[K8S_ADDR], char gw[K8S_ADDR])
+{
+    char path[96], *reply = NULL;
+    snprintf(path, sizeof path, "/networks/%s", network_id);
+    mgmt[0] = gw[0] = 0;
+    if (FAILED(hcnc_hnscall("GET", path, "", &reply)) || !reply) {
+        free(reply);
+        return -1;
+    }
+    cJSON *env = cJSON_Parse(reply);
+    const cJSON *out = cJSON_GetObjectItem(env, "Output");
+    const cJSON *ip = cJSON_GetObjectItem(out, "ManagementIP");
+    const cJSON *gateway = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "Subnets"), 0),
+                                               "GatewayAddress");
+    snprintf(mgmt, K8S_ADDR, "%s", cJSON_IsString(ip) ? ip->valuestring : "");
+    snprintf(gw, K8S_ADDR, "%s", cJSON_IsString(gateway) ? gateway->valuestring : "");
+    cJSON_Delete(env);
+    free(reply);
+    return 0;
+}
+
+/* The endpoint document of pod p with address ip (consumers.md 3.2, the
+ * create row): only IpAddress - HNS takes the mask from the network's
+ * subnet - the default route through the gateway, the DNS settings and the
+ * policies; win-overlay adds its MAC (0E-2A and the IPv4 bytes) and a
+ * ProviderAddress policy with the network's v1 ManagementIP. */
+static int endpoint_document(const k8s_cluster *c, const k8s_node *n, const k8s_pod *p,
+                             const char *network, const char *ip, char *doc, size_t size)
+{
+    char policies[2048], gw[K8S_ADDR] = "", mgmt[K8S_ADDR] = "", mac[40] = "";
+    pod_policies(c, n, p, policies, sizeof policies);
+    if (c->mode == K8S_MODE_VXLAN) {
+        uint32_t a = 0;
+        unsigned b[4];
+        if (overlay_v1_network(network, mgmt, gw) < 0 ||
+            sscanf(ip, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4)
+            return -1;
+        a = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+        snprintf(mac, sizeof mac, ",\"MacAddress\":\"0E-2A-%02X-%02X-%02X-%02X\"", a >> 24,
+                 (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+        if (mgmt[0])
+            snprintf(policies + strlen(policies), sizeof policies - strlen(policies),
+                     ",{\"Type\":\"ProviderAddress\",\"Settings\":{\"ProviderAddress\":\"%s\"}}",
+                     mgmt);
+    }
+    if (!gw[0] && k8s__cidr_host(n->pod_cidr, c->mode == K8S_MODE_VXLAN ? 1 : 2, gw) < 0)
+        return -1; /* win-bridge: the subnet's base + 2, the bridge endpoint */
+    /* The CNI config's dns.nameservers: the cluster DNS (kubelet --cluster-dns). */
+    char servers[K8S_ADDR + 32] = "";
+    if (c->dns_ip[0])
+        snprintf(servers, sizeof servers, ",\"ServerList\":[\"%s\"]", c->dns_ip);
+    snprintf(doc, size,
+             "{\"Name\":\"%s_%s\"%s,\"IpConfigurations\":[{\"IpAddress\":\"%s\"}],"
+             "\"Routes\":[{\"NextHop\":\"%s\",\"DestinationPrefix\":\"0.0.0.0/0\"}],"
+             "\"Dns\":{\"Search\":[\"%s.svc.cluster.local\"]%s},\"Policies\":[%s]," V2 "}",
+             p->name, k8s_network_name(c), mac, ip, gw, p->ns, servers, policies);
+    return 0;
+}
+
 static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
 {
-    char ip[K8S_ADDR], policies[2048], doc[4096];
+    char ip[K8S_ADDR], doc[4096];
     hcnc_use(n->hns);
     char *network = plugin_network(c, n, p);
     if (!network)
@@ -118,15 +184,13 @@ static int windows_add(k8s_cluster *c, k8s_node *n, k8s_pod *p)
         free(network);
         return -1;
     }
-    pod_policies(c, n, p, policies, sizeof policies);
-    /* The CNI config's dns.nameservers: the cluster DNS (kubelet --cluster-dns). */
-    char servers[K8S_ADDR + 32] = "";
-    if (c->dns_ip[0])
-        snprintf(servers, sizeof servers, ",\"ServerList\":[\"%s\"]", c->dns_ip);
-    snprintf(doc, sizeof doc,
-             "{\"Name\":\"%s_%s\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":%u}],"
-             "\"Dns\":{\"Search\":[\"%s.svc.cluster.local\"]%s},\"Policies\":[%s]," V2 "}",
-             p->name, k8s_network_name(c), ip, 24u, p->ns, servers, policies);
+    if (endpoint_document(c, n, p, network, ip, doc, sizeof doc) < 0) {
+        k8s_log(c, "%s cni: ADD %s/%s failed: cannot read network %s", n->name, p->ns, p->name,
+                k8s_network_name(c));
+        k8s__ipam_release(n, ip);
+        free(network);
+        return -1;
+    }
     char *ns = NULL, *ep = NULL, *error = NULL;
     HRESULT hr = hcnc_create(HCNC_NAMESPACE, NULL, "{" V2 "}", &ns, &error);
     if (SUCCEEDED(hr)) {

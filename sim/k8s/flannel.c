@@ -157,7 +157,7 @@ static HRESULT create_bridge_endpoint(k8s_cluster *c, k8s_node *n)
     if (k8s__cidr_host(n->pod_cidr, 2, ip) < 0)
         return E_INVALIDARG;
     snprintf(doc, sizeof doc,
-             "{\"Name\":\"cbr0_ep\",\"IpConfigurations\":[{\"IpAddress\":\"%s\",\"PrefixLength\":24}],"
+             "{\"Name\":\"cbr0_ep\",\"IpConfigurations\":[{\"IpAddress\":\"%s\"}],"
              V2 "}",
              ip);
     HRESULT hr = hcnc_create(HCNC_ENDPOINT, n->network_id, doc, &ep, NULL);
