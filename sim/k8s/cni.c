@@ -25,6 +25,11 @@
  * scenario's `delete ... grace=` or `scale ... grace=`) gets its DEL, on
  * Windows and Linux, only once the period is over: its containers still
  * run until then. Addresses come from host-local IPAM (ipam.c).
+ *
+ * A named choice: endpoints are called "<pod>_<network>" where the plugins
+ * use "<sandbox ID>_<network>" (consumers.md 3.2), a 64-digit container ID.
+ * Names stay readable in traces and HNS listings, and scripts can find a
+ * pod's endpoint by name; nothing else in the model depends on the form.
  */
 #include "k8s_internal.h"
 
@@ -234,6 +239,31 @@ static int gone(HRESULT hr)
     return hr == (HRESULT)0x803B0002 || hr == (HRESULT)0x803B0003 || hr == (HRESULT)0x80070490;
 }
 
+/* GetEndpointByName: the ID of the endpoint named name into id. S_OK,
+ * 0x80070490 (Element not found) when there is none, or HNS's failure. */
+static HRESULT endpoint_by_name(const char *name, char id[K8S_ADDR], char **error)
+{
+    char query[256], *ids = NULL;
+    snprintf(query, sizeof query, "{" V2 ",\"Filter\":\"{\\\"Name\\\":\\\"%s\\\"}\"}", name);
+    HRESULT hr = hcnc_enumerate(HCNC_ENDPOINT, query, &ids, error);
+    cJSON *list = SUCCEEDED(hr) && ids ? cJSON_Parse(ids) : NULL;
+    const cJSON *first = cJSON_GetArrayItem(list, 0);
+    id[0] = 0;
+    if (cJSON_IsString(first))
+        snprintf(id, K8S_ADDR, "%s", first->valuestring);
+    else if (SUCCEEDED(hr))
+        hr = (HRESULT)0x80070490;
+    cJSON_Delete(list);
+    free(ids);
+    return hr;
+}
+
+/* DEL as win-bridge / win-overlay run it (consumers.md 3.2): IPAM DEL,
+ * GetEndpointByName, GetNamespaceByID, RemoveNamespaceEndpoint, Delete.
+ * An endpoint already gone is done (strict plugins: C4, see the top); a
+ * namespace already gone, or an endpoint no longer in it (an earlier try
+ * detached it), skips the detach. Another failure fails the DEL, which the
+ * kubelet runs again. */
 static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
 {
     if (!p->endpoint_id[0]) { /* ADD never got this far: no sandbox network to tear down */
@@ -243,8 +273,30 @@ static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     if (!n->cni_del_strict) /* win-bridge / win-overlay: the IPAM DEL comes first */
         k8s__ipam_release(n, p->ip);
     hcnc_use(n->hns);
-    char *error = NULL;
-    HRESULT hr = hcnc_delete(HCNC_ENDPOINT, p->endpoint_id, &error);
+    char name[2 * K8S_NAME], ep[K8S_ADDR], *error = NULL, *props = NULL;
+    snprintf(name, sizeof name, "%s_%s", p->name, k8s_network_name(c));
+    HRESULT hr = endpoint_by_name(name, ep, &error);
+    if (SUCCEEDED(hr)) {
+        free(error);
+        error = NULL;
+        hr = hcnc_query(HCNC_NAMESPACE, p->namespace_id, NULL, &props, &error);
+        free(props);
+        if (SUCCEEDED(hr)) {
+            free(error);
+            error = NULL;
+            hr = hcnc_namespace_endpoint(p->namespace_id, ep, 0, &error);
+        }
+        if (FAILED(hr) && gone(hr)) { /* no namespace, or detached by an earlier try */
+            free(error);
+            error = NULL;
+            hr = S_OK;
+        }
+        if (SUCCEEDED(hr)) {
+            free(error);
+            error = NULL;
+            hr = hcnc_delete(HCNC_ENDPOINT, ep, &error);
+        }
+    }
     if (FAILED(hr) && gone(hr) && n->cni_del_strict) {
         /* C4: the plugin errors out before its IPAM DEL; the kubelet gives
          * up and removes the pod; the address stays recorded. */
