@@ -1,7 +1,10 @@
 /*
  * linux.c - kube-proxy on a Linux node (iptables mode, as far as Windows
- * pods feel it): every service's ClusterIP and NodePorts DNAT to its ready
- * backends, rewritten whole at each sync. Backends on any node qualify
+ * pods feel it): every service's ClusterIP, NodePorts, external IPs and
+ * load balancer ingress IPs DNAT to its ready backends, rewritten whole at
+ * each sync. Pods reach external and ingress IPs through every backend,
+ * even with externalTrafficPolicy Local (in-cluster traffic takes the
+ * cluster chain). Backends on any node qualify
  * (internalTrafficPolicy and externalTrafficPolicy Local keep the local
  * ones only).
  */
@@ -37,10 +40,20 @@ void k8s__linux_proxy_sync(k8s_cluster *c, k8s_node *n)
         size_t all = k8s__backends(c, s, s->itp_local ? n->name : NULL, pods, MAX_BACKENDS);
         for (size_t j = 0; j < s->n_ports; j++) {
             add_rule(n, s->cluster_ip, &s->ports[j], pods, all < MAX_BACKENDS ? all : MAX_BACKENDS);
-            if (s->type == K8S_SVC_CLUSTER_IP || !s->ports[j].node_port)
+            if (s->type == K8S_SVC_CLUSTER_IP && !s->n_external_ips)
                 continue;
-            size_t ext = k8s__backends(c, s, s->etp_local ? n->name : NULL, pods, MAX_BACKENDS);
-            add_rule(n, NULL, &s->ports[j], pods, ext < MAX_BACKENDS ? ext : MAX_BACKENDS);
+            k8s_pod *ext_pods[MAX_BACKENDS];
+            size_t ext = k8s__backends(c, s, s->etp_local ? n->name : NULL, ext_pods, MAX_BACKENDS);
+            if (ext > MAX_BACKENDS)
+                ext = MAX_BACKENDS;
+            if (s->type != K8S_SVC_CLUSTER_IP && s->ports[j].node_port)
+                add_rule(n, NULL, &s->ports[j], ext_pods, ext);
+            /* externalIPs and LB ingress IPs: the pods of the cluster reach
+               them through every backend, whatever the ETP (iptables sends
+               in-cluster traffic to the service's cluster chain; field-bugs G2,
+               kubernetes #109780: Windows has no such route, Linux does). */
+            for (size_t e = 0; e < s->n_external_ips; e++)
+                add_rule(n, s->external_ips[e], &s->ports[j], pods, all < MAX_BACKENDS ? all : MAX_BACKENDS);
         }
     }
 }
