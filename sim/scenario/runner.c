@@ -201,6 +201,14 @@ static int check_length(run *r, const scn_pos *at, const char *what, const char 
     return 0;
 }
 
+/* 1 when a lies in cidr. */
+static bool cidr_holds(const char *cidr, const vfp_addr *a)
+{
+    vfp_addr_range r;
+    return vfp_range_parse(cidr, &r) == 0 && r.lo.family == a->family &&
+           vfp_addr_compare(&r.lo, a) <= 0 && vfp_addr_compare(a, &r.hi) <= 0;
+}
+
 /* 1 when text is an IPv4 prefix "a.b.c.d/n" with n <= max_length. */
 static bool valid_cidr(const char *text, int max_length)
 {
@@ -476,6 +484,16 @@ static int do_node(run *r)
     spec.windows = !strcasecmp(os, "windows");
     if (!spec.windows && strcasecmp(os, "linux"))
         return fail(r, pos_of(r, "os"), "os must be windows or linux");
+    /* What HNS, the Windows CNI, kube-proxy winkernel or the policy agent
+       take: a Linux node has none of them. */
+    static const char *const windows_only[] = {
+        "profile", "port-mappings", "outbound-nat-exceptions", "feature-gates", "flannel-bridge",
+        "cni-del", "dns-config-delay", "dns-negative-cache", "management-ip-delay", "policy-agent",
+        "dsr", "source-vip", "kube-proxy", "sync-period", "snat-range", "excluded-ports"};
+    for (size_t i = 0; !spec.windows && i < sizeof windows_only / sizeof windows_only[0]; i++)
+        if (scn_arg_named(r->st, windows_only[i]))
+            return fail(r, pos_of(r, windows_only[i]), "%s= is for a Windows node (%s is os=linux)",
+                        windows_only[i], name);
     copy_text(spec.ip, sizeof spec.ip, ip);
     copy_text(spec.pod_cidr, sizeof spec.pod_cidr, arg(r, "pod-cidr") ? arg(r, "pod-cidr") : "");
     copy_text(spec.profile, sizeof spec.profile, arg(r, "profile") ? arg(r, "profile") : "ws2022");
@@ -532,8 +550,8 @@ static int do_node(run *r)
               source_vip && !spec.kube_proxy.no_source_vip ? source_vip : "");
     const char *kp = arg(r, "kube-proxy");
     unsigned long minor = 0;
-    if (kp && (strncmp(kp, "1.", 2) || parse_uint(kp + 2, 99, &minor) < 0))
-        return fail(r, pos_of(r, "kube-proxy"), "kube-proxy=1.<minor> expected");
+    if (kp && (strncmp(kp, "1.", 2) || parse_uint(kp + 2, 99, &minor) < 0 || minor < 14))
+        return fail(r, pos_of(r, "kube-proxy"), "kube-proxy=1.<minor>, from 1.14 (winkernel's first)");
     spec.kube_proxy.minor_version = (int)minor;
     int64_t period = arg(r, "sync-period") ? scn_parse_duration(arg(r, "sync-period")) : 30000;
     if (period < 1000)
@@ -543,9 +561,18 @@ static int do_node(run *r)
         return fail(r, pos_of(r, "pod-cidr"), "node needs pod-cidr=CIDR (an IPv4 prefix of /30 or wider)");
     if (check_length(r, NULL, "node name", name))
         return -1;
+    vfp_addr node_ip;
+    if (vfp_addr_parse(spec.ip, &node_ip) || !cidr_holds(r->c->node_cidr, &node_ip))
+        return fail(r, pos_of(r, "ip"), "ip= must be an address of the node CIDR %s", r->c->node_cidr);
+    for (size_t i = 0; i < r->c->n_nodes; i++) {
+        if (!strcmp(r->c->nodes[i].name, name))
+            return fail(r, NULL, "there is a node %s already", name);
+        if (!strcmp(r->c->nodes[i].ip, spec.ip))
+            return fail(r, pos_of(r, "ip"), "node %s has %s already", r->c->nodes[i].name, spec.ip);
+    }
     k8s_node *n = k8s_add_node(r->c, &spec);
     if (!n)
-        return fail(r, NULL, "cannot add node %s (duplicate name or address, bad ip or profile)", name);
+        return fail(r, NULL, "cannot add node %s (bad profile?)", name);
     const char *range = arg(r, "snat-range");
     if (range) {
         char lo_text[16] = "", *dash = strchr(range, '-');
@@ -652,6 +679,13 @@ static int do_deployment(run *r)
     size_t n_nodes = deployment_nodes(r, nodes, 64);
     if (!n_nodes)
         return fail(r, NULL, "no node to place deployment %s on", name);
+    for (size_t i = 0; i < n_nodes; i++)
+        if (!k8s_node_named(r->c, nodes[i]))
+            return fail(r, pos_of(r, "nodes"), "no node %s", nodes[i]);
+    for (size_t i = 0; i < r->c->n_pods; i++)
+        if (!strcmp(r->c->pods[i].deployment, name) &&
+            !strcmp(r->c->pods[i].ns, arg(r, "ns") ? arg(r, "ns") : "default"))
+            return fail(r, NULL, "there is a deployment %s already", name);
     /* One spec for every replica, read even for replicas=0. */
     k8s_pod model;
     if (pod_spec(r, &model, name, nodes[0]))
@@ -708,13 +742,6 @@ static bool node_port_taken(const k8s_cluster *c, uint16_t port)
     return false;
 }
 
-/* 1 when a lies in cidr. */
-static bool cidr_holds(const char *cidr, const vfp_addr *a)
-{
-    vfp_addr_range r;
-    return vfp_range_parse(cidr, &r) == 0 && r.lo.family == a->family &&
-           vfp_addr_compare(&r.lo, a) <= 0 && vfp_addr_compare(a, &r.hi) <= 0;
-}
 
 static int do_service(run *r)
 {
@@ -738,6 +765,8 @@ static int do_service(run *r)
     if (!s.n_ports)
         return fail(r, NULL, "service needs ports=");
     unsigned long np = 0;
+    if (arg(r, "nodeport") && s.type == K8S_SVC_CLUSTER_IP)
+        return fail(r, pos_of(r, "nodeport"), "nodeport= is for type=NodePort or LoadBalancer");
     if (arg(r, "nodeport") && parse_uint(arg(r, "nodeport"), 65535, &np) < 0)
         return fail(r, pos_of(r, "nodeport"), "bad nodeport");
     for (size_t i = 0; i < s.n_ports && s.type != K8S_SVC_CLUSTER_IP; i++)
@@ -747,8 +776,12 @@ static int do_service(run *r)
                         (np ? np : 30000 + r->c->n_services * 10) + i);
         else
             s.ports[i].node_port = (uint16_t)((np ? np : 30000 + r->c->n_services * 10) + i);
-    if (arg(r, "external-ip"))
+    if (arg(r, "external-ip")) {
+        vfp_addr a;
+        if (vfp_addr_parse(arg(r, "external-ip"), &a))
+            return fail(r, pos_of(r, "external-ip"), "external-ip= must be an address");
         copy_text(s.external_ips[s.n_external_ips++], K8S_ADDR, arg(r, "external-ip"));
+    }
     if (arg(r, "ip")) {
         vfp_addr a;
         if (vfp_addr_parse(arg(r, "ip"), &a) || !cidr_holds(r->c->service_cidr, &a))
@@ -1096,9 +1129,11 @@ static int kind_of(const char *name)
 static k8s_node *windows_node(run *r, const char *name)
 {
     k8s_node *n = r->c ? k8s_node_named(r->c, name) : NULL;
-    if (!n || !n->windows)
+    if (n && !n->windows)
+        fail(r, NULL, "%s is a Linux node: this needs a Windows node (HNS)", name);
+    else if (!n)
         fail(r, NULL, "no Windows node %s", name ? name : "(none)");
-    return n;
+    return n && n->windows ? n : NULL;
 }
 
 /* The IDs of kind on node n whose rendered JSON contains every key=value
@@ -1503,7 +1538,8 @@ int scn_address_resolve(k8s_cluster *c, const char *text, scn_address *a, char *
     while (name && t < 5 && ((size_t)(name - buf) != strlen(typed[t].prefix) ||
                              strncmp(buf, typed[t].prefix, (size_t)(name - buf))))
         t++;
-    if (name && t < 5) {
+    bool typed_kind = name && t < 5;
+    if (typed_kind) {
         a->kind = typed[t].kind;
         *name++ = 0;
     } else {
@@ -1567,7 +1603,9 @@ int scn_address_resolve(k8s_cluster *c, const char *text, scn_address *a, char *
     }
     a->pod = k8s_pod_named(c, a->ns, a->name);
     if (!a->pod || !a->pod->ip[0]) {
-        snprintf(err, err_size, a->pod ? "pod %s has no address (not running)" : "no pod %s", name);
+        snprintf(err, err_size, a->pod ? "pod %s has no address (not running)"
+                                : dot && !typed_kind ? "no pod or service %s" : "no pod %s",
+                 name);
         return -1;
     }
     copy_text(a->ip, K8S_ADDR, a->pod->ip);

@@ -51,6 +51,13 @@ static int write_file(const char *path, const char *text)
 /* DIR/<file with '/' as '_'>-<line>.txt for each failed expectation. */
 static void write_traces(const char *dir, const scn_report *r)
 {
+    char parents[1024]; /* mkdir -p */
+    snprintf(parents, sizeof parents, "%s", dir);
+    for (char *slash = strchr(parents + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = 0;
+        mkdir(parents, 0755);
+        *slash = '/';
+    }
     mkdir(dir, 0755);
     for (size_t i = 0; i < r->n_results; i++) {
         const scn_result *res = &r->results[i];
