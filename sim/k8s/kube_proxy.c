@@ -979,11 +979,38 @@ static void kp_clear_terminated(struct k8s_proxy_state *st)
     st->n_terminated = 0;
 }
 
-/* An endpoint change of svc (endpointsMapChange). */
+/* Appends an endpoints map, "{ip:port={Ready:..,Serving:..,Terminating:..,IsRemote:..} ...}",
+ * to out (used bytes in *used). */
+static void kp_format_endpoints(const kp_endpoint *eps, size_t count, unsigned port, char *out,
+                                size_t size, size_t *used)
+{
+    static const char *const tf[] = {"false", "true"};
+    *used += (size_t)snprintf(out + *used, *used < size ? size - *used : 0, "{");
+    for (size_t i = 0; i < count; i++)
+        *used += (size_t)snprintf(out + *used, *used < size ? size - *used : 0,
+                                  "%s%s:%u={Ready:%s,Serving:%s,Terminating:%s,IsRemote:%s}",
+                                  i ? " " : "", eps[i].ip, port, tf[!!eps[i].ready],
+                                  tf[!!eps[i].serving], tf[!!eps[i].terminating], tf[!eps[i].local]);
+    *used += (size_t)snprintf(out + *used, *used < size ? size - *used : 0, "}");
+}
+
+/* An endpoint change of svc (endpointsMapChange, logged as kube-proxy
+ * logs it: diagnostics.md 7). */
 static void kp_endpoints_changed(k8s_cluster *c, k8s_node *n, kp_service *svc, kp_endpoint *eps,
                                  size_t count)
 {
     struct k8s_proxy_state *st = n->proxy;
+    char text[2048];
+    size_t used = 0;
+    unsigned port = svc->spec.port.target ? svc->spec.port.target : svc->spec.port.port;
+    used += (size_t)snprintf(text, sizeof text, "endpointsMapChange service=%s/%s:%u oldEndpointsMap=",
+                             svc->ns, svc->name, svc->spec.port.port);
+    kp_format_endpoints(svc->eps, svc->n_eps, port, text, sizeof text, &used);
+    used += (size_t)snprintf(text + used, used < sizeof text ? sizeof text - used : 0, " newEndpointsMap=");
+    kp_format_endpoints(eps, count, port, text, sizeof text, &used);
+    if (used >= sizeof text) /* a long map: cut, marked */
+        memcpy(text + sizeof text - 5, "...}", 5);
+    kp_log(c, n, "%s", text);
     if (kp_has(n, KP_TERMINATED_CLEARED_PER_SERVICE))
         kp_clear_terminated(st); /* field-bugs C3 */
     kp_note_terminated(st, svc->eps, svc->n_eps, eps, count);
