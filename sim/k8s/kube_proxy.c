@@ -1397,7 +1397,7 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
         all_terminating = all_nonserving = true;
         for (size_t i = 0; i < svc->n_eps; i++) {
             const kp_endpoint *e = &svc->eps[i];
-            if (spec->etp_local && !e->local)
+            if (svc->local_traffic_dsr && !e->local)
                 continue;
             counted++;
             all_terminating = all_terminating && e->terminating;
@@ -1421,7 +1421,7 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
     }
     for (size_t i = 0; i < svc->n_eps; i++) {
         const kp_endpoint *e = &svc->eps[i];
-        if (spec->itp_local && spec->etp_local && !e->local)
+        if (spec->itp_local && svc->local_traffic_dsr && !e->local)
             continue;
         /* While some are serving: ready ones, or serving (terminating)
          * ones when all terminate; with none serving, every one
@@ -1487,8 +1487,10 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
         kp_log(c, n, "Session Affinity is not supported on this version of Windows");
     unsigned vip_external = kp_has(n, KP_NO_VIP_EXTERNAL_IP_FLAG) ? 0 : KP_PM_VIP_EXTERNAL_IP;
     unsigned local_dsr = svc->local_traffic_dsr ? KP_LB_DSR : 0;
-    const kp_backend *external = spec->etp_local ? local : all;
-    size_t n_external = spec->etp_local ? n_local : n_all;
+    /* localTrafficDSR, not the ETP alone: an HNS without DSR makes an
+     * ETP=Local service's external LBs use every backend (newServiceInfo). */
+    const kp_backend *external = svc->local_traffic_dsr ? local : all;
+    size_t n_external = svc->local_traffic_dsr ? n_local : n_all;
 
     /* Step 6c: ClusterIP -> NodePort -> external IPs -> ingress IPs. */
     kp_lb_want w = {.kind = "cluster ip",
