@@ -99,6 +99,16 @@ static const char *positional(run *r, size_t i)
     return a ? a->value : NULL;
 }
 
+/* Where the argument whose value text is value (as positional() or arg()
+ * returned it) is written; NULL (the statement's start) when none is. */
+static const scn_pos *pos_of_value(run *r, const char *value)
+{
+    for (size_t i = 0; value && i < r->st->n_args; i++)
+        if (r->st->args[i].value == value)
+            return &r->st->args[i].pos;
+    return NULL;
+}
+
 /* Where key= is written, for a message (it does not count as read). */
 static const scn_pos *pos_of(run *r, const char *key)
 {
@@ -839,7 +849,7 @@ static k8s_pod *named_pod(run *r, const char *name)
         return NULL;
     k8s_pod *p = k8s_pod_named(r->c, arg(r, "ns") ? arg(r, "ns") : "default", name);
     if (!p)
-        fail(r, NULL, "no pod %s", name ? name : "(none)");
+        fail(r, pos_of_value(r, name), "no pod %s", name ? name : "(none)");
     return p;
 }
 
@@ -1130,9 +1140,9 @@ static k8s_node *windows_node(run *r, const char *name)
 {
     k8s_node *n = r->c ? k8s_node_named(r->c, name) : NULL;
     if (n && !n->windows)
-        fail(r, NULL, "%s is a Linux node: this needs a Windows node (HNS)", name);
+        fail(r, pos_of_value(r, name), "%s is a Linux node: this needs a Windows node (HNS)", name);
     else if (!n)
-        fail(r, NULL, "no Windows node %s", name ? name : "(none)");
+        fail(r, pos_of_value(r, name), "no Windows node %s", name ? name : "(none)");
     return n && n->windows ? n : NULL;
 }
 
@@ -1635,9 +1645,10 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
     char src[K8S_ADDR], dst[K8S_ADDR], err[256];
     uint16_t sport, dport;
     uint8_t proto, ignored;
-    if (scn_resolve(r->c, from, src, &sport, &ignored, err, sizeof err) ||
-        scn_resolve(r->c, to, dst, &dport, &proto, err, sizeof err))
-        return fail(r, NULL, "%s", err);
+    if (scn_resolve(r->c, from, src, &sport, &ignored, err, sizeof err))
+        return fail(r, pos_of_value(r, from), "%s", err);
+    if (scn_resolve(r->c, to, dst, &dport, &proto, err, sizeof err))
+        return fail(r, pos_of_value(r, to), "%s", err);
     unsigned long size = 100;
     if (arg(r, "size") && parse_uint(arg(r, "size"), 65535, &size) < 0)
         return fail(r, pos_of(r, "size"), "size=BYTES expected");

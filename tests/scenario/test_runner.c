@@ -102,7 +102,7 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "sevice web ports=80/tcp\n", "bad.scn:6:1: unknown statement 'sevice'"},
         {CLUSTER "pod c node=nowhere\n", "bad.scn:6:1: cannot add pod c"},
         {"pod c node=win1\n", "bad.scn:1:1: 'pod' before 'cluster'"},
-        {CLUSTER "expect reach a -> nobody:80\n", "bad.scn:6:1: no pod nobody"},
+        {CLUSTER "expect reach a -> nobody:80\n", "bad.scn:6:19: no pod nobody"},
         {CLUSTER "service s ports=80/tcp type=Magic\n", "bad.scn:6:24: type must be"},
         {CLUSTER "at 10s\nat 5s\n", "bad.scn:7:1: time goes backwards"},
         {CLUSTER "service s ip=10.96.0.20 ports=80/tcp\nservice t ip=10.96.0.20 ports=80/tcp\n",
@@ -136,7 +136,7 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "deployment d replicas=1 nodes=lin1 ns=x\nscale d 2 ns=x nodez=win1\n",
          "bad.scn:7:16: 'scale' does not take nodez= here"},
         {CLUSTER "deployment d replicas=1 nodes=lin1 ns=x\nscale d 2\n", "bad.scn:7:1: no deployment d"},
-        {CLUSTER "flush-dns nosuch\n", "bad.scn:6:1: no pod nosuch"},
+        {CLUSTER "flush-dns nosuch\n", "bad.scn:6:11: no pod nosuch"},
         /* Second review: keys read only for messages, or only in some
            branches, or written twice. */
         {CLUSTER "deployment d replicas=2 node=lin1\n", "bad.scn:6:25: 'deployment' does not take node= here"},
