@@ -1649,6 +1649,9 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
         return fail(r, pos_of_value(r, from), "%s", err);
     if (scn_resolve(r->c, to, dst, &dport, &proto, err, sizeof err))
         return fail(r, pos_of_value(r, to), "%s", err);
+    if ((proto == 6 || proto == 17) && !dport)
+        return fail(r, pos_of_value(r, to), "%s needs a port (:PORT): only pods and services have "
+                                            "a default one", to);
     unsigned long size = 100;
     if (arg(r, "size") && parse_uint(arg(r, "size"), 65535, &size) < 0)
         return fail(r, pos_of(r, "size"), "size=BYTES expected");

@@ -173,6 +173,7 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "deployment d replicas=2 nodes=win1,winX\n", "no node winX"},
         {CLUSTER "deployment d replicas=1\ndeployment d replicas=1\n", "there is a deployment d already"},
         {CLUSTER "expect reach a -> nosuch.default:80/tcp\n", "no pod or service nosuch.default"},
+        {CLUSTER "expect reach a -> node:lin1\n", "bad.scn:6:19: node:lin1 needs a port (:PORT)"},
         {CLUSTER "node w9 os=linux ip=10.0.0.9 pod-cidr=10.244.9.0/24 dns-negative-cache=1m\n",
          "dns-negative-cache= is for a Windows node (w9 is os=linux)"},
         {"cluster mode=host-gw\nnode x os=windows ip=10.0.0.4 pod-cidr=10.244.1.0/24 \"oops\n",
