@@ -347,8 +347,12 @@ static int set_var(run *r, const char *name, const char *value)
     size_t i = 0;
     while (i < r->n_vars && strcmp(r->vars[i][0], name))
         i++;
+    if (strlen(value) >= sizeof r->vars[0][1])
+        return fail(r, pos_of(r, "as"), "cannot keep $%s: the value has %zu bytes, at most %zu (use "
+                                        "field=PATH to keep one field of a JSON result)",
+                    name, strlen(value), sizeof r->vars[0][1] - 1);
     if (i == sizeof r->vars / sizeof r->vars[0] || strlen(name) >= sizeof r->vars[0][0] ||
-        strlen(value) >= sizeof r->vars[0][1] || strspn(name, VAR_CHARS) != strlen(name))
+        strspn(name, VAR_CHARS) != strlen(name))
         return fail(r, pos_of(r, "as"), "cannot keep $%s (at most %zu names of letters, digits, '_', '-')",
                     name, sizeof r->vars / sizeof r->vars[0]);
     copy_text(r->vars[i][0], sizeof r->vars[i][0], name);
