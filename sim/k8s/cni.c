@@ -29,7 +29,8 @@
  * A named choice: endpoints are called "<pod>_<network>" where the plugins
  * use "<sandbox ID>_<network>" (consumers.md 3.2), a 64-digit container ID.
  * Names stay readable in traces and HNS listings, and scripts can find a
- * pod's endpoint by name; nothing else in the model depends on the form.
+ * pod's endpoint by name. As pods of one name in two namespaces share it,
+ * DEL takes, of the endpoints so named, the one its ADD created.
  */
 #include "k8s_internal.h"
 
@@ -38,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define V2 "\"SchemaVersion\":{\"Major\":2,\"Minor\":0}"
 
@@ -239,19 +241,23 @@ static int gone(HRESULT hr)
     return hr == (HRESULT)0x803B0002 || hr == (HRESULT)0x803B0003 || hr == (HRESULT)0x80070490;
 }
 
-/* GetEndpointByName: the ID of the endpoint named name into id. S_OK,
- * 0x80070490 (Element not found) when there is none, or HNS's failure. */
-static HRESULT endpoint_by_name(const char *name, char id[K8S_ADDR], char **error)
+/* GetEndpointByName: the endpoint named name - of the pods of one name in
+ * several namespaces (the model's names are not unique, the plugins'
+ * sandbox IDs are) the one that ADD made, created_id. S_OK, 0x80070490
+ * (Element not found) when there is none, or HNS's failure. */
+static HRESULT endpoint_by_name(const char *name, const char *created_id, char id[K8S_ADDR],
+                                char **error)
 {
     char query[256], *ids = NULL;
     snprintf(query, sizeof query, "{" V2 ",\"Filter\":\"{\\\"Name\\\":\\\"%s\\\"}\"}", name);
     HRESULT hr = hcnc_enumerate(HCNC_ENDPOINT, query, &ids, error);
     cJSON *list = SUCCEEDED(hr) && ids ? cJSON_Parse(ids) : NULL;
-    const cJSON *first = cJSON_GetArrayItem(list, 0);
+    const cJSON *each;
     id[0] = 0;
-    if (cJSON_IsString(first))
-        snprintf(id, K8S_ADDR, "%s", first->valuestring);
-    else if (SUCCEEDED(hr))
+    cJSON_ArrayForEach(each, list)
+        if (cJSON_IsString(each) && !strcasecmp(each->valuestring, created_id))
+            snprintf(id, K8S_ADDR, "%s", each->valuestring);
+    if (!id[0] && SUCCEEDED(hr))
         hr = (HRESULT)0x80070490;
     cJSON_Delete(list);
     free(ids);
@@ -275,7 +281,7 @@ static int windows_del(k8s_cluster *c, k8s_node *n, k8s_pod *p)
     hcnc_use(n->hns);
     char name[2 * K8S_NAME], ep[K8S_ADDR], *error = NULL, *props = NULL;
     snprintf(name, sizeof name, "%s_%s", p->name, k8s_network_name(c));
-    HRESULT hr = endpoint_by_name(name, ep, &error);
+    HRESULT hr = endpoint_by_name(name, p->endpoint_id, ep, &error);
     if (SUCCEEDED(hr)) {
         free(error);
         error = NULL;

@@ -362,8 +362,9 @@ static bool publish_vtep(k8s_cluster *c, k8s_node *n, const cJSON *network)
 /* Whether flanneld finds network, its own by name, stale: of another type,
  * or for another subnet than the node's lease (consumers.md 3.3, step 4 of
  * vxlan, step 1 of host-gw; field-bugs F4). Then it deletes it, to create
- * it anew. */
-static bool stale_network(k8s_cluster *c, k8s_node *n, const cJSON *network)
+ * it anew. Returns 0 (fine), 1 (deleted) or -1 (stale, and the delete
+ * failed). */
+static int stale_network(k8s_cluster *c, k8s_node *n, const cJSON *network)
 {
     const cJSON *type = cJSON_GetObjectItem(network, "Type"), *ipams = cJSON_GetObjectItem(network, "Ipams");
     const cJSON *subnet = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(ipams, 0), "Subnets"), 0);
@@ -371,14 +372,18 @@ static bool stale_network(k8s_cluster *c, k8s_node *n, const cJSON *network)
     const char *have_type = cJSON_IsString(type) ? type->valuestring : "";
     const char *have_prefix = cJSON_IsString(prefix) ? prefix->valuestring : "";
     if (!strcasecmp(have_type, k8s_network_type(c)) && !strcmp(have_prefix, n->pod_cidr))
-        return false;
+        return 0;
     k8s_log(c, "%s flannel: network %s is stale (%s %s, the lease is %s %s): deleting it", n->name,
             k8s_network_name(c), have_type, have_prefix, k8s_network_type(c), n->pod_cidr);
     HRESULT hr = hcnc_delete(HCNC_NETWORK, n->network_id, NULL);
-    if (FAILED(hr))
-        k8s_log(c, "%s flannel: deleting the stale network failed 0x%08X", n->name, (unsigned)hr);
+    if (FAILED(hr)) { /* ensureNetwork gives up: flanneld exits, to try again */
+        k8s_log(c, "%s flannel: failed to delete existing HostComputeNetwork %s: 0x%08X; flanneld "
+                   "exits",
+                n->name, k8s_network_name(c), (unsigned)hr);
+        return -1;
+    }
     n->network_id[0] = 0;
-    return true;
+    return 1;
 }
 
 /* flanneld's start on Windows (see the top of this file), one step per
@@ -387,23 +392,28 @@ static bool stale_network(k8s_cluster *c, k8s_node *n, const cJSON *network)
  * without a network it could create. */
 static cJSON *start(k8s_cluster *c, k8s_node *n)
 {
-    if (!n->network_id[0]) /* flanneld looks its network up by name at start */
-        find_network(k8s_network_name(c), n->network_id);
-    cJSON *network = current_network(n);
-    if (n->flannel_started)
-        return network;
-    if (c->mode == K8S_MODE_VXLAN && c->vni < 4096) { /* config check, step 1 */
+    if (!n->flannel_started && c->mode == K8S_MODE_VXLAN && c->vni < 4096) {
+        /* the config check, before any HNS call (vxlan step 1) */
         if (!n->flannel_bad_config)
             k8s_log(c, "%s flannel: VNI %u is not supported on Windows: the vxlan backend needs a "
                        "VNI of 4096 or more; flanneld exits (and keeps exiting)",
                     n->name, c->vni);
         n->flannel_bad_config = 1;
-        cJSON_Delete(network);
         return NULL;
     }
-    if (network && stale_network(c, n, network)) {
+    if (!n->network_id[0]) /* flanneld looks its network up by name at start */
+        find_network(k8s_network_name(c), n->network_id);
+    cJSON *network = current_network(n);
+    if (n->flannel_started)
+        return network;
+    int stale = network ? stale_network(c, n, network) : 0;
+    if (stale) {
         cJSON_Delete(network);
         network = NULL;
+        if (stale < 0) { /* it could not be deleted: flanneld exits */
+            k8s_flannel_restart(c, n);
+            return NULL;
+        }
     }
     bool existed = network != NULL;
     if (!network && create_network(c, n) == 0)

@@ -1400,12 +1400,17 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
             if (svc->local_traffic_dsr && !e->local)
                 continue;
             counted++;
-            all_terminating = all_terminating && e->terminating;
+            /* isAllEndpointsTerminating skips a pod failing its readiness
+               probe (Ready, Serving and Terminating all false). */
+            if (e->ready || e->terminating)
+                all_terminating = all_terminating && e->terminating;
             all_nonserving = all_nonserving && !e->serving;
         }
-        if (!counted && !quirk_g2)
-            all_terminating = all_nonserving = false;
-        if (!counted)
+        /* With nothing counted both are vacuously true, as upstream's loops
+         * return: no endpoint is filtered out and the external LBs wait.
+         * 1.26 computed them for every service; there only "all
+         * terminating" counted (G2). */
+        if (!counted && quirk_g2)
             all_nonserving = false;
     }
 

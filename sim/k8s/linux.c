@@ -49,11 +49,14 @@ void k8s__linux_proxy_sync(k8s_cluster *c, k8s_node *n)
             if (s->type != K8S_SVC_CLUSTER_IP && s->ports[j].node_port)
                 add_rule(n, NULL, &s->ports[j], ext_pods, ext);
             /* externalIPs and LB ingress IPs: the pods of the cluster reach
-               them through every backend, whatever the ETP (iptables sends
+               them through every backend, whatever the ITP and ETP (iptables sends
                in-cluster traffic to the service's cluster chain; field-bugs G2,
                kubernetes #109780: Windows has no such route, Linux does). */
+            k8s_pod *every[MAX_BACKENDS]; /* the cluster chain, whatever ITP and ETP */
+            size_t n_every = k8s__backends(c, s, NULL, every, MAX_BACKENDS);
             for (size_t e = 0; e < s->n_external_ips; e++)
-                add_rule(n, s->external_ips[e], &s->ports[j], pods, all < MAX_BACKENDS ? all : MAX_BACKENDS);
+                add_rule(n, s->external_ips[e], &s->ports[j], every,
+                         n_every < MAX_BACKENDS ? n_every : MAX_BACKENDS);
         }
     }
 }
