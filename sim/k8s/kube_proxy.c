@@ -995,9 +995,9 @@ static void kp_format_endpoints(const kp_endpoint *eps, size_t count, unsigned p
 }
 
 /* An endpoint change of svc (endpointsMapChange, logged as kube-proxy
- * logs it: diagnostics.md 7). */
-static void kp_endpoints_changed(k8s_cluster *c, k8s_node *n, kp_service *svc, kp_endpoint *eps,
-                                 size_t count)
+ * logs it: diagnostics.md 7); old_port is the target port of the old map. */
+static void kp_endpoints_changed(k8s_cluster *c, k8s_node *n, kp_service *svc, unsigned old_port,
+                                 kp_endpoint *eps, size_t count)
 {
     struct k8s_proxy_state *st = n->proxy;
     char text[2048];
@@ -1005,7 +1005,7 @@ static void kp_endpoints_changed(k8s_cluster *c, k8s_node *n, kp_service *svc, k
     unsigned port = svc->spec.port.target ? svc->spec.port.target : svc->spec.port.port;
     used += (size_t)snprintf(text, sizeof text, "endpointsMapChange service=%s/%s:%u oldEndpointsMap=",
                              svc->ns, svc->name, svc->spec.port.port);
-    kp_format_endpoints(svc->eps, svc->n_eps, port, text, sizeof text, &used);
+    kp_format_endpoints(svc->eps, svc->n_eps, old_port, text, sizeof text, &used);
     used += (size_t)snprintf(text + used, used < sizeof text ? sizeof text - used : 0, " newEndpointsMap=");
     kp_format_endpoints(eps, count, port, text, sizeof text, &used);
     if (used >= sizeof text) /* a long map: cut, marked */
@@ -1065,13 +1065,14 @@ static void kp_apply_changes(k8s_cluster *c, k8s_node *n)
                 continue;
             }
             svc->seen = 1;
+            unsigned old_port = svc->spec.port.target ? svc->spec.port.target : svc->spec.port.port;
             if (memcmp(&spec, &svc->spec, sizeof spec) != 0) {
                 kp_cleanup_all_policies(c, n, svc);
                 svc->spec = spec;
                 svc->local_traffic_dsr = spec.etp_local && kp_dsr_supported(st);
             }
             if (!kp_endpoints_equal(eps, count, svc->eps, svc->n_eps))
-                kp_endpoints_changed(c, n, svc, eps, count);
+                kp_endpoints_changed(c, n, svc, old_port, eps, count);
             else
                 free(eps);
         }
