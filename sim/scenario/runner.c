@@ -38,6 +38,11 @@ typedef struct run {
     k8s_cluster *c;
     const scn_stmt *st;      /* the statement being carried out */
     unsigned char *read;     /* which of its arguments the verb has read (n_args) */
+    struct deployment {      /* declared deployments: the spec of a new replica */
+        k8s_pod model;       /* name = the deployment's, ns, labels, ports, first node */
+        int live;            /* not deleted */
+    } *deployments;
+    size_t n_deployments;
     char error[512];         /* set when a statement fails */
     uint16_t next_port;      /* ephemeral source ports of probes */
     char vars[32][2][K8S_ADDR * 2]; /* `as=NAME` results: name, value */
@@ -677,6 +682,15 @@ static size_t deployment_nodes(run *r, char names[][K8S_NAME], size_t max)
     return n;
 }
 
+/* The declared deployment name in namespace ns, deleted or not, or NULL. */
+static struct deployment *find_deployment(run *r, const char *name, const char *ns)
+{
+    for (size_t i = 0; i < r->n_deployments; i++)
+        if (!strcmp(r->deployments[i].model.deployment, name) && !strcmp(r->deployments[i].model.ns, ns))
+            return &r->deployments[i];
+    return NULL;
+}
+
 static int do_deployment(run *r)
 {
     const char *name = positional(r, 0);
@@ -696,15 +710,23 @@ static int do_deployment(run *r)
     for (size_t i = 0; i < n_nodes; i++)
         if (!k8s_node_named(r->c, nodes[i]))
             return fail(r, pos_of(r, "nodes"), "no node %s", nodes[i]);
-    for (size_t i = 0; i < r->c->n_pods; i++)
-        if (!strcmp(r->c->pods[i].deployment, name) &&
-            !strcmp(r->c->pods[i].ns, arg(r, "ns") ? arg(r, "ns") : "default"))
-            return fail(r, NULL, "there is a deployment %s already", name);
     /* One spec for every replica, read even for replicas=0. */
     k8s_pod model;
     if (pod_spec(r, &model, name, nodes[0]))
         return -1;
     copy_text(model.deployment, sizeof model.deployment, name);
+    struct deployment *d = find_deployment(r, name, model.ns);
+    if (d && d->live)
+        return fail(r, pos_of_value(r, name), "there is a deployment %s already", name);
+    if (!d) {
+        struct deployment *grown = realloc(r->deployments, (r->n_deployments + 1) * sizeof *grown);
+        if (!grown)
+            return fail(r, NULL, "out of memory");
+        r->deployments = grown;
+        d = &r->deployments[r->n_deployments++];
+    }
+    d->model = model;
+    d->live = 1;
     for (unsigned long i = 0; i < replicas; i++) {
         k8s_pod spec = model;
         snprintf(spec.name, sizeof spec.name, "%s-%lu", name, i);
@@ -713,14 +735,6 @@ static int do_deployment(run *r)
             return -1;
         if (!k8s_add_pod(r->c, &spec))
             return fail(r, NULL, "cannot add pod %s", spec.name);
-    }
-    if (!replicas) { /* scale finds a deployment's spec in its pods: keep one, gone */
-        k8s_pod spec = model;
-        snprintf(spec.name, sizeof spec.name, "%s-0", name);
-        k8s_pod *p = k8s_add_pod(r->c, &spec);
-        if (!p)
-            return fail(r, NULL, "cannot add deployment %s", name);
-        p->phase = K8S_POD_GONE;
     }
     return reconcile(r);
 }
@@ -893,6 +907,9 @@ static int do_scale(run *r)
     int64_t grace = grace_of(r);
     if (grace < 0)
         return -1;
+    struct deployment *d = find_deployment(r, name, arg(r, "ns") ? arg(r, "ns") : "default");
+    if (!d || !d->live)
+        return fail(r, pos_of_value(r, name), "no deployment %s", name);
     size_t have = 0;
     for (size_t i = 0; i < r->c->n_pods; i++) {
         k8s_pod *p = &r->c->pods[i];
@@ -901,14 +918,8 @@ static int do_scale(run *r)
         if (have++ >= want)
             terminate(r, p, (uint64_t)grace);
     }
-    /* New replicas copy the first one's spec, on nodes in turn. */
-    const k8s_pod *model = NULL;
-    for (size_t i = 0; i < r->c->n_pods && !model; i++)
-        if (of_deployment(r, &r->c->pods[i], name))
-            model = &r->c->pods[i];
-    if (!model)
-        return fail(r, NULL, "no deployment %s", name);
-    k8s_pod spec = *model;
+    /* New replicas copy the deployment's spec, on nodes in turn. */
+    k8s_pod spec = d->model;
     /* The deployment's nodes: ready ones of the OS its first pod runs on,
      * taken in turn after the replicas it has. */
     const k8s_node *home = k8s_node_named(r->c, spec.node);
@@ -966,8 +977,11 @@ static int do_delete(run *r)
                 terminate(r, &r->c->pods[i], (uint64_t)grace);
                 found++;
             }
-        if (!found)
-            return fail(r, NULL, "no deployment %s (or none of its pods is left)", name);
+        struct deployment *d = find_deployment(r, name, ns);
+        if (!d || !d->live)
+            return fail(r, pos_of_value(r, name), "no deployment %s", name);
+        d->live = 0;
+        (void)found;
     } else {
         return fail(r, NULL, "delete pod|service|deployment|policy NAME");
     }
@@ -2050,6 +2064,7 @@ int scn_run_file(const char *file, const scn_options *o, scn_report *report, k8s
     else
         k8s_cluster_free(r.c);
     scn_script_free(s);
+    free(r.deployments);
     return report->error || report->failed ? 1 : 0;
 }
 

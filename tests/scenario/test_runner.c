@@ -115,7 +115,7 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "expect trace a -> b:8080/tcp contains=\"\"\n", "bad.scn:6:1: expect trace"},
         {CLUSTER "expect trace a BOGUS b contains=x\n", "bad.scn:6:1: expect trace"},
         {CLUSTER "expect log contains=\"\"\n", "contains= needs a text"},
-        {CLUSTER "delete deployment nosuch\n", "bad.scn:6:1: no deployment nosuch"},
+        {CLUSTER "delete deployment nosuch\n", "bad.scn:6:19: no deployment nosuch"},
         {CLUSTER "node w9 os=windows ip=10.0.0.9 pod-cidr=10.244.9.0/24 sync-period=500ms\n", "sync-period must be"},
         {CLUSTER "route win1 10.244.3.0/24 via=10.0.0.6\n", "route is for mode=static"},
         {CLUSTER "service s type=NodePort nodeport=65535 ports=80/tcp,81/tcp\n", "nodePort 65536 is taken or out of range"},
@@ -135,7 +135,7 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "fault win1 reboot nth=2\n", "bad.scn:6:19: 'fault' does not take nth= here"},
         {CLUSTER "deployment d replicas=1 nodes=lin1 ns=x\nscale d 2 ns=x nodez=win1\n",
          "bad.scn:7:16: 'scale' does not take nodez= here"},
-        {CLUSTER "deployment d replicas=1 nodes=lin1 ns=x\nscale d 2\n", "bad.scn:7:1: no deployment d"},
+        {CLUSTER "deployment d replicas=1 nodes=lin1 ns=x\nscale d 2\n", "bad.scn:7:7: no deployment d"},
         {CLUSTER "flush-dns nosuch\n", "bad.scn:6:11: no pod nosuch"},
         /* Second review: keys read only for messages, or only in some
            branches, or written twice. */
@@ -172,6 +172,8 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "fault lin1 restart-hns\n", "lin1 is a Linux node: this needs a Windows node"},
         {CLUSTER "deployment d replicas=2 nodes=win1,winX\n", "no node winX"},
         {CLUSTER "deployment d replicas=1\ndeployment d replicas=1\n", "there is a deployment d already"},
+        {CLUSTER "deployment d replicas=0\ndeployment d replicas=1\n", "there is a deployment d already"},
+        {CLUSTER "deployment d replicas=1\ndelete deployment d\nscale d 2\n", "bad.scn:8:7: no deployment d"},
         {CLUSTER "expect reach a -> nosuch.default:80/tcp\n", "no pod or service nosuch.default"},
         {CLUSTER "expect reach a -> node:lin1\n", "bad.scn:6:19: node:lin1 needs a port (:PORT)"},
         {CLUSTER "node w9 os=linux ip=10.0.0.9 pod-cidr=10.244.9.0/24 dns-negative-cache=1m\n",
@@ -206,7 +208,16 @@ static void unread_arguments(void **state)
     scn_report_clear(&r);
     path = script("zero.scn", CLUSTER "deployment d replicas=0 ns=x labels=app=d ports=80/tcp hostport=8081:80/tcp\n"
                                       "scale d 1 ns=x\n"
-                                      "expect reach a -> d-3.x:80/tcp\n"); /* NAME-<pods so far> */
+                                      "expect reach a -> d-2.x:80/tcp\n"); /* NAME-<pods so far> */
+    assert_int_equal(scn_run_file(path, NULL, &r, NULL), 0);
+    assert_int_equal(r.passed, 1);
+    scn_report_clear(&r);
+    /* A deployment deleted and declared again (its old pods are gone). */
+    path = script("again.scn", CLUSTER "deployment w replicas=2 nodes=win1 labels=app=w ports=80/tcp\n"
+                                       "delete deployment w\n"
+                                       "deployment w replicas=1 nodes=win1 labels=app=w ports=81/tcp\n"
+                                       "scale w 2\n"
+                                       "expect reach b -> w-5:81/tcp\n"); /* a, b, w-0, w-1, w-0 again */
     assert_int_equal(scn_run_file(path, NULL, &r, NULL), 0);
     assert_int_equal(r.passed, 1);
     scn_report_clear(&r);
