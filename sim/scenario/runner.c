@@ -38,6 +38,7 @@ typedef struct run {
     k8s_cluster *c;
     const scn_stmt *st;      /* the statement being carried out */
     unsigned char *read;     /* which of its arguments the verb has read (n_args) */
+    int json_read;           /* the verb took the statement's JSON document */
     struct deployment {      /* declared deployments: the spec of a new replica */
         k8s_pod model;       /* name = the deployment's, ns, labels, ports, first node */
         int live;            /* not deleted */
@@ -104,13 +105,16 @@ static const char *positional(run *r, size_t i)
     return a ? a->value : NULL;
 }
 
-/* Where the argument whose value text is value (as positional() or arg()
- * returned it) is written; NULL (the statement's start) when none is. */
+/* Where the argument whose value text holds value (as positional() or
+ * arg() returned it, or a pointer into it) is written; NULL (the
+ * statement's start) when none is. */
 static const scn_pos *pos_of_value(run *r, const char *value)
 {
-    for (size_t i = 0; value && i < r->st->n_args; i++)
-        if (r->st->args[i].value == value)
+    for (size_t i = 0; value && i < r->st->n_args; i++) {
+        const char *v = r->st->args[i].value;
+        if (v && value >= v && value <= v + strlen(v)) /* the value, or a part of it */
             return &r->st->args[i].pos;
+    }
     return NULL;
 }
 
@@ -585,7 +589,7 @@ static int do_node(run *r)
         return fail(r, pos_of(r, "ip"), "ip= must be an address of the node CIDR %s", r->c->node_cidr);
     for (size_t i = 0; i < r->c->n_nodes; i++) {
         if (!strcmp(r->c->nodes[i].name, name))
-            return fail(r, NULL, "there is a node %s already", name);
+            return fail(r, pos_of_value(r, name), "there is a node %s already", name);
         if (!strcmp(r->c->nodes[i].ip, spec.ip))
             return fail(r, pos_of(r, "ip"), "node %s has %s already", r->c->nodes[i].name, spec.ip);
     }
@@ -745,6 +749,7 @@ static int do_policy(run *r)
     const char *name = positional(r, 0);
     if (need_cluster(r) || !name)
         return name ? -1 : fail(r, NULL, "policy needs a name");
+    r->json_read = 1;
     if (!r->st->json)
         return fail(r, NULL, "policy %s needs its spec as JSON ({\"podSelector\": ...})", name);
     const char *bad = NULL;
@@ -1399,7 +1404,10 @@ static int do_fault(run *r)
         hnsm_set_generated_policy_delay(n->hns, (uint64_t)d);
         return 0; /* networks created from now on */
     } else if (!strcmp(what, "latency")) {
-        double scale = arg(r, "scale") ? strtod(arg(r, "scale"), NULL) : 1.0;
+        char *end = NULL;
+        double scale = arg(r, "scale") ? strtod(arg(r, "scale"), &end) : 1.0;
+        if (end && (*end || end == arg(r, "scale")))
+            scale = -1; /* "3xyz", "" */
         int on = switch_value(positional(r, 2));
         if (scale <= 0 || on < 0 || hnsm_set_latency(n->hns, on, scale))
             return fail(r, NULL, "fault NODE latency on|off [scale=FACTOR > 0]");
@@ -1495,6 +1503,7 @@ static int do_hcn(run *r)
         return -1;
     if (arg(r, "parent") && object_ref(r, n, arg(r, "parent"), parent, sizeof parent) < 0)
         return -1;
+    r->json_read = 1;
     if (r->st->json && !(json = expand(r, r->st->json)))
         return -1;
     unsigned long want = 0;
@@ -1667,7 +1676,10 @@ static int probe(run *r, const char *from, const char *to, int *reached, net_rea
         return fail(r, pos_of_value(r, from), "%s", err);
     if (scn_resolve(r->c, to, dst, &dport, &proto, err, sizeof err))
         return fail(r, pos_of_value(r, to), "%s", err);
-    if ((proto == 6 || proto == 17) && !dport)
+    scn_address dst_addr;
+    if ((proto == 6 || proto == 17) && !dport &&
+        scn_address_resolve(r->c, to, &dst_addr, err, sizeof err) == 0 &&
+        dst_addr.kind != SCN_ADDRESS_POD) /* a pod without ports= takes any port */
         return fail(r, pos_of_value(r, to), "%s needs a port (:PORT): only pods and services have "
                                             "a default one", to);
     unsigned long size = 100;
@@ -1833,6 +1845,7 @@ static int expect_matrix(run *r)
     size_t nf = split(from_buf, from, 64), nt = split(to_buf, to, 64);
     if (!nf || !nt || nf > 64 || nt > 64)
         return fail(r, NULL, "expect matrix needs 1 to 64 sources (from=) and destinations (to=)");
+    r->json_read = 1;
     cJSON *rows = r->st->json ? cJSON_Parse(r->st->json) : NULL;
     if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) != (int)nf) {
         cJSON_Delete(rows);
@@ -1846,7 +1859,7 @@ static int expect_matrix(run *r)
         uint8_t proto;
         if (scn_resolve(r->c, i < nf ? from[i] : to[i - nf], ips[i], &port, &proto, err, sizeof err)) {
             cJSON_Delete(rows);
-            return fail(r, NULL, "%s", err);
+            return fail(r, pos_of(r, i < nf ? "from" : "to"), "%s", err);
         }
         net_probe_point p = {i < nf ? from[i] : to[i - nf], ips[i], port, proto};
         if (i < nf)
@@ -1856,7 +1869,8 @@ static int expect_matrix(run *r)
     }
     for (size_t i = 0; i < nf; i++) {
         const cJSON *row = cJSON_GetArrayItem(rows, (int)i);
-        if (!cJSON_IsString(row) || strlen(row->valuestring) != nt) {
+        if (!cJSON_IsString(row) || strlen(row->valuestring) != nt ||
+            strspn(row->valuestring, ".X") != nt) {
             cJSON_Delete(rows);
             return fail(r, &r->st->json_pos, "row %zu must be %zu characters of '.' and 'X'", i + 1, nt);
         }
@@ -1992,9 +2006,12 @@ static int statement(run *r)
             r->read = calloc(r->st->n_args ? r->st->n_args : 1, 1);
             if (!r->read)
                 return fail(r, NULL, "out of memory");
+            r->json_read = 0;
             int rc = verbs[i].fn(r);
             if (!rc && !r->error[0] && unread_argument(r))
                 rc = -1;
+            if (!rc && !r->error[0] && r->st->json && !r->json_read)
+                rc = fail(r, &r->st->json_pos, "'%s' takes no JSON document", r->st->verb);
             if (rc && r->error[0])
                 drop_results(r, results);
             free(r->read);

@@ -54,6 +54,12 @@ has "$tmp/at.txt" "for 60000 ms more"
 if "$hnsim" reach "$scn" --at 0x10 > /dev/null 2> "$tmp/at.err"; then fail "--at 0x10 accepted"; fi
 has "$tmp/at.err" "--at 0x10: a time like"
 
+# A bad address, or a host without a port, is an error (exit 1).
+if "$hnsim" trace "$scn" --from app1 --to ip:bogus:80 2> "$tmp/bad.err"; then fail "a bad address exits 0"; fi
+has "$tmp/bad.err" "bad address"
+if "$hnsim" trace "$scn" --from app1 --to node:win2 2> "$tmp/bad.err"; then fail "no port exits 0"; fi
+has "$tmp/bad.err" "node:win2 needs a port"
+
 # A script that stops at an error gives no matrix and no trace: exit 1.
 printf 'cluster mode=host-gw\nnode lin1 os=linux ip=10.0.0.6 pod-cidr=10.244.3.0/24\nsevice x\n' > "$tmp/broken.scn"
 if "$hnsim" reach "$tmp/broken.scn" > "$tmp/broken.out" 2> "$tmp/broken.err"; then fail "reach of a broken script exits 0"; fi

@@ -293,16 +293,24 @@ int cmd_trace_scenario(int argc, char **argv)
         status = print_trace(&lookup, NULL, json) == 0 ? 0 : 1;
     } else {
         vfp_packet p = {.protocol = proto, .size = 100};
-        vfp_addr_parse(src, &p.src);
-        vfp_addr_parse(dst, &p.dst);
-        if (proto == 6 || proto == 17) {
-            p.src_port = 39999;
-            p.dst_port = dport;
+        scn_address to_addr;
+        if (vfp_addr_parse(src, &p.src) || vfp_addr_parse(dst, &p.dst)) {
+            fprintf(stderr, "hnsim: bad address %s or %s\n", src, dst);
+        } else if ((proto == 6 || proto == 17) && !dport &&
+                   scn_address_resolve(c, to, &to_addr, err, sizeof err) == 0 &&
+                   to_addr.kind != SCN_ADDRESS_POD) {
+            fprintf(stderr, "hnsim: %s needs a port (:PORT): only pods and services have a default one\n",
+                    to);
+        } else {
+            if (proto == 6 || proto == 17) {
+                p.src_port = 39999;
+                p.dst_port = dport;
+            }
+            net_walk w;
+            if (net_walk_packet(c->net, &p, NULL, &w) == 0)
+                status = print_trace(looked_up ? &lookup : NULL, &w, json) == 0 ? 0 : 1;
+            net_walk_clear(&w);
         }
-        net_walk w;
-        if (net_walk_packet(c->net, &p, NULL, &w) == 0)
-            status = print_trace(looked_up ? &lookup : NULL, &w, json) == 0 ? 0 : 1;
-        net_walk_clear(&w);
     }
     scn_lookup_clear(&lookup);
     k8s_cluster_free(c);
