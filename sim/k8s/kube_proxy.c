@@ -1666,6 +1666,11 @@ static int kp_startup(k8s_cluster *c, k8s_node *n)
     KP_COPY(st->network_id, kp_string(network, "ID"));
     st->overlay = strcasecmp(kp_string(network, "Type"), "Overlay") == 0;
     cJSON_Delete(network);
+    if (st->overlay && !kp_gate(n->kube_proxy.gate_win_overlay, n->kube_proxy.minor_version, 20)) {
+        kp_log(c, n, "unable to create proxier: WinOverlay feature gate not enabled");
+        st->stage = -1;
+        return -1;
+    }
     if (st->overlay) {
         /* --source-vip, defaulting to .2 of the pod CIDR (k8s.h); the host
          * MAC of the node IP's interface (a named choice, see the top). */
@@ -1679,11 +1684,6 @@ static int kp_startup(k8s_cluster *c, k8s_node *n)
         uint32_t a = kp_ipv4(n->ip);
         snprintf(st->host_mac, sizeof st->host_mac, "00-15-5D-%02X-%02X-%02X",
                  (unsigned)((a >> 16) & 0xff), (unsigned)((a >> 8) & 0xff), (unsigned)(a & 0xff));
-    }
-    if (st->overlay && !kp_gate(n->kube_proxy.gate_win_overlay, n->kube_proxy.minor_version, 20)) {
-        kp_log(c, n, "unable to create proxier: WinOverlay feature gate not enabled");
-        st->stage = -1;
-        return -1;
     }
     if (n->kube_proxy.dsr && !kp_gate(n->kube_proxy.gate_win_dsr, n->kube_proxy.minor_version, 33)) {
         kp_log(c, n, "unable to create proxier: WinDSR feature gate not enabled");
