@@ -248,9 +248,8 @@ static int gone(HRESULT hr)
 static HRESULT endpoint_by_name(const char *name, const char *created_id, char id[K8S_ADDR],
                                 char **error)
 {
-    char query[256], *ids = NULL;
-    snprintf(query, sizeof query, "{" V2 ",\"Filter\":\"{\\\"Name\\\":\\\"%s\\\"}\"}", name);
-    HRESULT hr = hcnc_enumerate(HCNC_ENDPOINT, query, &ids, error);
+    char *ids = NULL;
+    HRESULT hr = hcnc_find_endpoints(name, &ids, error);
     cJSON *list = SUCCEEDED(hr) && ids ? cJSON_Parse(ids) : NULL;
     const cJSON *each;
     id[0] = 0;

@@ -357,6 +357,15 @@ HRESULT hcnc_find_network(const char *name, char **id, char **error)
     return hr;
 }
 
+HRESULT hcnc_find_endpoints(const char *name, char **ids, char **error)
+{
+    char query[300];
+    snprintf(query, sizeof query, "{\"SchemaVersion\":{\"Major\":2,\"Minor\":0},"
+                                  "\"Filter\":\"{\\\"Name\\\":\\\"%s\\\"}\"}",
+             name);
+    return hcnc_enumerate(HCNC_ENDPOINT, query, ids, error);
+}
+
 HRESULT hcnc_namespace_endpoint(const char *namespace_id, const char *endpoint_id, int add,
                                 char **error)
 {

@@ -58,6 +58,10 @@ void hcnc_error_text(const char *record, char *out, size_t size);
  * when there is none; the HRESULT of the enumerate. */
 HRESULT hcnc_find_network(const char *name, char **id, char **error);
 
+/* GetEndpointByName's query: *ids = the JSON list of the IDs of the
+ * endpoints named name (malloc'd); the HRESULT of the enumerate. */
+HRESULT hcnc_find_endpoints(const char *name, char **ids, char **error);
+
 /* HcnModifyNamespace(ns, add/remove endpoint) - the CNI attach/detach. */
 HRESULT hcnc_namespace_endpoint(const char *namespace_id, const char *endpoint_id, int add,
                                 char **error);

@@ -96,6 +96,8 @@ typedef struct k8s_kube_proxy_options {
     int minor_version;         /* 1.<minor>: selects version-specific behaviour (default 33) */
     int gate_win_dsr;          /* feature gate WinDSR: 1 on, -1 off, 0 the version's default */
     int gate_win_overlay;      /* feature gate WinOverlay: likewise */
+    int forward_healthcheck_vip; /* --forward-healthcheck-vip: health-check LBs per ingress IP */
+    char root_hns_endpoint[K8S_NAME]; /* --root-hnsendpoint-name ("" = "cbr0") */
 } k8s_kube_proxy_options;
 
 typedef struct k8s_node {
@@ -199,6 +201,7 @@ typedef struct k8s_service {
     int session_affinity;           /* ClientIP */
     int etp_local;                  /* externalTrafficPolicy: Local */
     int itp_local;                  /* internalTrafficPolicy: Local */
+    uint16_t health_check_node_port; /* LoadBalancer with ETP Local: spec.healthCheckNodePort */
     int deleted;
 } k8s_service;
 

@@ -81,9 +81,9 @@
  * | a startup that cannot finish (no  | tried again every 10 s in the same        | inferred (E3's   |
  * | HNS network yet)                  | process                                   | "Waiting for     |
  * |                                   |                                           | Network" loop)   |
- * | IPv6, dual stack, health-check    | not modelled (the cluster has no IPv6, no | consumers.md 2.4 |
- * | LBs, preserve-destination,        | such options or annotations)              |                  |
- * | winProxyOptimization=DISABLED     |                                           |                  |
+ * | IPv6, dual stack,                 | not modelled (the cluster has no IPv6, no | consumers.md 2.4 |
+ * | preserve-destination,             | such options or annotations); health-     |                  |
+ * | winProxyOptimization=DISABLED     | check LBs are (kp_health_check_lbs)       |                  |
  */
 #include "k8s_internal.h"
 #include "str_index.h"
@@ -238,6 +238,7 @@ typedef struct kp_spec {
     int session_affinity;
     int etp_local;
     int itp_local;
+    unsigned health_check_node_port;
 } kp_spec;
 
 /* One endpoint of a service port as its EndpointSlice shows it. */
@@ -263,6 +264,7 @@ typedef struct kp_service {
     char node_port_lb[K8S_ADDR];
     char external_lb[KP_MAX_IPS][K8S_ADDR];
     char ingress_lb[KP_MAX_IPS][K8S_ADDR];
+    char health_lb[KP_MAX_IPS][K8S_ADDR]; /* the health-check LB of each ingress IP */
     char (*refs)[K8S_ADDR]; /* remote endpoint IDs this service holds a reference on */
     size_t n_refs;
     int seen; /* marker while comparing with the cluster */
@@ -848,6 +850,7 @@ static void kp_cleanup_all_policies(k8s_cluster *c, k8s_node *n, kp_service *svc
     for (size_t i = 0; i < KP_MAX_IPS; i++) {
         kp_delete_lb(c, n, svc->external_lb[i]);
         kp_delete_lb(c, n, svc->ingress_lb[i]);
+        kp_delete_lb(c, n, svc->health_lb[i]);
     }
     kp_release_refs(c, n, svc, true);
     svc->applied = 0;
@@ -882,6 +885,7 @@ static void kp_spec_of(const k8s_service *s, size_t port_index, kp_spec *out)
     out->session_affinity = s->session_affinity;
     out->etp_local = s->etp_local;
     out->itp_local = s->itp_local;
+    out->health_check_node_port = s->health_check_node_port;
 }
 
 /* The EndpointSlice endpoints of s on node n (malloc'd; *count of them). */
@@ -1355,6 +1359,56 @@ static int kp_manage_load_balancer(kp_sync *s, const kp_lb_want *w)
     return kp_get_load_balancer(s, w, &key);
 }
 
+/* kube-proxy's healthz port, the health-check LBs' port without a
+ * healthCheckNodePort. */
+enum { KP_HEALTHZ_PORT = 10256 };
+
+/* The health-check LBs of svc (consumers.md 2.4): with
+ * --forward-healthcheck-vip and its backends available, kube-proxy looks
+ * the root endpoint up by name (--root-hnsendpoint-name, default "cbr0")
+ * and gives each ingress IP a load balancer to it on the service's
+ * healthCheckNodePort, else its own healthz port - so a cloud load
+ * balancer's health probe reaches this node's kube-proxy. Without the
+ * root endpoint there are none; with backends unavailable they go.
+ * base is the ClusterIP LB's want (source VIP, protocol). */
+static int kp_health_check_lbs(kp_sync *s, kp_service *svc, const kp_lb_want *base, bool available)
+{
+    k8s_node *n = s->n;
+    const kp_spec *spec = &svc->spec;
+    if (!n->kube_proxy.forward_healthcheck_vip)
+        return 0;
+    kp_backend root = {0};
+    if (available) {
+        const char *name = n->kube_proxy.root_hns_endpoint[0] ? n->kube_proxy.root_hns_endpoint : "cbr0";
+        char *ids = NULL;
+        hcnc_find_endpoints(name, &ids, NULL);
+        cJSON *list = ids ? cJSON_Parse(ids) : NULL;
+        const cJSON *first = cJSON_GetArrayItem(list, 0);
+        if (cJSON_IsString(first))
+            KP_COPY(root.id, first->valuestring);
+        cJSON_Delete(list);
+        free(ids);
+    }
+    unsigned port = spec->health_check_node_port ? spec->health_check_node_port : KP_HEALTHZ_PORT;
+    int rc = 0;
+    for (size_t i = 0; kp_ingress(spec) && i < spec->n_external_ips; i++) {
+        kp_lb_want hc = *base;
+        hc.kind = "health check";
+        hc.slot = svc->health_lb[i];
+        hc.vip = spec->external_ips[i];
+        hc.external = hc.internal = port;
+        hc.mapping_flags = 0;
+        hc.lb_flags = 0;
+        hc.distribution = 0;
+        hc.backends = &root;
+        hc.n_backends = root.id[0] ? 1 : 0;
+        hc.decision = NULL;
+        if (kp_manage_load_balancer(s, &hc) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 /* ---------------------------------------------------------------------------
  * One service port (consumers.md 2.6 step 6)
  */
@@ -1554,6 +1608,8 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
         else if (ingress && kp_has(n, KP_INGRESS_LB_WRONG_ID))
             KP_COPY(svc->ingress_lb[i], svc->node_port_lb[0] ? svc->node_port_lb : svc->cluster_lb);
     }
+    if (rc == 0 && kp_health_check_lbs(s, svc, &w, n_external > 0 && !all_terminating && !all_nonserving) < 0)
+        rc = -1;
     free(all);
     free(local);
     return rc;

@@ -512,7 +512,8 @@ static int do_node(run *r)
     static const char *const windows_only[] = {
         "profile", "port-mappings", "outbound-nat-exceptions", "feature-gates", "flannel-bridge",
         "cni-del", "dns-config-delay", "dns-negative-cache", "management-ip-delay", "policy-agent",
-        "dsr", "source-vip", "kube-proxy", "sync-period", "snat-range", "excluded-ports"};
+        "dsr", "source-vip", "kube-proxy", "sync-period", "snat-range", "excluded-ports",
+        "forward-healthcheck-vip", "root-hnsendpoint-name"};
     for (size_t i = 0; !spec.windows && i < sizeof windows_only / sizeof windows_only[0]; i++)
         if (scn_arg_named(r->st, windows_only[i]))
             return fail(r, pos_of(r, windows_only[i]), "%s= is for a Windows node (%s is os=linux)",
@@ -567,6 +568,13 @@ static int do_node(run *r)
     spec.policy_agent = agent && !strcmp(agent, "calico");
     if ((spec.kube_proxy.dsr = switch_arg(r, "dsr", 0)) < 0)
         return -1;
+    if ((spec.kube_proxy.forward_healthcheck_vip = switch_arg(r, "forward-healthcheck-vip", 0)) < 0)
+        return -1;
+    if (arg(r, "root-hnsendpoint-name") && check_length(r, pos_of(r, "root-hnsendpoint-name"),
+                                                        "root-hnsendpoint-name", arg(r, "root-hnsendpoint-name")))
+        return -1;
+    copy_text(spec.kube_proxy.root_hns_endpoint, sizeof spec.kube_proxy.root_hns_endpoint,
+              arg(r, "root-hnsendpoint-name"));
     const char *source_vip = arg(r, "source-vip");
     spec.kube_proxy.no_source_vip = source_vip && !strcmp(source_vip, "none");
     copy_text(spec.kube_proxy.source_vip, K8S_ADDR,
@@ -768,10 +776,15 @@ static int do_policy(run *r)
 /* 1 when a live service already uses node port. */
 static bool node_port_taken(const k8s_cluster *c, uint16_t port)
 {
-    for (size_t i = 0; i < c->n_services; i++)
-        for (size_t j = 0; !c->services[i].deleted && j < c->services[i].n_ports; j++)
+    for (size_t i = 0; i < c->n_services; i++) {
+        if (c->services[i].deleted)
+            continue;
+        if (c->services[i].health_check_node_port == port)
+            return true;
+        for (size_t j = 0; j < c->services[i].n_ports; j++)
             if (c->services[i].ports[j].node_port == port)
                 return true;
+    }
     return false;
 }
 
@@ -827,6 +840,16 @@ static int do_service(run *r)
         (s.etp_local = choice_arg(r, "etp", policy, 0)) < 0 ||
         (s.itp_local = choice_arg(r, "itp", policy, 0)) < 0)
         return -1;
+    if (s.type == K8S_SVC_LOAD_BALANCER && s.etp_local) {
+        /* The API server gives such a service a healthCheckNodePort: the
+           next free port after its node ports. */
+        unsigned hc = s.n_ports ? s.ports[s.n_ports - 1].node_port + 1u : 30000u;
+        while (hc <= 32767 && node_port_taken(r->c, (uint16_t)hc))
+            hc++;
+        if (hc > 32767)
+            return fail(r, NULL, "no free port for the healthCheckNodePort of %s", name);
+        s.health_check_node_port = (uint16_t)hc;
+    }
     if (!k8s_add_service(r->c, &s))
         return fail(r, NULL, "cannot add service %s", name);
     return reconcile(r);
