@@ -59,6 +59,11 @@ struct hnsm_instance {
     double latency_scale;            /* multiplier of the profile's latency figures */
     /* HNS-generated network policies (network_generated.c). */
     uint64_t generated_delay_ms;     /* how long after a create they appear */
+    struct {                         /* host processes' listening sockets (host_sockets.c) */
+        int protocol;
+        uint16_t port;
+    } host_sockets[16];
+    size_t n_host_sockets;
     uint64_t generated_due_ms;       /* earliest pending one (0 = none known) */
     bool generated_rescan;           /* the store may hold pending ones (open, restart) */
     bool store_incompatible;         /* an OS update left HNS.data unreadable (os_update.c) */
@@ -123,5 +128,10 @@ HRESULT hnsm__host(hnsm_instance *inst, char adapter[64], char ip_prefix[64]);
 /* Whether the calling thread chose its own instance (hnsm_use_thread): its
  * calls then stay in this process even with HNSIM_HNSD set. */
 bool hnsm__thread_has_instance(void);
+
+/* host_sockets.c: whether a host socket holds protocol/port; closing them
+ * all (a reboot). Called with inst->lock held. */
+bool hnsm__host_port_held(const hnsm_instance *inst, int protocol, int port);
+void hnsm__host_sockets_close_all(hnsm_instance *inst);
 
 #endif

@@ -414,6 +414,7 @@ int hnsm_reboot(hnsm_instance *inst)
     if (!inst)
         return HNSM_EINVAL;
     pthread_mutex_lock(&inst->lock);
+    hnsm__host_sockets_close_all(inst); /* every process is gone */
     int err = run_rules(inst, ON_REBOOT);
     inst->generated_rescan = true;
     pthread_mutex_unlock(&inst->lock);

@@ -581,6 +581,10 @@ static HRESULT claim_frontend(hnsm_instance *inst, const char *lb_id, const lb_s
     char host[HNSM_IP_TEXT] = "", other[sizeof LEAKED_PREFIX + HNSM_GUID_TEXT] = "";
     bool host_known = false;
     HRESULT hr = S_OK;
+    if (hnsm__host_port_held(inst, protocol, port))
+        return hnsm__detail(HNSM_HCN_E_PORT_ALREADY_EXISTS,
+                            "protocol %d %s:%d is held by a socket of a host process", protocol,
+                            *vip ? vip : "(all host addresses)", port);
     if (!*vip) {
         if (FAILED(hr = host_address(inst, host)))
             return hr;

@@ -171,6 +171,16 @@ int hnsm_os_update(hnsm_instance *inst, const char *profile, int store_compatibl
  * workaround). Returns 0 or HNSM_E*. */
 int hnsm_clear_store(hnsm_instance *inst);
 
+/* ---- The host's own sockets (hns-mock/host_sockets.c) ---- */
+
+/* A process on the host listens on protocol (6, 17) and port on every
+ * address (listen 1), or closes it (0). HNS refuses a load balancer
+ * frontend on a port a host socket holds with HCN_E_PORT_ALREADY_EXISTS
+ * (consumers.md 7: kube-proxy's :10256 healthz listener against its own
+ * health-check load balancer). Sockets are not persisted and go with a
+ * reboot, as their processes do. At most 16. Returns 0 or HNSM_E*. */
+int hnsm_host_socket(hnsm_instance *inst, int protocol, uint16_t port, int listen);
+
 /* ---- Fault injection (hns-mock/faults.c) ---- */
 
 typedef enum hnsm_fault_mode {

@@ -225,6 +225,10 @@ enum { KP_DISTRIBUTION_SOURCE_IP = 2 };
 enum { KP_STARTUP_RETRY_MS = 10000 };
 /* Stale LB deletes retried per sync (consumers.md 2.5). */
 enum { KP_STALE_RETRIES_PER_SYNC = 20 };
+/* kube-proxy's healthz port (--healthz-bind-address 0.0.0.0:10256): its
+ * server's socket, and the health-check LBs' port without a
+ * healthCheckNodePort. */
+enum { KP_HEALTHZ_PORT = 10256 };
 
 #define KP_MAX_IPS 4
 
@@ -1359,9 +1363,6 @@ static int kp_manage_load_balancer(kp_sync *s, const kp_lb_want *w)
     return kp_get_load_balancer(s, w, &key);
 }
 
-/* kube-proxy's healthz port, the health-check LBs' port without a
- * healthCheckNodePort. */
-enum { KP_HEALTHZ_PORT = 10256 };
 
 /* The health-check LBs of svc (consumers.md 2.4): with
  * --forward-healthcheck-vip and its backends available, kube-proxy looks
@@ -1753,6 +1754,9 @@ static int kp_startup(k8s_cluster *c, k8s_node *n)
         return -1;
     }
     st->stage = 2;
+    /* The proxier runs: its healthz server listens on 0.0.0.0:10256, a
+       socket of the host (not an HCN call) that HNS sees (consumers.md 7). */
+    hnsm_host_socket(n->hns, 6, KP_HEALTHZ_PORT, 1);
     kp_log(c, n, "winkernel proxier started network=%s type=%s hns=%u.%u version=1.%d", name,
            st->overlay ? "Overlay" : "L2Bridge", st->hns_major, st->hns_minor,
            n->kube_proxy.minor_version);
@@ -2004,6 +2008,8 @@ void k8s_kube_proxy_free(k8s_node *n)
     if (!n || !n->proxy)
         return;
     struct k8s_proxy_state *st = n->proxy;
+    if (st->stage == 2 && n->hns) /* the process and its healthz socket go */
+        hnsm_host_socket(n->hns, 6, KP_HEALTHZ_PORT, 0);
     for (size_t i = 0; i < st->n_svcs; i++) {
         free(st->svcs[i].eps);
         free(st->svcs[i].refs);

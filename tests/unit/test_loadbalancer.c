@@ -411,6 +411,34 @@ static void deleted_lb_leaks_its_port_with_the_a4_defect(void **state)
     hnsm_close(f.inst);
 }
 
+/* consumers.md 7: a frontend on a port a host process listens on (kube-
+ * proxy's :10256 healthz server) is refused, whatever the VIP; closing the
+ * socket, or a reboot (its process is gone), frees the port. */
+static void host_socket_holds_its_port(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, "ws2022");
+    char doc[1024], other[1024];
+    const char *a[] = {f.ep[0]};
+    lb_doc(doc, sizeof doc, "20.1.1.1", 10256, 10256, a, 1, NULL);
+    lb_doc(other, sizeof other, "20.1.1.1", 10257, 10257, a, 1, NULL);
+    assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 1), 0);
+    assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 1), 0); /* already listening */
+    assert_int_equal(hnsm_host_socket(f.inst, 1, 10256, 1), HNSM_EINVAL);
+    hnsm_free(create_lb(&f, doc, HNSM_HCN_E_PORT_ALREADY_EXISTS));
+    assert_non_null(strstr(hnsm_last_detail(), "held by a socket of a host process"));
+    hnsm_free(create_lb(&f, other, S_OK));
+    assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 0), 0);
+    char *lb = create_lb(&f, doc, S_OK);
+    hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_DELETE, lb, NULL, NULL, S_OK));
+    hnsm_free(lb);
+    assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 1), 0);
+    assert_int_equal(hnsm_reboot(f.inst), 0);
+    hnsm_free(create_lb(&f, doc, S_OK));
+    hnsm_close(f.inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +450,7 @@ int main(void)
         cmocka_unit_test(rehydrated_lb_with_lost_backends_is_degraded),
         cmocka_unit_test(backend_without_port_is_port_not_found),
         cmocka_unit_test(deleted_lb_leaks_its_port_with_the_a4_defect),
+        cmocka_unit_test(host_socket_holds_its_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
