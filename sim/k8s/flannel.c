@@ -3,7 +3,11 @@
  * vxlan on Overlay; consumers.md 3.3) and its Linux routes.
  *
  * flanneld's start on Windows: look the network up by name (a restart finds
- * it), create it when missing - without the ProviderAddress and DrMacAddress
+ * it), delete it when it is stale (another type or subnet than the lease;
+ * compared on the v2 view, where host-gw reads the same fields through v1),
+ * create it when missing - host-gw through v1 POST /networks/, a
+ * persistent network; vxlan through HCN with Flags 8, gone after a reboot -
+ * without the ProviderAddress and DrMacAddress
  * policies, which HNS adds on its own, possibly seconds later - then wait
  * for them: host-gw polls the v1 network for its ManagementIP, vxlan the v2
  * network for its ProviderAddress policy, for at most 5 s; when they do not
@@ -72,12 +76,49 @@ static void remote_subnet_settings(const k8s_cluster *c, const k8s_node *p, cons
              p->pod_cidr, c->vni, p->ip, mac);
 }
 
+/* host-gw's network through v1 (consumers.md 3.3): POST /networks/ with
+ * the lease's subnet and its .1 gateway, no flags - a persistent network,
+ * which HNS keeps across a reboot. */
+static int create_network_v1(k8s_cluster *c, k8s_node *n, const char *gw)
+{
+    char doc[512], *reply = NULL;
+    snprintf(doc, sizeof doc,
+             "{\"Name\":\"%s\",\"Type\":\"L2Bridge\",\"Subnets\":[{\"AddressPrefix\":\"%s\","
+             "\"GatewayAddress\":\"%s\"}]}",
+             k8s_network_name(c), n->pod_cidr, gw);
+    HRESULT hr = hcnc_hnscall("POST", "/networks/", doc, &reply);
+    cJSON *env = SUCCEEDED(hr) && reply ? cJSON_Parse(reply) : NULL;
+    const cJSON *id = cJSON_GetObjectItem(cJSON_GetObjectItem(env, "Output"), "ID");
+    int rc = -1;
+    if (cJSON_IsString(id)) {
+        snprintf(n->network_id, sizeof n->network_id, "%s", id->valuestring);
+        k8s_log(c, "%s flannel: created HNSNetwork %s (%s)", n->name, n->network_id,
+                k8s_network_name(c));
+        rc = 0;
+    } else { /* HNSCall failed, or HNS answered Success:false */
+        const cJSON *error = cJSON_GetObjectItem(env, "Error"),
+                    *code = cJSON_GetObjectItem(env, "ErrorCode");
+        HRESULT failed = FAILED(hr) ? hr : cJSON_IsNumber(code) ? (HRESULT)(int64_t)code->valuedouble : E_FAIL;
+        const char *text = cJSON_IsString(error) ? error->valuestring : hnsm_hresult_message(failed);
+        int len = (int)strlen(text);
+        while (len && text[len - 1] == ' ') /* HNS's Error ends in a space */
+            len--;
+        k8s_log(c, "%s flannel: unable to create network %s: hnsCall failed in Win32: %.*s (0x%08X)",
+                n->name, k8s_network_name(c), len, text, (unsigned)failed);
+    }
+    cJSON_Delete(env);
+    free(reply);
+    return rc;
+}
+
 static int create_network(k8s_cluster *c, k8s_node *n)
 {
     char gw[K8S_ADDR], doc[8192];
     if (k8s__cidr_host(n->pod_cidr, 1, gw) < 0)
         return -1;
     bool vxlan = c->mode == K8S_MODE_VXLAN;
+    if (!vxlan)
+        return create_network_v1(c, n, gw);
     int used = snprintf(doc, sizeof doc,
                         "{\"Name\":\"%s\",\"Type\":\"%s\",\"Ipams\":[{\"Type\":\"Static\",\"Subnets\":[{"
                         "\"IpAddressPrefix\":\"%s\"",
@@ -86,7 +127,7 @@ static int create_network(k8s_cluster *c, k8s_node *n)
         used += snprintf(doc + used, sizeof doc - (size_t)used,
                          ",\"Policies\":[{\"Type\":\"VSID\",\"Settings\":{\"IsolationId\":%u}}]",
                          c->vni);
-    /* flanneld creates its network non-persistent (Flags 8, EnableNonPersistent):
+    /* vxlan creates its network non-persistent (Flags 8, EnableNonPersistent):
      * it is gone after a reboot until flanneld runs again (field-bugs E3, F4). */
     snprintf(doc + used, sizeof doc - (size_t)used,
              ",\"Routes\":[{\"NextHop\":\"%s\",\"DestinationPrefix\":\"0.0.0.0/0\"}]}]}],"
