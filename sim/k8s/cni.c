@@ -159,7 +159,7 @@ static int endpoint_document(const k8s_cluster *c, const k8s_node *n, const k8s_
             sscanf(ip, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4)
             return -1;
         a = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
-        snprintf(mac, sizeof mac, ",\"MacAddress\":\"0E-2A-%02X-%02X-%02X-%02X\"", a >> 24,
+        snprintf(mac, sizeof mac, ",\"MacAddress\":\"0E-2A-%02x-%02x-%02x-%02x\"", a >> 24,
                  (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
         if (mgmt[0])
             snprintf(policies + strlen(policies), sizeof policies - strlen(policies),
