@@ -4,9 +4,12 @@
  * (consumers.md 7). They live in memory only - a process's socket is gone
  * when the process is, and every process is gone after a reboot.
  *
- * A named, inferred choice: a host socket is taken to listen on every
- * address (as kube-proxy's healthz server on 0.0.0.0:10256 does), so it
- * collides with a frontend of that protocol and port whatever its VIP.
+ * A host socket is taken to listen on every host address (as kube-proxy's
+ * healthz server on 0.0.0.0:10256 does): it collides with a frontend of
+ * that protocol and port on the host's addresses - without FrontendVIPs,
+ * or on the host address. Whether it also holds other VIPs, as the
+ * reference's field report of a health-check LB refused on :10256 says, is
+ * the choice HOST_SOCKET_HOLDS_EVERY_VIP (choices.def, off by default).
  */
 #include "instance.h"
 

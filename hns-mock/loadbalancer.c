@@ -581,10 +581,21 @@ static HRESULT claim_frontend(hnsm_instance *inst, const char *lb_id, const lb_s
     char host[HNSM_IP_TEXT] = "", other[sizeof LEAKED_PREFIX + HNSM_GUID_TEXT] = "";
     bool host_known = false;
     HRESULT hr = S_OK;
-    if (hnsm__host_port_held(inst, protocol, port))
-        return hnsm__detail(HNSM_HCN_E_PORT_ALREADY_EXISTS,
-                            "protocol %d %s:%d is held by a socket of a host process", protocol,
-                            *vip ? vip : "(all host addresses)", port);
+    if (hnsm__host_port_held(inst, protocol, port)) {
+        /* A host socket holds the port on the host's addresses; on every
+           VIP with HOST_SOCKET_HOLDS_EVERY_VIP (host_sockets.c). */
+        bool on_host = !*vip || hnsm__choice(inst, HNSM_CHOICE_HOST_SOCKET_HOLDS_EVERY_VIP);
+        if (!on_host) {
+            if (FAILED(hr = host_address(inst, host)))
+                return hr;
+            host_known = true;
+            on_host = strcmp(vip, host) == 0;
+        }
+        if (on_host)
+            return hnsm__detail(HNSM_HCN_E_PORT_ALREADY_EXISTS,
+                                "protocol %d %s:%d is held by a socket of a host process", protocol,
+                                *vip ? vip : "(all host addresses)", port);
+    }
     if (!*vip) {
         if (FAILED(hr = host_address(inst, host)))
             return hr;

@@ -65,7 +65,13 @@ int hnsm_os_update(hnsm_instance *inst, const char *profile, int store_compatibl
         return HNSM_ESTORE;
     /* The update's reboot: on an unreadable store nothing is rehydrated,
      * and nothing is dropped either - the file stays as it is. */
-    return inst->store_incompatible ? 0 : hnsm_reboot(inst);
+    if (inst->store_incompatible) { /* the reboot's processes are gone all the same */
+        pthread_mutex_lock(&inst->lock);
+        hnsm__host_sockets_close_all(inst);
+        pthread_mutex_unlock(&inst->lock);
+        return 0;
+    }
+    return hnsm_reboot(inst);
 }
 
 int hnsm_clear_store(hnsm_instance *inst)

@@ -117,7 +117,7 @@ static int create_network(k8s_cluster *c, k8s_node *n)
     if (k8s__cidr_host(n->pod_cidr, 1, gw) < 0)
         return -1;
     bool vxlan = c->mode == K8S_MODE_VXLAN;
-    if (!vxlan)
+    if (c->mode == K8S_MODE_HOST_GW)
         return create_network_v1(c, n, gw);
     int used = snprintf(doc, sizeof doc,
                         "{\"Name\":\"%s\",\"Type\":\"%s\",\"Ipams\":[{\"Type\":\"Static\",\"Subnets\":[{"
@@ -128,7 +128,9 @@ static int create_network(k8s_cluster *c, k8s_node *n)
                          ",\"Policies\":[{\"Type\":\"VSID\",\"Settings\":{\"IsolationId\":%u}}]",
                          c->vni);
     /* vxlan creates its network non-persistent (Flags 8, EnableNonPersistent):
-     * it is gone after a reboot until flanneld runs again (field-bugs E3, F4). */
+     * it is gone after a reboot until flanneld runs again (field-bugs E3, F4);
+     * the static and NAT networks are made the same way (their setup
+     * scripts' shapes are not in the reference). */
     snprintf(doc + used, sizeof doc - (size_t)used,
              ",\"Routes\":[{\"NextHop\":\"%s\",\"DestinationPrefix\":\"0.0.0.0/0\"}]}]}],"
              "\"Flags\":8," V2 "}",

@@ -1369,13 +1369,23 @@ static int kp_manage_load_balancer(kp_sync *s, const kp_lb_want *w)
  * the root endpoint up by name (--root-hnsendpoint-name, default "cbr0")
  * and gives each ingress IP a load balancer to it on the service's
  * healthCheckNodePort, else its own healthz port - so a cloud load
- * balancer's health probe reaches this node's kube-proxy. Without the
- * root endpoint there are none; with backends unavailable they go.
+ * balancer's health probe reaches this node's kube-proxy. Without the root
+ * endpoint, or with backends unavailable, none is made and those made stay;
+ * they go with the service's other policies when it has no endpoint left
+ * (any false) or is cleaned up, as upstream.
  * base is the ClusterIP LB's want (source VIP, protocol). */
-static int kp_health_check_lbs(kp_sync *s, kp_service *svc, const kp_lb_want *base, bool available)
+static int kp_health_check_lbs(kp_sync *s, kp_service *svc, const kp_lb_want *base, bool any,
+                               bool available)
 {
     k8s_node *n = s->n;
     const kp_spec *spec = &svc->spec;
+    if (!any) { /* no endpoint at all: the service's policies go, these too */
+        int rc = 0;
+        for (size_t i = 0; i < KP_MAX_IPS; i++)
+            if (kp_delete_lb(s->c, n, svc->health_lb[i]) < 0)
+                rc = -1;
+        return rc;
+    }
     if (!n->kube_proxy.forward_healthcheck_vip)
         return 0;
     kp_backend root = {0};
@@ -1390,6 +1400,8 @@ static int kp_health_check_lbs(kp_sync *s, kp_service *svc, const kp_lb_want *ba
         cJSON_Delete(list);
         free(ids);
     }
+    if (!root.id[0]) /* upstream skips the health-check LBs; cleanupAllPolicies deletes them */
+        return 0;
     unsigned port = spec->health_check_node_port ? spec->health_check_node_port : KP_HEALTHZ_PORT;
     int rc = 0;
     for (size_t i = 0; kp_ingress(spec) && i < spec->n_external_ips; i++) {
@@ -1402,7 +1414,7 @@ static int kp_health_check_lbs(kp_sync *s, kp_service *svc, const kp_lb_want *ba
         hc.lb_flags = 0;
         hc.distribution = 0;
         hc.backends = &root;
-        hc.n_backends = root.id[0] ? 1 : 0;
+        hc.n_backends = 1;
         hc.decision = NULL;
         if (kp_manage_load_balancer(s, &hc) < 0)
             rc = -1;
@@ -1609,7 +1621,8 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
         else if (ingress && kp_has(n, KP_INGRESS_LB_WRONG_ID))
             KP_COPY(svc->ingress_lb[i], svc->node_port_lb[0] ? svc->node_port_lb : svc->cluster_lb);
     }
-    if (rc == 0 && kp_health_check_lbs(s, svc, &w, n_external > 0 && !all_terminating && !all_nonserving) < 0)
+    if (rc == 0 && kp_health_check_lbs(s, svc, &w, n_all > 0,
+                                       n_external > 0 && !all_terminating && !all_nonserving) < 0)
         rc = -1;
     free(all);
     free(local);
@@ -1991,6 +2004,8 @@ void k8s_kube_proxy_restart(k8s_cluster *c, k8s_node *n)
     if (!c || !n || !n->windows)
         return;
     k8s_kube_proxy_free(n);
+    if (n->kube_proxy_stopped) /* not running: nothing starts */
+        return;
     kp_log(c, n, "restarted: caches dropped");
     n->next_proxy_sync = c->now_ms;
     n->kube_proxy_restart_at = 0;

@@ -2,11 +2,11 @@
  * linux.c - kube-proxy on a Linux node (iptables mode, as far as Windows
  * pods feel it): every service's ClusterIP, NodePorts, external IPs and
  * load balancer ingress IPs DNAT to its ready backends, rewritten whole at
- * each sync. Pods reach external and ingress IPs through every backend,
- * even with externalTrafficPolicy Local (in-cluster traffic takes the
- * cluster chain). Backends on any node qualify
- * (internalTrafficPolicy and externalTrafficPolicy Local keep the local
- * ones only).
+ * each sync. Backends on any node qualify, except that
+ * internalTrafficPolicy Local keeps the ClusterIP's to local ones and
+ * externalTrafficPolicy Local the NodePorts'. External and ingress IPs
+ * take every backend whatever the policies: in-cluster traffic to them
+ * takes the cluster chain.
  */
 #include "k8s_internal.h"
 

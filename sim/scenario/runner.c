@@ -42,6 +42,8 @@ typedef struct run {
     struct deployment {      /* declared deployments: the spec of a new replica */
         k8s_pod model;       /* name = the deployment's, ns, labels, ports, first node */
         int live;            /* not deleted */
+        char nodes[64][K8S_NAME]; /* its nodes= (n_nodes 0: any ready node of its OS) */
+        size_t n_nodes;
     } *deployments;
     size_t n_deployments;
     char error[512];         /* set when a statement fails */
@@ -730,6 +732,17 @@ static int do_deployment(run *r)
     struct deployment *d = find_deployment(r, name, model.ns);
     if (d && d->live)
         return fail(r, pos_of_value(r, name), "there is a deployment %s already", name);
+    for (unsigned long i = 0; i < replicas; i++) {
+        k8s_pod spec = model;
+        snprintf(spec.name, sizeof spec.name, "%s-%lu", name, i);
+        if (k8s_pod_named(r->c, spec.ns, spec.name)) /* a pod of the deleted one still terminates */
+            snprintf(spec.name, sizeof spec.name, "%s-%zu", name, r->c->n_pods);
+        copy_text(spec.node, sizeof spec.node, nodes[i % n_nodes]);
+        if (check_length(r, pos_of(r, "nodes"), "node name", spec.node))
+            return -1;
+        if (!k8s_add_pod(r->c, &spec))
+            return fail(r, NULL, "cannot add pod %s", spec.name);
+    }
     if (!d) {
         struct deployment *grown = realloc(r->deployments, (r->n_deployments + 1) * sizeof *grown);
         if (!grown)
@@ -739,15 +752,8 @@ static int do_deployment(run *r)
     }
     d->model = model;
     d->live = 1;
-    for (unsigned long i = 0; i < replicas; i++) {
-        k8s_pod spec = model;
-        snprintf(spec.name, sizeof spec.name, "%s-%lu", name, i);
-        copy_text(spec.node, sizeof spec.node, nodes[i % n_nodes]);
-        if (check_length(r, pos_of(r, "nodes"), "node name", spec.node))
-            return -1;
-        if (!k8s_add_pod(r->c, &spec))
-            return fail(r, NULL, "cannot add pod %s", spec.name);
-    }
+    d->n_nodes = arg(r, "nodes") ? n_nodes : 0;
+    memcpy(d->nodes, nodes, n_nodes * sizeof nodes[0]);
     return reconcile(r);
 }
 
@@ -789,6 +795,24 @@ static bool node_port_taken(const k8s_cluster *c, uint16_t port)
 }
 
 
+/* The first port from `from` on, wrapping within the default NodePort range
+ * 30000-32767, that no service holds and new service s has not taken; 0
+ * when there is none. */
+static uint16_t free_node_port(const k8s_cluster *c, const k8s_service *s, unsigned from)
+{
+    enum { LO = 30000, SPAN = 32768 - 30000 };
+    unsigned start = from >= LO && from < LO + SPAN ? from - LO : 0;
+    for (unsigned k = 0; k < SPAN; k++) {
+        uint16_t port = (uint16_t)(LO + (start + k) % SPAN);
+        bool mine = s->health_check_node_port == port;
+        for (size_t i = 0; i < s->n_ports && !mine; i++)
+            mine = s->ports[i].node_port == port;
+        if (!mine && !node_port_taken(c, port))
+            return port;
+    }
+    return 0;
+}
+
 static int do_service(run *r)
 {
     const char *name = positional(r, 0);
@@ -815,13 +839,15 @@ static int do_service(run *r)
         return fail(r, pos_of(r, "nodeport"), "nodeport= is for type=NodePort or LoadBalancer");
     if (arg(r, "nodeport") && parse_uint(arg(r, "nodeport"), 65535, &np) < 0)
         return fail(r, pos_of(r, "nodeport"), "bad nodeport");
-    for (size_t i = 0; i < s.n_ports && s.type != K8S_SVC_CLUSTER_IP; i++)
-        if ((np ? np : 30000 + r->c->n_services * 10) + i > 65535 ||
-            node_port_taken(r->c, (uint16_t)((np ? np : 30000 + r->c->n_services * 10) + i)))
-            return fail(r, pos_of(r, "nodeport"), "nodePort %lu is taken or out of range",
-                        (np ? np : 30000 + r->c->n_services * 10) + i);
-        else
-            s.ports[i].node_port = (uint16_t)((np ? np : 30000 + r->c->n_services * 10) + i);
+    for (size_t i = 0; i < s.n_ports && s.type != K8S_SVC_CLUSTER_IP; i++) {
+        if (np) { /* given: NODEPORT, NODEPORT+1, ... must be free */
+            if (np + i > 65535 || node_port_taken(r->c, (uint16_t)(np + i)))
+                return fail(r, pos_of(r, "nodeport"), "nodePort %lu is taken or out of range", np + i);
+            s.ports[i].node_port = (uint16_t)(np + i);
+        } else if (!(s.ports[i].node_port = free_node_port(r->c, &s, 30000 + r->c->n_services * 10))) {
+            return fail(r, NULL, "no free nodePort for service %s", name);
+        }
+    }
     if (arg(r, "external-ip")) {
         vfp_addr a;
         if (vfp_addr_parse(arg(r, "external-ip"), &a))
@@ -843,12 +869,9 @@ static int do_service(run *r)
     if (s.type == K8S_SVC_LOAD_BALANCER && s.etp_local) {
         /* The API server gives such a service a healthCheckNodePort: the
            next free port after its node ports. */
-        unsigned hc = s.n_ports ? s.ports[s.n_ports - 1].node_port + 1u : 30000u;
-        while (hc <= 32767 && node_port_taken(r->c, (uint16_t)hc))
-            hc++;
-        if (hc > 32767)
+        unsigned last = s.n_ports ? s.ports[s.n_ports - 1].node_port : 30000u;
+        if (!(s.health_check_node_port = free_node_port(r->c, &s, last + 1)))
             return fail(r, NULL, "no free port for the healthCheckNodePort of %s", name);
-        s.health_check_node_port = (uint16_t)hc;
     }
     if (!k8s_add_service(r->c, &s))
         return fail(r, NULL, "cannot add service %s", name);
@@ -952,9 +975,13 @@ static int do_scale(run *r)
      * taken in turn after the replicas it has. */
     const k8s_node *home = k8s_node_named(r->c, spec.node);
     size_t candidates[256], n_candidates = 0;
-    for (size_t i = 0; i < r->c->n_nodes && n_candidates < 256; i++)
-        if (r->c->nodes[i].ready && (!home || r->c->nodes[i].windows == home->windows))
+    for (size_t i = 0; i < r->c->n_nodes && n_candidates < 256; i++) {
+        bool listed = !d->n_nodes; /* nodes= keeps it to those nodes */
+        for (size_t j = 0; j < d->n_nodes && !listed; j++)
+            listed = !strcmp(d->nodes[j], r->c->nodes[i].name);
+        if (listed && r->c->nodes[i].ready && (!home || r->c->nodes[i].windows == home->windows))
             candidates[n_candidates++] = i;
+    }
     if (!n_candidates && have < want)
         return fail(r, NULL, "no ready node for deployment %s", name);
     for (size_t k = 0; have < want; k++) {
@@ -1044,6 +1071,14 @@ static int do_flush_dns(run *r)
 }
 
 /* A new replica of deployment pod `old` named NAME-<n> on the same node. */
+/* Whether p belongs to a deployment that is not deleted: only those
+ * replace their pods. */
+static bool has_live_owner(run *r, const k8s_pod *p)
+{
+    const struct deployment *d = p->deployment[0] ? find_deployment(r, p->deployment, p->ns) : NULL;
+    return d && d->live;
+}
+
 static k8s_pod *replace_pod(run *r, size_t old_index)
 {
     k8s_pod spec = r->c->pods[old_index];
@@ -1064,7 +1099,7 @@ static int do_crash(run *r)
     p->ready = 0;
     size_t index = (size_t)(p - r->c->pods);
     reconcile(r);
-    if (r->c->pods[index].deployment[0]) {
+    if (has_live_owner(r, &r->c->pods[index]) && r->c->pods[index].phase != K8S_POD_TERMINATING) {
         if (!replace_pod(r, index))
             return fail(r, NULL, "cannot replace pod %s", r->c->pods[index].name);
         terminate(r, &r->c->pods[index], 0);
@@ -1139,8 +1174,9 @@ static int do_drain(run *r)
         k8s_pod *p = &r->c->pods[i];
         if (strcmp(p->node, n->name) || p->phase == K8S_POD_GONE)
             continue;
+        bool replaced = p->phase != K8S_POD_TERMINATING && has_live_owner(r, p);
         terminate(r, p, 0);
-        if (!p->deployment[0])
+        if (!replaced) /* no owner, a deleted one, or already on its way out */
             continue;
         /* The deployment replaces it on another ready node. */
         for (size_t j = 0; j < r->c->n_nodes; j++) {

@@ -217,6 +217,21 @@ static void unread_arguments(void **state)
     assert_int_equal(scn_run_file(path, NULL, &r, NULL), 0);
     assert_int_equal(r.passed, 1);
     scn_report_clear(&r);
+    /* Automatic node ports skip taken ones; a healthCheckNodePort takes a
+       free one too (third review). */
+    path = script("ports.scn", CLUSTER "service s1 type=LoadBalancer selector=app=b ports=80/tcp nodeport=30009 "
+                                       "etp=Local external-ip=20.1.1.9\n"
+                                       "service s2 type=NodePort selector=app=b ports=80/tcp\n"
+                                       "expect hns win1 has loadbalancer where=PortMappings.0.ExternalPort=30011\n");
+    assert_int_equal(scn_run_file(path, NULL, &r, NULL), 0);
+    scn_report_clear(&r);
+    /* A deleted deployment's pods are not replaced by drain or crash. */
+    path = script("gone.scn", CLUSTER "deployment w replicas=1 nodes=win1 labels=app=w ports=80/tcp\n"
+                                      "delete deployment w grace=60s\n"
+                                      "drain win1\n"
+                                      "expect hns win1 count endpoints 1\n"); /* cbr0_ep */
+    assert_int_equal(scn_run_file(path, NULL, &r, NULL), 0);
+    scn_report_clear(&r);
     /* A deployment deleted and declared again (its old pods are gone). */
     path = script("again.scn", CLUSTER "deployment w replicas=2 nodes=win1 labels=app=w ports=80/tcp\n"
                                        "delete deployment w\n"

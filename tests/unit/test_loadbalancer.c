@@ -411,31 +411,39 @@ static void deleted_lb_leaks_its_port_with_the_a4_defect(void **state)
     hnsm_close(f.inst);
 }
 
-/* consumers.md 7: a frontend on a port a host process listens on (kube-
- * proxy's :10256 healthz server) is refused, whatever the VIP; closing the
+/* consumers.md 7: a frontend on the host's addresses (no FrontendVIPs) on
+ * a port a host process listens on (kube-proxy's :10256 healthz server) is
+ * refused; other VIPs only with HOST_SOCKET_HOLDS_EVERY_VIP. Closing the
  * socket, or a reboot (its process is gone), frees the port. */
 static void host_socket_holds_its_port(void **state)
 {
     (void)state;
     fixture f;
     fixture_open(&f, "ws2022");
-    char doc[1024], other[1024];
+    char on_vip[1024], on_host[1024];
     const char *a[] = {f.ep[0]};
-    lb_doc(doc, sizeof doc, "20.1.1.1", 10256, 10256, a, 1, NULL);
-    lb_doc(other, sizeof other, "20.1.1.1", 10257, 10257, a, 1, NULL);
+    lb_doc(on_vip, sizeof on_vip, "20.1.1.1", 10256, 10256, a, 1, NULL);
+    snprintf(on_host, sizeof on_host,
+             "{\"HostComputeEndpoints\":[\"%s\"],\"PortMappings\":[{\"Protocol\":6,"
+             "\"InternalPort\":10256,\"ExternalPort\":10256,\"Flags\":18}]," V2 "}",
+             f.ep[0]);
     assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 1), 0);
     assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 1), 0); /* already listening */
     assert_int_equal(hnsm_host_socket(f.inst, 1, 10256, 1), HNSM_EINVAL);
-    hnsm_free(create_lb(&f, doc, HNSM_HCN_E_PORT_ALREADY_EXISTS));
+    hnsm_free(create_lb(&f, on_host, HNSM_HCN_E_PORT_ALREADY_EXISTS));
     assert_non_null(strstr(hnsm_last_detail(), "held by a socket of a host process"));
-    hnsm_free(create_lb(&f, other, S_OK));
+    char *lb = create_lb(&f, on_vip, S_OK); /* another VIP: free by default */
+    hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_DELETE, lb, NULL, NULL, S_OK));
+    hnsm_free(lb);
+    assert_int_equal(hnsm_set_choice(f.inst, "HOST_SOCKET_HOLDS_EVERY_VIP", 1), 0);
+    hnsm_free(create_lb(&f, on_vip, HNSM_HCN_E_PORT_ALREADY_EXISTS));
     assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 0), 0);
-    char *lb = create_lb(&f, doc, S_OK);
+    lb = create_lb(&f, on_vip, S_OK);
     hnsm_free(call(f.inst, HNSM_LOADBALANCER, HNSM_OP_DELETE, lb, NULL, NULL, S_OK));
     hnsm_free(lb);
     assert_int_equal(hnsm_host_socket(f.inst, 6, 10256, 1), 0);
     assert_int_equal(hnsm_reboot(f.inst), 0);
-    hnsm_free(create_lb(&f, doc, S_OK));
+    hnsm_free(create_lb(&f, on_vip, S_OK));
     hnsm_close(f.inst);
 }
 
