@@ -112,6 +112,7 @@ void k8s_cluster_free(k8s_cluster *c)
         hnsm_close(c->nodes[i].hns);
     }
     selection_free(c->selection);
+    free(c->namespaces);
     for (size_t i = 0; i < c->n_policies; i++)
         free(c->policies[i].spec_json);
     free(c->policies);
@@ -593,4 +594,32 @@ int k8s_reconcile(k8s_cluster *c)
     int rc = k8s__for_each_node(c, vfp_step, NULL, threads);
     hcnc_use(NULL);
     return rc ? -1 : 0;
+}
+
+int k8s_set_namespace_labels(k8s_cluster *c, const char *name, const k8s_labels *labels)
+{
+    size_t i = 0;
+    while (i < c->n_namespaces && strcmp(c->namespaces[i].name, name) != 0)
+        i++;
+    k8s_namespace *ns = i < c->n_namespaces
+                            ? &c->namespaces[i]
+                            : k8s__append(&c->namespaces, &c->n_namespaces, sizeof *c->namespaces);
+    if (!ns)
+        return -1;
+    snprintf(ns->name, sizeof ns->name, "%s", name);
+    ns->labels = *labels;
+    return 0;
+}
+
+void k8s_namespace_labels(const k8s_cluster *c, const char *name, k8s_labels *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->items[0].key, sizeof out->items[0].key, "kubernetes.io/metadata.name");
+    snprintf(out->items[0].value, sizeof out->items[0].value, "%s", name);
+    out->n = 1;
+    for (size_t i = 0; i < c->n_namespaces; i++)
+        if (strcmp(c->namespaces[i].name, name) == 0)
+            for (size_t j = 0; j < c->namespaces[i].labels.n && out->n < K8S_MAX_LABELS; j++)
+                if (strcmp(c->namespaces[i].labels.items[j].key, "kubernetes.io/metadata.name") != 0)
+                    out->items[out->n++] = c->namespaces[i].labels.items[j];
 }

@@ -215,6 +215,12 @@ typedef struct k8s_policy {
     int deleted;
 } k8s_policy;
 
+/* A namespace someone labelled. */
+typedef struct k8s_namespace {
+    char name[K8S_NAME];
+    k8s_labels labels;
+} k8s_namespace;
+
 typedef struct k8s_cluster {
     uint64_t seed;
     k8s_mode mode;
@@ -233,6 +239,8 @@ typedef struct k8s_cluster {
     size_t n_services;
     k8s_policy *policies;
     size_t n_policies;
+    k8s_namespace *namespaces;     /* namespaces given labels (others have only their name's) */
+    size_t n_namespaces;
     struct k8s_selection *selection; /* which pods each service selects (cluster.c) */
     char **log;                    /* controller log lines, for reports */
     size_t n_log;
@@ -263,6 +271,15 @@ k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec);
 /* Adds a NetworkPolicy (spec_json copied; it must parse as a JSON object).
  * Returns NULL for a duplicate name, bad JSON or no memory. */
 k8s_policy *k8s_add_policy(k8s_cluster *c, const char *ns, const char *name, const char *spec_json);
+
+/* Gives namespace name the labels (besides kubernetes.io/metadata.name,
+ * which every namespace has), as `kubectl label namespace` does; replaces
+ * what it had. Returns 0 or -1 (out of memory). */
+int k8s_set_namespace_labels(k8s_cluster *c, const char *name, const k8s_labels *labels);
+
+/* The labels of namespace name: kubernetes.io/metadata.name=<name>, then
+ * those k8s_set_namespace_labels gave it (up to K8S_MAX_LABELS in all). */
+void k8s_namespace_labels(const k8s_cluster *c, const char *name, k8s_labels *out);
 
 k8s_node *k8s_node_named(k8s_cluster *c, const char *name);
 k8s_pod *k8s_pod_named(k8s_cluster *c, const char *ns, const char *name);

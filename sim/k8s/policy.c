@@ -55,8 +55,8 @@
  * | the host's IPv4 addresses         | the node IP, and on host-gw the bridge    | consumers.md 4.3 |
  * | (net.InterfaceAddrs)              | endpoint cbr0_ep (.2, the host vNIC),     | step 1; flannel.c|
  * |                                   | as "/32", sorted as text                  |                  |
- * | namespace labels                  | only kubernetes.io/metadata.name=<ns>:    | Kubernetes; the  |
- * |                                   | the model's namespaces carry no others    | model (k8s.h)    |
+ * | namespace labels                  | kubernetes.io/metadata.name=<ns>, and     | Kubernetes; the  |
+ * |                                   | those a script gives (k8s_namespace_labels)| model (k8s.h)   |
  * | a datastore update (pending)      | a workload new to the agent, or whose     | consumers.md 4.2 |
  * |                                   | address or computed rules changed (a      |                  |
  * |                                   | policy, IP-set or host-address change);   |                  |
@@ -116,7 +116,6 @@
 #define PA_ADDRESSES_PER_RULE 4000       /* felix's chunk size */
 #define PA_CACHE_TIMEOUT_MS 600000u      /* endpoint cache refresh: 10 min (4.1) */
 #define PA_RETRY_MS 5000u                /* retry of a failed apply (4.2) */
-#define PA_NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
 #define PA_CIDR (K8S_ADDR + 8)          /* "a.b.c.d/len" */
 
 /* Whether the Host rules of step 4 are sent (see the choices above). */
@@ -239,25 +238,18 @@ static bool pa_selector_matches(const cJSON *selector, const k8s_labels *labels)
     return true;
 }
 
-/* The labels of namespace ns (a named choice, see the top). */
-static void pa_namespace_labels(const char *ns, k8s_labels *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->items[0].key, sizeof out->items[0].key, "%s", PA_NAMESPACE_NAME_LABEL);
-    snprintf(out->items[0].value, sizeof out->items[0].value, "%s", ns);
-    out->n = 1;
-}
 
 /* 1 when a selector peer (podSelector and/or namespaceSelector) of a policy
  * in policy_ns selects pod p: without a namespaceSelector, pods of the
  * policy's namespace. */
-static bool pa_peer_selects(const cJSON *peer, const char *policy_ns, const k8s_pod *p)
+static bool pa_peer_selects(const k8s_cluster *c, const cJSON *peer, const char *policy_ns,
+                            const k8s_pod *p)
 {
     const cJSON *pods = cJSON_GetObjectItem(peer, "podSelector");
     const cJSON *namespaces = cJSON_GetObjectItem(peer, "namespaceSelector");
     if (namespaces) {
         k8s_labels ns_labels;
-        pa_namespace_labels(p->ns, &ns_labels);
+        k8s_namespace_labels(c, p->ns, &ns_labels);
         if (!pa_selector_matches(namespaces, &ns_labels))
             return false;
     } else if (strcmp(p->ns, policy_ns) != 0) {
@@ -270,14 +262,15 @@ static bool pa_peer_selects(const cJSON *peer, const char *policy_ns, const k8s_
  * Which policies select a pod
  */
 
-/* 1 when the policy's policyTypes include the direction; without
- * policyTypes every policy is Ingress and those with an egress section also
- * Egress (Kubernetes). */
+/* 1 when the policy's policyTypes include the direction. Without
+ * policyTypes, or with an empty list, the API server fills them in: every
+ * policy is Ingress, and those with at least one egress rule also Egress
+ * ("egress": [] alone does not make a policy Egress). */
 static bool pa_policy_has_type(const cJSON *spec, bool inbound)
 {
     const cJSON *types = cJSON_GetObjectItem(spec, "policyTypes");
-    if (!cJSON_IsArray(types))
-        return inbound || cJSON_GetObjectItem(spec, "egress") != NULL;
+    if (!cJSON_IsArray(types) || cJSON_GetArraySize(types) == 0)
+        return inbound || cJSON_GetArraySize(cJSON_GetObjectItem(spec, "egress")) > 0;
     const cJSON *t;
     cJSON_ArrayForEach(t, types)
     {
@@ -333,7 +326,7 @@ static size_t pa_ip_set_members(const k8s_cluster *c, const cJSON *peer, const c
         const k8s_pod *p = &c->pods[i];
         vfp_addr a;
         if (pa_pod_has_network(p) && vfp_addr_parse(p->ip, &a) == 0 &&
-            a.family == VFP_FAMILY_IPV4 && pa_peer_selects(peer, policy_ns, p))
+            a.family == VFP_FAMILY_IPV4 && pa_peer_selects(c, peer, policy_ns, p))
             pods[n++] = p;
     }
     qsort(pods, n, sizeof *pods, pa_compare_pod_addresses);

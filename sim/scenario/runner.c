@@ -1043,6 +1043,25 @@ static int do_delete(run *r)
     return reconcile(r);
 }
 
+/* namespace NAME labels=k=v,...: the namespace's labels (kubectl label
+ * namespace), for namespaceSelector peers of network policies. */
+static int do_namespace(run *r)
+{
+    const char *name = positional(r, 0);
+    if (need_cluster(r) || !name)
+        return r->c ? fail(r, NULL, "namespace NAME labels=k=v,...") : -1;
+    if (check_length(r, pos_of_value(r, name), "namespace", name))
+        return -1;
+    k8s_labels labels = {0};
+    if (!arg(r, "labels"))
+        return fail(r, NULL, "namespace %s needs labels=k=v,...", name);
+    if (parse_labels(r, "labels", &labels))
+        return -1;
+    if (k8s_set_namespace_labels(r->c, name, &labels) < 0)
+        return fail(r, NULL, "out of memory");
+    return reconcile(r);
+}
+
 static int do_ready(run *r)
 {
     k8s_pod *p = named_pod(r, positional(r, 0));
@@ -2017,6 +2036,7 @@ static const struct {
     {"at", do_at},           {"advance", do_advance},
     {"scale", do_scale},     {"delete", do_delete},   {"ready", do_ready},       {"drain", do_drain},
     {"crash", do_crash},     {"rollout", do_rollout}, {"flush-dns", do_flush_dns},
+    {"namespace", do_namespace},
     {"fault", do_fault},     {"hcn", do_hcn},         {"expect", do_expect},    {"sync", do_sync},
     {"batch", do_batch},
 };

@@ -177,6 +177,7 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "expect reach a -> nosuch.default:80/tcp\n", "no pod or service nosuch.default"},
         {CLUSTER "expect reach a -> node:lin1\n", "bad.scn:6:19: node:lin1 needs a port (:PORT)"},
         {CLUSTER "sync [1]\n", "bad.scn:6:6: 'sync' takes no JSON document"},
+        {CLUSTER "namespace kube-system\n", "namespace kube-system needs labels=k=v,..."},
         {CLUSTER "fault win1 latency on scale=3xyz\n", "fault NODE latency on|off [scale=FACTOR > 0]"},
         {CLUSTER "expect matrix from=a to=b [\".?\"]\n", "row 1 must be 1 characters of '.' and 'X'"},
         {CLUSTER "expect matrix from=a to=nosuch [\".\"]\n", "bad.scn:6:22: no pod nosuch"},
