@@ -406,10 +406,11 @@ static int add_acl_rule(vfp_builder *b, int group, const char *owner, const hv_a
                  a->policy_index, seq);
     else
         snprintf(id, sizeof id, "%sACL_%s_%d", a->host_rule ? "HOST_" : "", owner, a->policy_index);
-    snprintf(text, sizeof text, "%s%s %s %s prio %u%s%s%s%s", a->tier_name ? "TierAcl " : "ACL",
+    snprintf(text, sizeof text, "%s%s %s %s prio %u%s%s%s%s%s%s", a->tier_name ? "TierAcl " : "ACL",
              a->tier_name ? a->tier_name : "", verb, dir, a->priority,
              a->remote_addresses ? " remote " : "", a->remote_addresses ? a->remote_addresses : "",
-             a->remote_ports ? " ports " : "", a->remote_ports ? a->remote_ports : "");
+             a->remote_ports ? " ports " : "", a->remote_ports ? a->remote_ports : "",
+             a->local_ports ? " local ports " : "", a->local_ports ? a->local_ports : "");
     vfp_rule_spec r = {.id = id,
                        .priority = a->priority,
                        .flags = a->action == HV_ACL_PASS ? 0 : VFP_RULE_FLAGS_ACL,

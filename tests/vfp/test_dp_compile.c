@@ -855,7 +855,7 @@ static void test_acl_network_and_tiers(void **state)
     assert_int_equal(r->action.type, VFP_ACTION_ALLOW);
     assert_match(r, "6", "", "", "443", "");
     assert_cookie(r, a, 1);
-    assert_string_equal(r->cookie.text, "TierAcl late Allow In prio 2001");
+    assert_string_equal(r->cookie.text, "TierAcl late Allow In prio 2001 local ports 443");
     r = &late->rules[1];
     assert_int_equal(r->priority, 2002);
     assert_int_equal(r->flags, 0);
@@ -1760,7 +1760,7 @@ static void test_acl_note_has_single_spaces(void **state)
     hns_view *v = take(n.inst);
     vfp_ruleset *rs = compile_ep(v, n.a, NULL);
     assert_string_equal(rule_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_IN", "allow-web")->cookie.text,
-                        "ACL Allow In prio 200 remote 10.0.0.0/8");
+                        "ACL Allow In prio 200 remote 10.0.0.0/8 local ports 80,8080-8090");
     char id[128];
     rid(id, sizeof id, "ACL_%s_1", n.a);
     assert_string_equal(rule_of(rs, "FW_ADMIN_LAYER", "FW_GROUP_IPv4_OUT", id)->cookie.text,
