@@ -607,7 +607,15 @@ int k8s_set_namespace_labels(k8s_cluster *c, const char *name, const k8s_labels 
     if (!ns)
         return -1;
     snprintf(ns->name, sizeof ns->name, "%s", name);
-    ns->labels = *labels;
+    for (size_t j = 0; j < labels->n; j++) { /* add, or overwrite a key it has */
+        size_t k = 0;
+        while (k < ns->labels.n && strcmp(ns->labels.items[k].key, labels->items[j].key) != 0)
+            k++;
+        if (k == ns->labels.n && ns->labels.n < K8S_MAX_LABELS)
+            ns->labels.n++;
+        if (k < ns->labels.n)
+            ns->labels.items[k] = labels->items[j];
+    }
     return 0;
 }
 

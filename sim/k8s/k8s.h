@@ -15,9 +15,11 @@
  * follows HNS. A stopped flanneld or kube-proxy is skipped (E3).
  *
  * Controller behaviour, with the reference it follows:
- *  - flannel (consumers.md 3.3): at start looks its network up by name,
- *    else creates it non-persistent (Flags 8: a reboot removes it, E3) -
- *    L2Bridge "cbr0" with gateway .1, or Overlay "vxlan0" with VSID = VNI -
+ *  - flannel (consumers.md 3.3): at start looks its network up by name
+ *    (deleting it when its type or subnet is not the lease's), else
+ *    creates it - host-gw: L2Bridge "cbr0" with gateway .1 through v1, a
+ *    persistent network; vxlan: Overlay "vxlan0" with VSID = VNI,
+ *    non-persistent (Flags 8: a reboot removes it, E3) -
  *    then waits at most 5 s for the management IP HNS adds (v1 ManagementIP
  *    / ProviderAddress policy; a node's management_ip_delay_ms delays it)
  *    and exits to be started again when it does not come; pods wait for the
@@ -272,9 +274,10 @@ k8s_service *k8s_add_service(k8s_cluster *c, const k8s_service *spec);
  * Returns NULL for a duplicate name, bad JSON or no memory. */
 k8s_policy *k8s_add_policy(k8s_cluster *c, const char *ns, const char *name, const char *spec_json);
 
-/* Gives namespace name the labels (besides kubernetes.io/metadata.name,
- * which every namespace has), as `kubectl label namespace` does; replaces
- * what it had. Returns 0 or -1 (out of memory). */
+/* Labels namespace name (besides kubernetes.io/metadata.name, which every
+ * namespace has), as `kubectl label namespace --overwrite` does: each label
+ * is added, or replaces the value of a key the namespace has. Returns 0 or
+ * -1 (out of memory). */
 int k8s_set_namespace_labels(k8s_cluster *c, const char *name, const k8s_labels *labels);
 
 /* The labels of namespace name: kubernetes.io/metadata.name=<name>, then

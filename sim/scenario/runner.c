@@ -257,6 +257,9 @@ static int parse_labels(run *r, const char *key, k8s_labels *out)
         *eq = 0;
         if (check_length(r, pos_of(r, key), "label", item) || check_length(r, pos_of(r, key), "label value", eq + 1))
             return -1;
+        for (size_t i = 0; i < out->n; i++)
+            if (!strcmp(out->items[i].key, item))
+                return fail(r, pos_of(r, key), "label %s is given twice", item);
         copy_text(out->items[out->n].key, K8S_NAME, item);
         copy_text(out->items[out->n].value, K8S_NAME, eq + 1);
         out->n++;
@@ -1043,8 +1046,9 @@ static int do_delete(run *r)
     return reconcile(r);
 }
 
-/* namespace NAME labels=k=v,...: the namespace's labels (kubectl label
- * namespace), for namespaceSelector peers of network policies. */
+/* namespace NAME labels=k=v,...: labels the namespace (kubectl label
+ * namespace --overwrite: added, or replacing the value of a key it has),
+ * for namespaceSelector peers of network policies. */
 static int do_namespace(run *r)
 {
     const char *name = positional(r, 0);
@@ -1057,6 +1061,18 @@ static int do_namespace(run *r)
         return fail(r, NULL, "namespace %s needs labels=k=v,...", name);
     if (parse_labels(r, "labels", &labels))
         return -1;
+    k8s_labels now;
+    k8s_namespace_labels(r->c, name, &now);
+    size_t added = 0; /* room: K8S_MAX_LABELS with kubernetes.io/metadata.name */
+    for (size_t i = 0; i < labels.n; i++) {
+        bool known = false;
+        for (size_t j = 0; j < now.n && !known; j++)
+            known = !strcmp(now.items[j].key, labels.items[i].key);
+        added += !known;
+    }
+    if (now.n + added > K8S_MAX_LABELS)
+        return fail(r, pos_of(r, "labels"), "namespace %s would have more than %d labels "
+                                            "(kubernetes.io/metadata.name is one)", name, K8S_MAX_LABELS);
     if (k8s_set_namespace_labels(r->c, name, &labels) < 0)
         return fail(r, NULL, "out of memory");
     return reconcile(r);
@@ -1197,10 +1213,14 @@ static int do_drain(run *r)
         terminate(r, p, 0);
         if (!replaced) /* no owner, a deleted one, or already on its way out */
             continue;
-        /* The deployment replaces it on another ready node. */
+        /* The deployment replaces it on another ready node of its nodes=. */
+        const struct deployment *d = find_deployment(r, p->deployment, p->ns);
         for (size_t j = 0; j < r->c->n_nodes; j++) {
             const k8s_node *other = &r->c->nodes[(i + j) % r->c->n_nodes];
-            if (!other->ready || other->windows != n->windows)
+            bool listed = !d->n_nodes;
+            for (size_t k = 0; k < d->n_nodes && !listed; k++)
+                listed = !strcmp(d->nodes[k], other->name);
+            if (!listed || !other->ready || other->windows != n->windows)
                 continue;
             k8s_pod spec = r->c->pods[i];
             char name[2 * K8S_NAME];

@@ -178,6 +178,8 @@ static void statement_errors_name_the_position(void **state)
         {CLUSTER "expect reach a -> node:lin1\n", "bad.scn:6:19: node:lin1 needs a port (:PORT)"},
         {CLUSTER "sync [1]\n", "bad.scn:6:6: 'sync' takes no JSON document"},
         {CLUSTER "namespace kube-system\n", "namespace kube-system needs labels=k=v,..."},
+        {CLUSTER "pod c node=win1 labels=env=dev,env=prod\n", "label env is given twice"},
+        {CLUSTER "namespace t labels=a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8\n", "namespace t would have more than 8 labels"},
         {CLUSTER "fault win1 latency on scale=3xyz\n", "fault NODE latency on|off [scale=FACTOR > 0]"},
         {CLUSTER "expect matrix from=a to=b [\".?\"]\n", "row 1 must be 1 characters of '.' and 'X'"},
         {CLUSTER "expect matrix from=a to=nosuch [\".\"]\n", "bad.scn:6:22: no pod nosuch"},
