@@ -1364,62 +1364,55 @@ static int kp_manage_load_balancer(kp_sync *s, const kp_lb_want *w)
 }
 
 
-/* The health-check LBs of svc (consumers.md 2.4): with
- * --forward-healthcheck-vip and its backends available, kube-proxy looks
- * the root endpoint up by name (--root-hnsendpoint-name, default "cbr0")
- * and gives each ingress IP a load balancer to it on the service's
- * healthCheckNodePort, else its own healthz port - so a cloud load
+/* The health-check LBs (consumers.md 2.4, 2.6 step 6c): with
+ * --forward-healthcheck-vip and the service's backends available,
+ * kube-proxy looks the root endpoint up by name (--root-hnsendpoint-name,
+ * default "cbr0") - once per service applied - and follows each ingress
+ * IP's load balancer with one to that endpoint on the service's
+ * healthCheckNodePort, else its own healthz port, so a cloud load
  * balancer's health probe reaches this node's kube-proxy. Without the root
  * endpoint, or with backends unavailable, none is made and those made stay;
  * they go with the service's other policies when it has no endpoint left
- * (any false) or is cleaned up, as upstream.
- * base is the ClusterIP LB's want (source VIP, protocol). */
-static int kp_health_check_lbs(kp_sync *s, kp_service *svc, const kp_lb_want *base, bool any,
-                               bool available)
+ * or is cleaned up, as upstream. */
+
+/* The root endpoint into root->id ("" when there is none to use). */
+static void kp_health_check_root(kp_sync *s, bool available, kp_backend *root)
 {
-    k8s_node *n = s->n;
+    memset(root, 0, sizeof *root);
+    if (!s->n->kube_proxy.forward_healthcheck_vip || !available)
+        return;
+    const char *name = s->n->kube_proxy.root_hns_endpoint[0] ? s->n->kube_proxy.root_hns_endpoint : "cbr0";
+    char *ids = NULL;
+    hcnc_find_endpoints(name, &ids, NULL);
+    cJSON *list = ids ? cJSON_Parse(ids) : NULL;
+    const cJSON *first = cJSON_GetArrayItem(list, 0);
+    if (cJSON_IsString(first))
+        KP_COPY(root->id, first->valuestring);
+    cJSON_Delete(list);
+    free(ids);
+}
+
+/* The health-check LB of ingress IP i, after its ingress LB; base is the
+ * ClusterIP LB's want (source VIP, protocol). */
+static int kp_health_check_lb(kp_sync *s, kp_service *svc, const kp_lb_want *base,
+                              const kp_backend *root, size_t i)
+{
+    if (!root->id[0])
+        return 0;
     const kp_spec *spec = &svc->spec;
-    if (!any) { /* no endpoint at all: the service's policies go, these too */
-        int rc = 0;
-        for (size_t i = 0; i < KP_MAX_IPS; i++)
-            if (kp_delete_lb(s->c, n, svc->health_lb[i]) < 0)
-                rc = -1;
-        return rc;
-    }
-    if (!n->kube_proxy.forward_healthcheck_vip)
-        return 0;
-    kp_backend root = {0};
-    if (available) {
-        const char *name = n->kube_proxy.root_hns_endpoint[0] ? n->kube_proxy.root_hns_endpoint : "cbr0";
-        char *ids = NULL;
-        hcnc_find_endpoints(name, &ids, NULL);
-        cJSON *list = ids ? cJSON_Parse(ids) : NULL;
-        const cJSON *first = cJSON_GetArrayItem(list, 0);
-        if (cJSON_IsString(first))
-            KP_COPY(root.id, first->valuestring);
-        cJSON_Delete(list);
-        free(ids);
-    }
-    if (!root.id[0]) /* upstream skips the health-check LBs; cleanupAllPolicies deletes them */
-        return 0;
-    unsigned port = spec->health_check_node_port ? spec->health_check_node_port : KP_HEALTHZ_PORT;
-    int rc = 0;
-    for (size_t i = 0; kp_ingress(spec) && i < spec->n_external_ips; i++) {
-        kp_lb_want hc = *base;
-        hc.kind = "health check";
-        hc.slot = svc->health_lb[i];
-        hc.vip = spec->external_ips[i];
-        hc.external = hc.internal = port;
-        hc.mapping_flags = 0;
-        hc.lb_flags = 0;
-        hc.distribution = 0;
-        hc.backends = &root;
-        hc.n_backends = 1;
-        hc.decision = NULL;
-        if (kp_manage_load_balancer(s, &hc) < 0)
-            rc = -1;
-    }
-    return rc;
+    kp_lb_want hc = *base;
+    hc.kind = "health check";
+    hc.slot = svc->health_lb[i];
+    hc.vip = spec->external_ips[i];
+    hc.external = hc.internal =
+        spec->health_check_node_port ? spec->health_check_node_port : KP_HEALTHZ_PORT;
+    hc.mapping_flags = 0;
+    hc.lb_flags = 0;
+    hc.distribution = 0;
+    hc.backends = root;
+    hc.n_backends = 1;
+    hc.decision = NULL;
+    return kp_manage_load_balancer(s, &hc);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1581,6 +1574,8 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
         w.decision = all; /* field-bugs A6 */
         w.n_decision = n_all;
     }
+    kp_backend root;
+    kp_health_check_root(s, n_external > 0 && !all_terminating && !all_nonserving, &root);
     if (quirk_g2 && all_terminating) {
         kp_log(c, n,
                "Skipped creating Hns LoadBalancer for cluster ip resources. Reason : all endpoints "
@@ -1620,10 +1615,12 @@ static int kp_apply_service(kp_sync *s, kp_service *svc)
             rc = -1;
         else if (ingress && kp_has(n, KP_INGRESS_LB_WRONG_ID))
             KP_COPY(svc->ingress_lb[i], svc->node_port_lb[0] ? svc->node_port_lb : svc->cluster_lb);
+        if (rc == 0 && ingress && kp_health_check_lb(s, svc, &w, &root, i) < 0)
+            rc = -1;
     }
-    if (rc == 0 && kp_health_check_lbs(s, svc, &w, n_all > 0,
-                                       n_external > 0 && !all_terminating && !all_nonserving) < 0)
-        rc = -1;
+    for (size_t i = 0; n_all == 0 && i < KP_MAX_IPS; i++) /* no endpoint left: these go too */
+        if (kp_delete_lb(c, n, svc->health_lb[i]) < 0)
+            rc = -1;
     free(all);
     free(local);
     return rc;
