@@ -123,23 +123,15 @@ static char *plugin_network(k8s_cluster *c, k8s_node *n, const k8s_pod *p)
  * gateway. 0, or -1 when HNS does not answer. */
 static int overlay_v1_network(const char *network_id, char mgmt[K8S_ADDR], char gw[K8S_ADDR])
 {
-    char path[96], *reply = NULL;
-    snprintf(path, sizeof path, "/networks/%s", network_id);
-    mgmt[0] = gw[0] = 0;
-    if (FAILED(hcnc_hnscall("GET", path, "", &reply)) || !reply) {
-        free(reply);
-        return -1;
-    }
-    cJSON *env = cJSON_Parse(reply);
-    const cJSON *out = cJSON_GetObjectItem(env, "Output");
+    cJSON *out = hcnc_v1_network(network_id);
     const cJSON *ip = cJSON_GetObjectItem(out, "ManagementIP");
     const cJSON *gateway = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "Subnets"), 0),
                                                "GatewayAddress");
     snprintf(mgmt, K8S_ADDR, "%s", cJSON_IsString(ip) ? ip->valuestring : "");
     snprintf(gw, K8S_ADDR, "%s", cJSON_IsString(gateway) ? gateway->valuestring : "");
-    cJSON_Delete(env);
-    free(reply);
-    return 0;
+    int rc = out ? 0 : -1;
+    cJSON_Delete(out);
+    return rc;
 }
 
 /* The endpoint document of pod p with address ip (consumers.md 3.2, the

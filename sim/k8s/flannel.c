@@ -96,15 +96,13 @@ static int create_network_v1(k8s_cluster *c, k8s_node *n, const char *gw)
                 k8s_network_name(c));
         rc = 0;
     } else { /* HNSCall failed, or HNS answered Success:false */
-        const cJSON *error = cJSON_GetObjectItem(env, "Error"),
-                    *code = cJSON_GetObjectItem(env, "ErrorCode");
+        const cJSON *code = cJSON_GetObjectItem(env, "ErrorCode");
         HRESULT failed = FAILED(hr) ? hr : cJSON_IsNumber(code) ? (HRESULT)(int64_t)code->valuedouble : E_FAIL;
-        const char *text = cJSON_IsString(error) ? error->valuestring : hnsm_hresult_message(failed);
-        int len = (int)strlen(text);
-        while (len && text[len - 1] == ' ') /* HNS's Error ends in a space */
-            len--;
-        k8s_log(c, "%s flannel: unable to create network %s: hnsCall failed in Win32: %.*s (0x%08X)",
-                n->name, k8s_network_name(c), len, text, (unsigned)failed);
+        char text[300];
+        hcnc_error_text(reply, text, sizeof text);
+        k8s_log(c, "%s flannel: unable to create network %s: hnsCall failed in Win32: %s (0x%08X)",
+                n->name, k8s_network_name(c), text[0] ? text : hnsm_hresult_message(failed),
+                (unsigned)failed);
     }
     cJSON_Delete(env);
     free(reply);
@@ -348,16 +346,10 @@ static bool management_ip_ready(const k8s_cluster *c, const k8s_node *n, const c
         const char *pa = policy_setting(network, "ProviderAddress", "ProviderAddress");
         return pa && *pa;
     }
-    char path[96], *reply = NULL;
-    snprintf(path, sizeof path, "/networks/%s", n->network_id);
-    bool ready = false;
-    if (SUCCEEDED(hcnc_hnscall("GET", path, "", &reply)) && reply) {
-        cJSON *env = cJSON_Parse(reply);
-        const cJSON *ip = cJSON_GetObjectItem(cJSON_GetObjectItem(env, "Output"), "ManagementIP");
-        ready = cJSON_IsString(ip) && ip->valuestring[0];
-        cJSON_Delete(env);
-    }
-    free(reply);
+    cJSON *v1 = hcnc_v1_network(n->network_id);
+    const cJSON *ip = cJSON_GetObjectItem(v1, "ManagementIP");
+    bool ready = cJSON_IsString(ip) && ip->valuestring[0];
+    cJSON_Delete(v1);
     return ready;
 }
 

@@ -357,6 +357,17 @@ HRESULT hcnc_find_network(const char *name, char **id, char **error)
     return hr;
 }
 
+cJSON *hcnc_v1_network(const char *id)
+{
+    char path[96], *reply = NULL;
+    snprintf(path, sizeof path, "/networks/%s", id);
+    cJSON *env = SUCCEEDED(hcnc_hnscall("GET", path, "", &reply)) && reply ? cJSON_Parse(reply) : NULL;
+    cJSON *output = cJSON_DetachItemFromObject(env, "Output");
+    cJSON_Delete(env);
+    free(reply);
+    return output;
+}
+
 HRESULT hcnc_find_endpoints(const char *name, char **ids, char **error)
 {
     char query[300];

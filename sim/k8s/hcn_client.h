@@ -17,6 +17,7 @@
 #ifndef HNSIM_HCN_CLIENT_H
 #define HNSIM_HCN_CLIENT_H
 
+#include <cjson/cJSON.h>
 #include <computenetwork.h>
 #include <hnsmock/hnsmock.h>
 
@@ -57,6 +58,11 @@ void hcnc_error_text(const char *record, char *out, size_t size);
 /* GetNetworkByName: *id = the first network named name (malloc'd), NULL
  * when there is none; the HRESULT of the enumerate. */
 HRESULT hcnc_find_network(const char *name, char **id, char **error);
+
+/* GetHNSNetworkByID (v1 GET /networks/<id>): the network's v1 document
+ * (ManagementIP, Subnets, ...) or NULL when HNSCall fails or HNS answers
+ * Success:false (caller deletes). */
+cJSON *hcnc_v1_network(const char *id);
 
 /* GetEndpointByName's query: *ids = the JSON list of the IDs of the
  * endpoints named name (malloc'd); the HRESULT of the enumerate. */
