@@ -598,6 +598,18 @@ int k8s_reconcile(k8s_cluster *c)
 
 int k8s_set_namespace_labels(k8s_cluster *c, const char *name, const k8s_labels *labels)
 {
+    k8s_labels now;
+    k8s_namespace_labels(c, name, &now);
+    size_t n = now.n;
+    for (size_t j = 0; j < labels->n; j++) { /* add, or overwrite a key it has */
+        size_t k = 0;
+        while (k < n && strcmp(now.items[k].key, labels->items[j].key) != 0)
+            k++;
+        if (k == K8S_MAX_LABELS)
+            return -2;
+        now.items[k] = labels->items[j];
+        n += k == n;
+    }
     size_t i = 0;
     while (i < c->n_namespaces && strcmp(c->namespaces[i].name, name) != 0)
         i++;
@@ -607,15 +619,9 @@ int k8s_set_namespace_labels(k8s_cluster *c, const char *name, const k8s_labels 
     if (!ns)
         return -1;
     snprintf(ns->name, sizeof ns->name, "%s", name);
-    for (size_t j = 0; j < labels->n; j++) { /* add, or overwrite a key it has */
-        size_t k = 0;
-        while (k < ns->labels.n && strcmp(ns->labels.items[k].key, labels->items[j].key) != 0)
-            k++;
-        if (k == ns->labels.n && ns->labels.n < K8S_MAX_LABELS)
-            ns->labels.n++;
-        if (k < ns->labels.n)
-            ns->labels.items[k] = labels->items[j];
-    }
+    memset(&ns->labels, 0, sizeof ns->labels);
+    for (size_t k = 1; k < n; k++) /* all but kubernetes.io/metadata.name, always first */
+        ns->labels.items[ns->labels.n++] = now.items[k];
     return 0;
 }
 

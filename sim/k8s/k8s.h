@@ -276,8 +276,9 @@ k8s_policy *k8s_add_policy(k8s_cluster *c, const char *ns, const char *name, con
 
 /* Labels namespace name (besides kubernetes.io/metadata.name, which every
  * namespace has), as `kubectl label namespace --overwrite` does: each label
- * is added, or replaces the value of a key the namespace has. Returns 0 or
- * -1 (out of memory). */
+ * is added, or replaces the value of a key the namespace has. Returns 0,
+ * -1 (out of memory) or -2 (more than K8S_MAX_LABELS in all, with
+ * kubernetes.io/metadata.name; nothing changed). */
 int k8s_set_namespace_labels(k8s_cluster *c, const char *name, const k8s_labels *labels);
 
 /* The labels of namespace name: kubernetes.io/metadata.name=<name>, then

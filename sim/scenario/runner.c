@@ -1061,19 +1061,11 @@ static int do_namespace(run *r)
         return fail(r, NULL, "namespace %s needs labels=k=v,...", name);
     if (parse_labels(r, "labels", &labels))
         return -1;
-    k8s_labels now;
-    k8s_namespace_labels(r->c, name, &now);
-    size_t added = 0; /* room: K8S_MAX_LABELS with kubernetes.io/metadata.name */
-    for (size_t i = 0; i < labels.n; i++) {
-        bool known = false;
-        for (size_t j = 0; j < now.n && !known; j++)
-            known = !strcmp(now.items[j].key, labels.items[i].key);
-        added += !known;
-    }
-    if (now.n + added > K8S_MAX_LABELS)
+    int rc = k8s_set_namespace_labels(r->c, name, &labels);
+    if (rc == -2)
         return fail(r, pos_of(r, "labels"), "namespace %s would have more than %d labels "
                                             "(kubernetes.io/metadata.name is one)", name, K8S_MAX_LABELS);
-    if (k8s_set_namespace_labels(r->c, name, &labels) < 0)
+    if (rc < 0)
         return fail(r, NULL, "out of memory");
     return reconcile(r);
 }
@@ -1749,6 +1741,20 @@ int scn_address_resolve(k8s_cluster *c, const char *text, scn_address *a, char *
     return 0;
 }
 
+int scn_destination_resolve(k8s_cluster *c, const char *text, scn_address *a, char *err,
+                            size_t err_size)
+{
+    if (scn_address_resolve(c, text, a, err, err_size) < 0)
+        return -1;
+    if ((a->protocol == 6 || a->protocol == 17) && !a->port &&
+        a->kind != SCN_ADDRESS_POD) { /* a pod without ports= takes any port */
+        snprintf(err, err_size, "%s needs a port (:PORT): only pods and services have a default one",
+                 text);
+        return -1;
+    }
+    return 0;
+}
+
 int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *port,
                 uint8_t *protocol, char *err, size_t err_size)
 {
@@ -1767,19 +1773,17 @@ int scn_resolve(k8s_cluster *c, const char *text, char ip[K8S_ADDR], uint16_t *p
 static int probe(run *r, const char *from, const char *to, int *reached, net_reason *why,
                  char **trace)
 {
-    char src[K8S_ADDR], dst[K8S_ADDR], err[256];
-    uint16_t sport, dport;
-    uint8_t proto, ignored;
+    char src[K8S_ADDR], err[256];
+    uint16_t sport;
+    uint8_t ignored;
     if (scn_resolve(r->c, from, src, &sport, &ignored, err, sizeof err))
         return fail(r, pos_of_value(r, from), "%s", err);
-    if (scn_resolve(r->c, to, dst, &dport, &proto, err, sizeof err))
-        return fail(r, pos_of_value(r, to), "%s", err);
     scn_address dst_addr;
-    if ((proto == 6 || proto == 17) && !dport &&
-        scn_address_resolve(r->c, to, &dst_addr, err, sizeof err) == 0 &&
-        dst_addr.kind != SCN_ADDRESS_POD) /* a pod without ports= takes any port */
-        return fail(r, pos_of_value(r, to), "%s needs a port (:PORT): only pods and services have "
-                                            "a default one", to);
+    if (scn_destination_resolve(r->c, to, &dst_addr, err, sizeof err))
+        return fail(r, pos_of_value(r, to), "%s", err);
+    const char *dst = dst_addr.ip;
+    uint16_t dport = dst_addr.port;
+    uint8_t proto = dst_addr.protocol;
     unsigned long size = 100;
     if (arg(r, "size") && parse_uint(arg(r, "size"), 65535, &size) < 0)
         return fail(r, pos_of(r, "size"), "size=BYTES expected");

@@ -102,6 +102,12 @@ typedef struct scn_address {
     k8s_service *service;    /* SCN_ADDRESS_SERVICE */
 } scn_address;
 
+/* scn_address_resolve for where a probe goes: a TCP or UDP destination
+ * also needs a port (pods and services have a default one; a pod without
+ * ports= takes any). Returns 0 or -1 with the message in err. */
+int scn_destination_resolve(k8s_cluster *c, const char *text, scn_address *a, char *err,
+                            size_t err_size);
+
 /* A duration as scripts write it: "30s", "1500ms", "5m", "1h", or a bare
  * number of seconds. Returns milliseconds, or -1. */
 int64_t scn_parse_duration(const char *text);

@@ -273,12 +273,13 @@ int cmd_trace_scenario(int argc, char **argv)
     k8s_cluster *c = run_to(file, &o);
     if (!c)
         return 1;
-    char src[K8S_ADDR], dst[K8S_ADDR], err[256];
-    uint16_t sport, dport;
-    uint8_t proto, ignored;
+    char src[K8S_ADDR], err[256];
+    uint16_t sport;
+    uint8_t ignored;
+    scn_address to_addr;
     int status = 1;
     if (scn_resolve(c, from, src, &sport, &ignored, err, sizeof err) ||
-        scn_resolve(c, to, dst, &dport, &proto, err, sizeof err)) {
+        scn_destination_resolve(c, to, &to_addr, err, sizeof err)) {
         fprintf(stderr, "hnsim: %s\n", err);
         k8s_cluster_free(c);
         return 1;
@@ -292,15 +293,12 @@ int cmd_trace_scenario(int argc, char **argv)
     if (looked_up && !scn_lookup_run(c, &lookup, &query_port)) {
         status = print_trace(&lookup, NULL, json) == 0 ? 0 : 1;
     } else {
+        const char *dst = to_addr.ip;
+        uint16_t dport = to_addr.port;
+        uint8_t proto = to_addr.protocol;
         vfp_packet p = {.protocol = proto, .size = 100};
-        scn_address to_addr;
         if (vfp_addr_parse(src, &p.src) || vfp_addr_parse(dst, &p.dst)) {
             fprintf(stderr, "hnsim: bad address %s or %s\n", src, dst);
-        } else if ((proto == 6 || proto == 17) && !dport &&
-                   scn_address_resolve(c, to, &to_addr, err, sizeof err) == 0 &&
-                   to_addr.kind != SCN_ADDRESS_POD) {
-            fprintf(stderr, "hnsim: %s needs a port (:PORT): only pods and services have a default one\n",
-                    to);
         } else {
             if (proto == 6 || proto == 17) {
                 p.src_port = 39999;
